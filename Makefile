@@ -1,0 +1,73 @@
+# JACAMENO: `make run` starts the product on embedded defaults, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
+PACKAGES := api collab docs_model audio_services
+
+.PHONY: run serve install install-dev web node-deps browser-deps check lint typecheck test bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Re-install only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# The browser client, when web/ has one and Node is present.
+web:
+ifeq ($(HAVE_NODE),yes)
+	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm run build; fi
+else
+	@if [ -f web/package.json ]; then echo "Node.js not found: the web client is not built"; fi
+endif
+
+# The real yjs / y-websocket clients used by interop tests and benchmarks.
+node-deps:
+ifeq ($(HAVE_NODE),yes)
+	@if [ -f tests/node/package-lock.json ] && [ ! -f tests/node/node_modules/.package-lock.json -o tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then \
+		cd tests/node && npm ci --no-audit --no-fund; fi
+else
+	@echo "Node.js not found: interop tests will skip"
+endif
+
+# Chromium from Debian's packages, only when browser tests exist.
+browser-deps:
+	@if [ -d tests/browser ] && ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "install Debian's chromium package for the browser tests"; fi; fi
+
+run: install web
+	@mkdir -p var
+	$(VENV)/bin/jacameno serve
+
+serve: run
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install-dev
+	$(VENV)/bin/mypy
+
+check: lint typecheck
+
+test: install-dev node-deps browser-deps check
+	$(VENV)/bin/pytest
+
+bench: install-dev node-deps
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

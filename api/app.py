@@ -1,0 +1,101 @@
+"""The Starlette application: ``create_app(settings)`` and its one lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import structlog
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from api import files, health
+from api.db import Database
+from api.db.migrate import upgrade
+from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
+from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from api.observability import Metrics, init_sentry
+from api.services import AppServices
+from api.settings import Environment, Settings
+from api.storage import open_object_store
+
+log = structlog.get_logger("jacameno.app")
+#: The built web client, served at ``/`` when present.
+WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
+UPLOAD_PREFIXES = ("/api/v1/tracks/upload",)
+
+
+def _routes(settings: Settings) -> list[BaseRoute]:
+    routes: list[BaseRoute] = [*health.routes, *files.routes]
+    if (WEB_DIST / "index.html").is_file():
+        routes.append(Mount("/", app=StaticFiles(directory=WEB_DIST, html=True), name="web"))
+    return routes
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the application for ``settings`` (from :func:`api.settings.load_settings`)."""
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        async with AsyncExitStack() as stack:
+            if settings.is_sqlite and settings.auto_migrate:
+                await upgrade(settings.database_url)
+            database = Database(settings.database_url, pool_size=settings.database_pool_size)
+            stack.push_async_callback(database.aclose)
+            store = open_object_store(settings)
+            stack.push_async_callback(store.aclose)
+            redis = None
+            if settings.redis_url:
+                from redis.asyncio import Redis
+
+                redis = Redis.from_url(settings.redis_url)
+                stack.push_async_callback(redis.aclose)
+            services = AppServices(
+                settings=settings, metrics=metrics, database=database, store=store, redis=redis
+            )
+            log.info(
+                "started",
+                database=database.dialect,
+                storage=type(store).__name__,
+                redis=redis is not None,
+                env=settings.env.value,
+            )
+            yield {"services": services}
+            log.info("stopping")
+
+    middleware = [
+        Middleware(RequestContextMiddleware, metrics=metrics),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.env is Environment.PRODUCTION),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
+        ),
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            upload_max_bytes=settings.max_upload_bytes,
+            upload_prefixes=UPLOAD_PREFIXES,
+        ),
+    ]
+    init_sentry(settings)
+    return Starlette(
+        routes=_routes(settings),
+        middleware=middleware,
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        lifespan=lifespan,
+    )

@@ -1,0 +1,85 @@
+"""The ``jacameno`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import anyio
+
+from api.settings import SettingsError, load_settings
+
+#: Exit status for a configuration error.
+EXIT_CONFIG = 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.observability import configure_logging
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = load_settings(**overrides)
+    configure_logging(settings)
+    app = create_app(settings)
+    print(f"JACAMENO serving on {settings.base_url}  (Ctrl+C to stop)", file=sys.stderr)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        lifespan="on",
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from api.db import migrate
+
+    settings = load_settings()
+    if args.action == "upgrade":
+        anyio.run(migrate.upgrade, settings.database_url, args.revision or "head")
+    elif args.action == "downgrade":
+        anyio.run(migrate.downgrade, settings.database_url, args.revision or "base")
+    revision = anyio.run(migrate.current_revision, settings.database_url)
+    print(f"database at revision {revision or 'none'} (head {migrate.head_revision()})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jacameno", description="JACAMENO: real-time collaboration for making music together."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the whole product (API, collaboration, web)")
+    serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?", default=None)
+    db.set_defaults(handler=_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``jacameno`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except SettingsError as exc:
+        print(f"jacameno: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

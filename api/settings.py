@@ -1,0 +1,214 @@
+"""One typed settings object for the whole product.
+
+Every value comes from the environment with the ``JACAMENO_`` prefix (or from
+keyword arguments in tests). :func:`load_settings` validates once at start-up;
+a bad value raises :class:`SettingsError` whose message names the variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "JACAMENO_"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/jacameno.db"
+DEFAULT_STORAGE_URL = "file://./var/storage"
+#: Values that must never be accepted as a production secret.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "change-me", "changeme", "secret", "dev", "development", "jacameno", "please-change-me"}
+)
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the variable and the fix."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+    TEST = "test"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class S3Encryption(StrEnum):
+    AES256 = "AES256"
+    KMS = "aws:kms"
+
+
+class Settings(BaseSettings):
+    """Validated configuration. Field ``foo_bar`` is read from ``JACAMENO_FOO_BAR``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, validate_default=True
+    )
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("./var")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    #: Public base URL of this server, used in links it hands out (presigned local files).
+    public_url: str = ""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int = Field(default=10, ge=1, le=500)
+    redis_url: str | None = None
+    storage_url: str = DEFAULT_STORAGE_URL
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_encryption: S3Encryption | None = None
+    s3_kms_key_id: str | None = None
+
+    secret_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    lancedb_uri: str = "./var/memory"
+
+    sentry_dsn: str | None = None
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.JSON
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    #: Largest accepted request body outside uploads, in bytes.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    #: Largest accepted upload, in bytes.
+    max_upload_bytes: int = Field(default=1_073_741_824, ge=1024)
+    #: Seconds a presigned download link stays valid.
+    presign_expiry_s: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    #: Run database migrations when ``serve`` starts (always on for SQLite).
+    auto_migrate: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
+            raise ValueError(
+                "must start with sqlite+aiosqlite:/// or postgresql+asyncpg://"
+                f" (got scheme {scheme or 'none'!r})"
+            )
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme == "file":
+            if not (parts.netloc + parts.path):
+                raise ValueError("file:// needs a folder, e.g. file://./var/storage")
+        elif parts.scheme == "s3":
+            if not parts.netloc:
+                raise ValueError("s3:// needs a bucket, e.g. s3://my-bucket")
+        else:
+            raise ValueError("must be file://FOLDER or s3://BUCKET[/PREFIX]")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            secret = self.secret_key.get_secret_value() if self.secret_key else ""
+            if secret.lower() in PLACEHOLDER_SECRETS:
+                raise ValueError(
+                    "JACAMENO_SECRET_KEY must be set to a random value in production"
+                    " (generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            if len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"JACAMENO_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters"
+                    " in production"
+                )
+        if self.s3_encryption is S3Encryption.KMS and not self.s3_kms_key_id:
+            raise ValueError(
+                "JACAMENO_S3_KMS_KEY_ID is required when JACAMENO_S3_ENCRYPTION=aws:kms"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secret(self) -> str:
+        """The signing secret; call :func:`load_settings` first so that one is always set."""
+        if self.secret_key is None:
+            raise SettingsError(
+                "JACAMENO_SECRET_KEY is not set; build settings with load_settings()"
+            )
+        return self.secret_key.get_secret_value()
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        if item["loc"]:
+            field = ".".join(str(part) for part in item["loc"])
+            message = f"{ENV_PREFIX}{field.upper()}: {message}"
+        lines.append(message)
+    return "invalid configuration: " + "; ".join(lines)
+
+
+def _dev_secret(data_dir: Path) -> SecretStr:
+    """Read or create the development secret kept at ``DATA_DIR/secret_key``."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return SecretStr(path.read_text().strip())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return SecretStr(value)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate settings from the environment, overridden by keyword arguments.
+
+    Raises :class:`SettingsError` naming the offending variable. Outside production a
+    missing secret is generated once and kept under ``DATA_DIR/secret_key``.
+    """
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+    if settings.secret_key is None:
+        settings = settings.model_copy(update={"secret_key": _dev_secret(settings.data_dir)})
+    return settings

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.settings import DEFAULT_DATABASE_URL, Environment, SettingsError, load_settings
+
+STRONG = "s" * 48
+
+
+def test_defaults_are_embedded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.storage_url.startswith("file://")
+    assert settings.redis_url is None
+    assert settings.env is Environment.DEVELOPMENT
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    first = load_settings(data_dir=tmp_path / "var")
+    second = load_settings(data_dir=tmp_path / "var")
+    assert len(first.secret) >= 32
+    assert first.secret == second.secret
+    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("JACAMENO_REDIS_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.setenv("JACAMENO_CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("JACAMENO_PORT", "9001")
+    settings = load_settings(data_dir=tmp_path)
+    assert settings.redis_url == "redis://127.0.0.1:6379/3"
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.port == 9001
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("JACAMENO_DATABASE_URL", "mysql://root@localhost/x"),
+        ("JACAMENO_STORAGE_URL", "ftp://example.com/x"),
+        ("JACAMENO_STORAGE_URL", "s3://"),
+        ("JACAMENO_REDIS_URL", "http://127.0.0.1:6379"),
+        ("JACAMENO_PORT", "not-a-port"),
+        ("JACAMENO_PORT", "70000"),
+        ("JACAMENO_ENV", "staging"),
+        ("JACAMENO_LOG_LEVEL", "LOUD"),
+        ("JACAMENO_MAX_BODY_BYTES", "-1"),
+    ],
+)
+def test_invalid_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(data_dir=tmp_path)
+    assert variable in str(caught.value)
+
+
+@pytest.mark.parametrize("secret", [None, "change-me", "secret", "short-but-not-default"])
+def test_production_refuses_missing_default_or_weak_secret(
+    tmp_path: Path, secret: str | None
+) -> None:
+    with pytest.raises(SettingsError, match="JACAMENO_SECRET_KEY"):
+        load_settings(env="production", secret_key=secret, data_dir=tmp_path)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_accepts_a_strong_secret(tmp_path: Path) -> None:
+    settings = load_settings(env="production", secret_key=STRONG, data_dir=tmp_path)
+    assert settings.secret == STRONG
+
+
+def test_kms_encryption_needs_a_key_id(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="JACAMENO_S3_KMS_KEY_ID"):
+        load_settings(s3_encryption="aws:kms", data_dir=tmp_path)

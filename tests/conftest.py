@@ -1,0 +1,192 @@
+"""Shared fixtures: real SQLite/PostgreSQL databases, an S3 server, Redis, settings.
+
+Tests that need PostgreSQL, Redis, S3, Node or Chromium skip with the reason when
+the service is missing, and fail instead when ``JACAMENO_REQUIRE_SERVICES=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import asyncpg
+import pytest
+
+from api.settings import Settings, load_settings
+from tests.support.app_server import free_port
+
+PG_HOST = os.environ.get("JACAMENO_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("JACAMENO_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("JACAMENO_TEST_PG_USER", "postgres")
+PG_ADMIN_DB = os.environ.get("JACAMENO_TEST_PG_DB", "test")
+REDIS_TEST_URL = os.environ.get("JACAMENO_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def services_required() -> bool:
+    return os.environ.get("JACAMENO_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str) -> None:
+    """Skip (or, with JACAMENO_REQUIRE_SERVICES=1, fail) because a service is missing."""
+    if services_required():
+        pytest.fail(f"required service missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Factory: settings on embedded defaults under ``tmp_path``, with overrides."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "env": "test",
+            "data_dir": tmp_path / "var",
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'var' / 'test.db'}",
+            "storage_url": f"file://{tmp_path / 'var' / 'storage'}",
+            "secret_key": "test-secret-" + "x" * 40,
+            "log_format": "console",
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+    return make
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+async def _pg_admin() -> asyncpg.Connection:
+    return await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database=PG_ADMIN_DB)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session; yields its name."""
+    if not _port_open(PG_HOST, PG_PORT):
+        service_missing(f"PostgreSQL is not answering on {PG_HOST}:{PG_PORT}")
+    name = f"jacameno_test_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        conn = await _pg_admin()
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    async def drop() -> None:
+        conn = await _pg_admin()
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    anyio.run(create)
+    yield name
+    anyio.run(drop)
+
+
+@pytest.fixture
+async def postgres_url(postgres_database: str) -> str:
+    """The session database, emptied (fresh ``public`` schema) before this test."""
+    conn = await asyncpg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, database=postgres_database
+    )
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+    return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{postgres_database}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database URL: a SQLite file, or the PostgreSQL test database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+# --------------------------------------------------------------------------- S3 (moto)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on a free loopback port (real HTTP, reached through boto3)."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:  # pragma: no cover - dev extras missing
+        service_missing(f"moto[server] is not installed: {exc}")
+        raise
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str) -> str:
+    """A new, empty bucket on the moto server."""
+    import boto3
+
+    name = f"jacameno-{uuid.uuid4().hex[:16]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(Bucket=name)
+    client.close()
+    return name
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint: str, s3_bucket: str) -> dict[str, Any]:
+    """Settings overrides that point storage at the moto bucket."""
+    return {
+        "storage_url": f"s3://{s3_bucket}",
+        "s3_endpoint_url": s3_endpoint,
+        "s3_access_key_id": "testing",
+        "s3_secret_access_key": "testing",
+    }
+
+
+# --------------------------------------------------------------------------- Redis
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    """A spare Redis database number on the local server, flushed before the test."""
+    from redis.asyncio import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    client = Redis.from_url(REDIS_TEST_URL)
+    try:
+        await client.ping()
+    except (RedisConnectionError, OSError):
+        await client.aclose()
+        service_missing(f"Redis is not answering at {REDIS_TEST_URL}")
+    await client.flushdb()
+    await client.aclose()
+    return REDIS_TEST_URL

@@ -1,0 +1,69 @@
+"""Run the real application under uvicorn on a free loopback port, inside a test."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+import uvicorn
+
+from api.app import create_app
+from api.settings import Settings
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with an event set once it listens (or gave up)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = anyio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.ready.set()
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    base_url: str
+    ws_url: str
+    server: uvicorn.Server
+
+
+@asynccontextmanager
+async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
+    """Serve ``create_app(settings)`` until the block exits; waits for start-up."""
+    port = settings.port if settings.port != 8000 else free_port()
+    settings = settings.model_copy(update={"host": "127.0.0.1", "port": port})
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
+        ws_per_message_deflate=False,
+    )
+    server = _Server(config)
+    async with anyio.create_task_group() as group:
+        group.start_soon(server.serve)
+        with anyio.fail_after(30):
+            await server.ready.wait()
+        if not server.started:
+            raise RuntimeError("the test server failed to start (see the log above)")
+        try:
+            yield RunningServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", server)
+        finally:
+            server.should_exit = True
