@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +17,43 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from api import files, health
+from api.auth.passwords import PasswordHasher
+from api.auth.revocation import MemoryRevocationList, RedisRevocationList, RevocationList
+from api.auth.tokens import TokenIssuer
 from api.db import Database
+from api.db.catalog import sync_plugin_catalog
 from api.db.migrate import upgrade
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from api.observability import Metrics, init_sentry
+from api.openapi import openapi_route
+from api.ratelimit import RateLimits
+from api.routes import access, analytics, auth, plugins, projects
 from api.services import AppServices
 from api.settings import Environment, Settings
 from api.storage import open_object_store
 
 log = structlog.get_logger("jacameno.app")
+__version__ = version("jacameno")
 #: The built web client, served at ``/`` when present.
 WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 UPLOAD_PREFIXES = ("/api/v1/tracks/upload",)
 
 
 def _routes(settings: Settings) -> list[BaseRoute]:
-    routes: list[BaseRoute] = [*health.routes, *files.routes]
+    api_routes: list[BaseRoute] = [
+        *auth.routes,
+        *projects.routes,
+        *access.routes,
+        *analytics.routes,
+        *plugins.routes,
+    ]
+    routes: list[BaseRoute] = [
+        *health.routes,
+        *files.routes,
+        *api_routes,
+        openapi_route(api_routes, version=__version__),
+    ]
     if (WEB_DIST / "index.html").is_file():
         routes.append(Mount("/", app=StaticFiles(directory=WEB_DIST, html=True), name="web"))
     return routes
@@ -49,16 +70,30 @@ def create_app(settings: Settings) -> Starlette:
                 await upgrade(settings.database_url)
             database = Database(settings.database_url, pool_size=settings.database_pool_size)
             stack.push_async_callback(database.aclose)
+            if settings.is_sqlite and settings.auto_migrate:
+                await sync_plugin_catalog(database)
             store = open_object_store(settings)
             stack.push_async_callback(store.aclose)
             redis = None
+            revoked: RevocationList = MemoryRevocationList()
             if settings.redis_url:
                 from redis.asyncio import Redis
 
                 redis = Redis.from_url(settings.redis_url)
                 stack.push_async_callback(redis.aclose)
+                revoked = RedisRevocationList(redis)
             services = AppServices(
-                settings=settings, metrics=metrics, database=database, store=store, redis=redis
+                settings=settings,
+                metrics=metrics,
+                database=database,
+                store=store,
+                redis=redis,
+                passwords=PasswordHasher(
+                    time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+                ),
+                tokens=TokenIssuer(settings.secret, ttl_s=settings.access_token_ttl_s),
+                revoked=revoked,
+                rate_limits=RateLimits(settings, redis),
             )
             log.info(
                 "started",

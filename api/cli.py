@@ -43,11 +43,24 @@ def _db(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.action == "upgrade":
         anyio.run(migrate.upgrade, settings.database_url, args.revision or "head")
+        anyio.run(_sync_catalog, settings.database_url)
     elif args.action == "downgrade":
         anyio.run(migrate.downgrade, settings.database_url, args.revision or "base")
     revision = anyio.run(migrate.current_revision, settings.database_url)
     print(f"database at revision {revision or 'none'} (head {migrate.head_revision()})")
     return 0
+
+
+async def _sync_catalog(url: str) -> None:
+    from api.db import Database
+    from api.db.catalog import sync_plugin_catalog
+
+    database = Database(url)
+    try:
+        count = await sync_plugin_catalog(database)
+    finally:
+        await database.aclose()
+    print(f"plugin catalog: {count} plugins")
 
 
 def build_parser() -> argparse.ArgumentParser:

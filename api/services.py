@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from api.auth.passwords import PasswordHasher
+from api.auth.principal import Principal, authenticate, bearer_token
+from api.auth.revocation import RevocationList
+from api.auth.tokens import TokenIssuer
 from api.db import Database
+from api.errors import UnauthorizedError
 from api.observability import Metrics
+from api.ratelimit import RateLimits
 from api.settings import Settings
 from api.storage import ObjectStore
 
@@ -25,6 +32,14 @@ class AppServices:
     database: Database
     store: ObjectStore
     redis: Redis | None
+    passwords: PasswordHasher
+    tokens: TokenIssuer
+    revoked: RevocationList
+    rate_limits: RateLimits
+
+    async def principal_for(self, token: str, session: AsyncSession) -> Principal:
+        """Authenticate an access token or API key (401 when invalid)."""
+        return await authenticate(token, session=session, issuer=self.tokens, revoked=self.revoked)
 
 
 def services_of(connection: HTTPConnection) -> AppServices:
@@ -32,3 +47,16 @@ def services_of(connection: HTTPConnection) -> AppServices:
     services = connection.state.services
     assert isinstance(services, AppServices), "the application lifespan has not started"
     return services
+
+
+async def require_principal(connection: HTTPConnection, session: AsyncSession) -> Principal:
+    """The caller of an HTTP request, from ``Authorization: Bearer``; 401 when missing."""
+    token = bearer_token(connection.headers.get("authorization"))
+    if token is None:
+        raise UnauthorizedError("sign in first: send 'Authorization: Bearer <token>'")
+    return await services_of(connection).principal_for(token, session)
+
+
+def client_ip(connection: HTTPConnection) -> str:
+    """The client's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
+    return connection.client.host if connection.client else "unknown"

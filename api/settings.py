@@ -86,8 +86,25 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=1_073_741_824, ge=1024)
     #: Seconds a presigned download link stays valid.
     presign_expiry_s: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
-    #: Run database migrations when ``serve`` starts (always on for SQLite).
+    #: Run database migrations when ``serve`` starts (SQLite only; PostgreSQL uses ``db upgrade``).
     auto_migrate: bool = True
+
+    #: Lifetime of an access token (JWT), in seconds.
+    access_token_ttl_s: int = Field(default=900, ge=30, le=86_400)
+    #: Lifetime of a refresh token, in seconds.
+    refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=60)
+    #: Default lifetime of an invite, in seconds.
+    invite_ttl_s: int = Field(default=7 * 86_400, ge=60)
+    #: Argon2id cost: iterations and memory in KiB (tests lower them).
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=65_536, ge=8, le=4_194_304)
+    #: Rate limits in the ``limits`` notation ("N/second|minute|hour|day").
+    rate_limit_auth_ip: str = "20/minute"
+    rate_limit_auth_account: str = "10/minute"
+    rate_limit_ai_user: str = "30/hour"
+    rate_limit_ws_connect_ip: str = "120/minute"
+    #: Turn every rate limit off (benchmarks on loopback).
+    rate_limits_enabled: bool = True
 
     @field_validator("database_url")
     @classmethod
@@ -121,6 +138,22 @@ class Settings(BaseSettings):
             return None
         if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator(
+        "rate_limit_auth_ip",
+        "rate_limit_auth_account",
+        "rate_limit_ai_user",
+        "rate_limit_ws_connect_ip",
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit like '10/minute'") from None
         return value
 
     @field_validator("log_level")

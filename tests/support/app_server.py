@@ -1,8 +1,14 @@
-"""Run the real application under uvicorn on a free loopback port, inside a test."""
+"""Run the real application under uvicorn on a free loopback port, for tests.
+
+The server runs in a thread with its own event loop, like a separate process:
+tests talk to it over real HTTP and WebSocket connections, and fixtures may
+start it in one task and stop it in another.
+"""
 
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +18,8 @@ import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
+
+START_TIMEOUT_S = 30.0
 
 
 def free_port() -> int:
@@ -23,11 +31,11 @@ def free_port() -> int:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server with an event set once it listens (or gave up)."""
+    """uvicorn's server with a thread event set once it listens (or gave up)."""
 
     def __init__(self, config: uvicorn.Config) -> None:
         super().__init__(config)
-        self.ready = anyio.Event()
+        self.ready = threading.Event()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         try:
@@ -40,6 +48,7 @@ class _Server(uvicorn.Server):
 class RunningServer:
     base_url: str
     ws_url: str
+    settings: Settings
     server: uvicorn.Server
 
 
@@ -47,7 +56,9 @@ class RunningServer:
 async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
     """Serve ``create_app(settings)`` until the block exits; waits for start-up."""
     port = settings.port if settings.port != 8000 else free_port()
-    settings = settings.model_copy(update={"host": "127.0.0.1", "port": port})
+    settings = settings.model_copy(
+        update={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"}
+    )
     config = uvicorn.Config(
         create_app(settings),
         host="127.0.0.1",
@@ -57,13 +68,13 @@ async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
         ws_per_message_deflate=False,
     )
     server = _Server(config)
-    async with anyio.create_task_group() as group:
-        group.start_soon(server.serve)
-        with anyio.fail_after(30):
-            await server.ready.wait()
-        if not server.started:
+    thread = threading.Thread(target=server.run, name=f"test-server-{port}", daemon=True)
+    thread.start()
+    try:
+        started = await anyio.to_thread.run_sync(server.ready.wait, START_TIMEOUT_S)
+        if not started or not server.started:
             raise RuntimeError("the test server failed to start (see the log above)")
-        try:
-            yield RunningServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", server)
-        finally:
-            server.should_exit = True
+        yield RunningServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings, server)
+    finally:
+        server.should_exit = True
+        await anyio.to_thread.run_sync(thread.join, START_TIMEOUT_S)

@@ -1,0 +1,1 @@
+"""Authentication and authorisation: passwords, tokens, principals, the permission check."""

@@ -1,0 +1,242 @@
+"""Accounts: signup, login, refresh (rotating, with reuse detection), logout, me."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.analytics import EventKind, record_event
+from api.auth.permissions import require_user
+from api.auth.principal import ApiKeyPrincipal
+from api.auth.tokens import hash_secret, new_secret
+from api.db.models import ApiKey, RefreshToken, User, new_id
+from api.errors import ConflictError, UnauthorizedError
+from api.http import ApiRoute, json_response, read_body
+from api.schemas import (
+    ApiKeyOut,
+    AuthOut,
+    LoginIn,
+    LogoutIn,
+    MeOut,
+    RefreshIn,
+    SignupIn,
+    UserOut,
+    normalise_email,
+)
+from api.services import AppServices, client_ip, require_principal, services_of
+
+
+async def _issue(
+    services: AppServices, session: AsyncSession, user: User, family_id: str | None = None
+) -> AuthOut:
+    """A new access token and a new refresh token in ``family_id`` (a new family by default)."""
+    family = family_id or new_id()
+    refresh = new_secret()
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            family_id=family,
+            token_hash=hash_secret(refresh),
+            expires_at=datetime.now(UTC) + timedelta(seconds=services.settings.refresh_token_ttl_s),
+        )
+    )
+    access, _claims = services.tokens.issue(user.id, family)
+    return AuthOut(
+        user=UserOut.model_validate(user),
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=services.tokens.ttl_s,
+    )
+
+
+async def signup(request: Request) -> Response:
+    services = services_of(request)
+    body = await read_body(request, SignupIn)
+    await services.rate_limits.hit("auth_ip", client_ip(request))
+    await services.rate_limits.hit("auth_account", body.email)
+    password_hash = await services.passwords.hash(body.password)
+    try:
+        async with services.database.session() as session:
+            user = User(
+                email=body.email,
+                display_name=body.display_name or body.email.split("@")[0],
+                password_hash=password_hash,
+            )
+            session.add(user)
+            await session.flush()
+            record_event(session, EventKind.SIGNUP, user_id=user.id)
+            answer = await _issue(services, session, user)
+    except IntegrityError:
+        raise ConflictError("an account with this email already exists") from None
+    return json_response(answer, 201)
+
+
+async def login(request: Request) -> Response:
+    services = services_of(request)
+    body = await read_body(request, LoginIn)
+    try:
+        email = normalise_email(body.email)
+    except ValueError:
+        email = body.email.strip().lower()
+    await services.rate_limits.hit("auth_ip", client_ip(request))
+    await services.rate_limits.hit("auth_account", email)
+    async with services.database.session() as session:
+        user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+        ok = await services.passwords.verify(body.password, user.password_hash if user else None)
+        if user is None or not ok or not user.is_active:
+            raise UnauthorizedError("invalid email or password")
+        record_event(session, EventKind.LOGIN, user_id=user.id)
+        answer = await _issue(services, session, user)
+    return json_response(answer)
+
+
+async def refresh(request: Request) -> Response:
+    """Rotate a refresh token. Reusing an already-rotated token revokes its whole family."""
+    services = services_of(request)
+    body = await read_body(request, RefreshIn)
+    now = datetime.now(UTC)
+    reused_family: str | None = None
+    async with services.database.session() as session:
+        token = (
+            await session.execute(
+                select(RefreshToken).where(
+                    RefreshToken.token_hash == hash_secret(body.refresh_token)
+                )
+            )
+        ).scalar_one_or_none()
+        if token is None or token.revoked_at is not None:
+            raise UnauthorizedError("invalid refresh token")
+        if token.expires_at <= now:
+            raise UnauthorizedError("refresh token expired; sign in again")
+        # Claim the token atomically: of two concurrent uses, exactly one wins.
+        claimed = await session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.id == token.id,
+                RefreshToken.rotated_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+            )
+            .values(rotated_at=now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            reused_family = token.family_id
+            await _revoke_family(session, token.family_id, now)
+        else:
+            user = await session.get(User, token.user_id)
+            if user is None or not user.is_active:
+                raise UnauthorizedError("account not found or disabled")
+            answer = await _issue(services, session, user, token.family_id)
+    if reused_family is not None:
+        await services.revoked.revoke(reused_family, ttl_s=services.tokens.ttl_s)
+        raise UnauthorizedError(
+            "refresh token was already used; this session has been revoked, sign in again"
+        )
+    return json_response(answer)
+
+
+async def _revoke_family(session: AsyncSession, family_id: str, now: datetime) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def logout(request: Request) -> Response:
+    """Revoke the caller's session: its refresh-token family and its access token."""
+    services = services_of(request)
+    body = await read_body(request, LogoutIn)
+    now = datetime.now(UTC)
+    async with services.database.session() as session:
+        user = require_user(await require_principal(request, session))
+        families = {user.family_id}
+        if body.refresh_token is not None:
+            token = (
+                await session.execute(
+                    select(RefreshToken).where(
+                        RefreshToken.token_hash == hash_secret(body.refresh_token),
+                        RefreshToken.user_id == user.user_id,
+                    )
+                )
+            ).scalar_one_or_none()
+            if token is not None:
+                families.add(token.family_id)
+        for family in families:
+            await _revoke_family(session, family, now)
+    ttl = max(1, user.expires_at - int(now.timestamp()))
+    for identifier in (user.token_id, *families):
+        await services.revoked.revoke(identifier, ttl_s=max(ttl, services.tokens.ttl_s))
+    return Response(status_code=204)
+
+
+async def me(request: Request) -> Response:
+    services = services_of(request)
+    async with services.database.session() as session:
+        principal = await require_principal(request, session)
+        if isinstance(principal, ApiKeyPrincipal):
+            key = await session.get(ApiKey, principal.key_id)
+            return json_response(MeOut(user=None, api_key=ApiKeyOut.model_validate(key)))
+        user = await session.get(User, principal.user_id)
+        return json_response(MeOut(user=UserOut.model_validate(user)))
+
+
+routes = [
+    ApiRoute(
+        "/api/v1/auth/signup",
+        signup,
+        method="POST",
+        summary="Create an account",
+        tag="auth",
+        body=SignupIn,
+        response=AuthOut,
+        status=201,
+        auth=False,
+        errors=(400, 409, 422, 429),
+    ),
+    ApiRoute(
+        "/api/v1/auth/login",
+        login,
+        method="POST",
+        summary="Sign in with email and password",
+        tag="auth",
+        body=LoginIn,
+        response=AuthOut,
+        auth=False,
+        errors=(400, 401, 422, 429),
+    ),
+    ApiRoute(
+        "/api/v1/auth/refresh",
+        refresh,
+        method="POST",
+        summary="Rotate a refresh token for new tokens",
+        tag="auth",
+        body=RefreshIn,
+        response=AuthOut,
+        auth=False,
+        errors=(400, 401, 422),
+    ),
+    ApiRoute(
+        "/api/v1/auth/logout",
+        logout,
+        method="POST",
+        summary="Revoke this session",
+        tag="auth",
+        body=LogoutIn,
+        status=204,
+        errors=(400, 401, 403, 422),
+    ),
+    ApiRoute(
+        "/api/v1/me",
+        me,
+        method="GET",
+        summary="The caller",
+        tag="auth",
+        response=MeOut,
+        errors=(401,),
+    ),
+]

@@ -1,0 +1,179 @@
+"""Projects: create, list (the caller's, paginated), read, update, delete (owner only)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.analytics import EventKind, record_event
+from api.auth.permissions import require_project_role, require_user
+from api.auth.principal import ApiKeyPrincipal
+from api.db.models import Asset, Membership, Project, ProjectRole
+from api.errors import ValidationFailedError
+from api.http import ApiRoute, json_response, read_body, read_query
+from api.schemas import PageQuery, ProjectCreate, ProjectOut, ProjectPage, ProjectUpdate
+from api.services import require_principal, services_of
+
+
+def project_out(project: Project, role: ProjectRole | str) -> ProjectOut:
+    return ProjectOut(
+        id=project.id,
+        name=project.name,
+        description=project.description,
+        role=ProjectRole(role),
+        created_at=project.created_at,
+        updated_at=project.updated_at,
+    )
+
+
+async def create_project(request: Request) -> Response:
+    services = services_of(request)
+    body = await read_body(request, ProjectCreate)
+    async with services.database.session() as session:
+        user = require_user(await require_principal(request, session))
+        project = Project(name=body.name, description=body.description, created_by=user.user_id)
+        session.add(project)
+        await session.flush()
+        session.add(
+            Membership(project_id=project.id, user_id=user.user_id, role=ProjectRole.OWNER.value)
+        )
+        record_event(
+            session, EventKind.PROJECT_CREATED, project_id=project.id, user_id=user.user_id
+        )
+    return json_response(project_out(project, ProjectRole.OWNER), 201)
+
+
+async def list_projects(request: Request) -> Response:
+    services = services_of(request)
+    page = read_query(request, PageQuery)
+    async with services.database.session() as session:
+        principal = await require_principal(request, session)
+        if isinstance(principal, ApiKeyPrincipal):
+            project = await session.get(Project, principal.project_id)
+            items = [project_out(project, principal.role)] if project else []
+            total = len(items)
+            items = items[page.offset : page.offset + page.limit]
+        else:
+            base = (
+                select(Project, Membership.role)
+                .join(Membership, Membership.project_id == Project.id)
+                .where(Membership.user_id == principal.user_id)
+            )
+            total = (
+                await session.execute(select(func.count()).select_from(base.subquery()))
+            ).scalar_one()
+            rows = await session.execute(
+                base.order_by(Project.created_at.desc(), Project.id)
+                .limit(page.limit)
+                .offset(page.offset)
+            )
+            items = [project_out(project, role) for project, role in rows]
+    return json_response(
+        ProjectPage(items=items, total=total, limit=page.limit, offset=page.offset)
+    )
+
+
+async def get_project(request: Request) -> Response:
+    services = services_of(request)
+    project_id = request.path_params["project_id"]
+    async with services.database.session() as session:
+        principal = await require_principal(request, session)
+        role = await require_project_role(session, principal, project_id, ProjectRole.VIEWER)
+        project = await session.get(Project, project_id)
+        assert project is not None
+    return json_response(project_out(project, role))
+
+
+async def update_project(request: Request) -> Response:
+    services = services_of(request)
+    project_id = request.path_params["project_id"]
+    body = await read_body(request, ProjectUpdate)
+    changes = body.model_dump(exclude_none=True)
+    if not changes:
+        raise ValidationFailedError("nothing to change: send name and/or description")
+    async with services.database.session() as session:
+        principal = await require_principal(request, session)
+        role = await require_project_role(session, principal, project_id, ProjectRole.EDITOR)
+        project = await session.get(Project, project_id)
+        assert project is not None
+        for field, value in changes.items():
+            setattr(project, field, value)
+        await session.flush()
+        await session.refresh(project)
+    return json_response(project_out(project, role))
+
+
+async def delete_project(request: Request) -> Response:
+    """Delete the project, its rows and its stored audio (owner only)."""
+    services = services_of(request)
+    project_id = request.path_params["project_id"]
+    async with services.database.session() as session:
+        principal = await require_principal(request, session)
+        await require_project_role(session, principal, project_id, ProjectRole.OWNER)
+        keys = list(
+            (
+                await session.execute(
+                    select(Asset.storage_key).where(Asset.project_id == project_id)
+                )
+            ).scalars()
+        )
+        project = await session.get(Project, project_id)
+        await session.delete(project)
+    # The rows are gone first: a failure below leaves orphaned bytes, never dangling rows.
+    for key in keys:
+        await services.store.delete(key)
+    return Response(status_code=204)
+
+
+routes = [
+    ApiRoute(
+        "/api/v1/projects",
+        create_project,
+        method="POST",
+        summary="Create a project",
+        tag="projects",
+        body=ProjectCreate,
+        response=ProjectOut,
+        status=201,
+        errors=(400, 401, 403, 422),
+    ),
+    ApiRoute(
+        "/api/v1/projects",
+        list_projects,
+        method="GET",
+        summary="The caller's projects, newest first",
+        tag="projects",
+        query=PageQuery,
+        response=ProjectPage,
+        errors=(401, 422),
+    ),
+    ApiRoute(
+        "/api/v1/projects/{project_id}",
+        get_project,
+        method="GET",
+        summary="A project",
+        tag="projects",
+        response=ProjectOut,
+        errors=(401, 403, 404),
+    ),
+    ApiRoute(
+        "/api/v1/projects/{project_id}",
+        update_project,
+        method="PATCH",
+        summary="Rename or describe a project (editor or owner)",
+        tag="projects",
+        body=ProjectUpdate,
+        response=ProjectOut,
+        errors=(400, 401, 403, 404, 422),
+    ),
+    ApiRoute(
+        "/api/v1/projects/{project_id}",
+        delete_project,
+        method="DELETE",
+        summary="Delete a project (owner only)",
+        tag="projects",
+        status=204,
+        errors=(401, 403, 404),
+    ),
+]
