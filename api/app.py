@@ -24,6 +24,7 @@ from api.db import Database
 from api.db.catalog import sync_plugin_catalog
 from api.db.migrate import upgrade
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
+from api.graphql.app import graphql_route
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from api.observability import Metrics, init_sentry
 from api.openapi import openapi_route
@@ -40,7 +41,7 @@ WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 UPLOAD_PREFIXES = ("/api/v1/tracks/upload",)
 
 
-def _routes(settings: Settings) -> list[BaseRoute]:
+def build_routes(settings: Settings) -> list[BaseRoute]:
     api_routes: list[BaseRoute] = [
         *auth.routes,
         *projects.routes,
@@ -53,6 +54,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *files.routes,
         *api_routes,
         openapi_route(api_routes, version=__version__),
+        graphql_route(),
     ]
     if (WEB_DIST / "index.html").is_file():
         routes.append(Mount("/", app=StaticFiles(directory=WEB_DIST, html=True), name="web"))
@@ -125,7 +127,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     init_sentry(settings)
     return Starlette(
-        routes=_routes(settings),
+        routes=build_routes(settings),
         middleware=middleware,
         exception_handlers={
             ApiError: handle_api_error,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from tests.support.api_client import ApiClient
 
 
@@ -103,3 +105,33 @@ async def test_update_bad_input(api: ApiClient) -> None:
     assert (await api.call("GET", f"/api/v1/projects/{pid}", owner.access_token)).json()[
         "name"
     ] == "Song"
+
+
+async def test_huge_bodies_are_refused_and_change_nothing(api: ApiClient) -> None:
+    owner = await api.signup()
+    declared = await api.call(
+        "POST",
+        "/api/v1/projects",
+        owner.access_token,
+        content=b'{"name": "' + b"x" * 2_000_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert declared.status_code == 413
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(40):
+            yield b"y" * 65536
+        yield b'"}'
+
+    chunked = await api.call(
+        "POST",
+        "/api/v1/projects",
+        owner.access_token,
+        content=stream(),
+        headers={"content-type": "application/json"},
+    )
+    assert chunked.status_code == 413
+    assert chunked.json()["error"]["code"] == "payload_too_large"
+    listed = (await api.call("GET", "/api/v1/projects", owner.access_token)).json()
+    assert listed["total"] == 0

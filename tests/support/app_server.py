@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import anyio
@@ -52,9 +52,9 @@ class RunningServer:
     server: uvicorn.Server
 
 
-@asynccontextmanager
-async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
-    """Serve ``create_app(settings)`` until the block exits; waits for start-up."""
+@contextmanager
+def serve_in_thread(settings: Settings) -> Iterator[RunningServer]:
+    """Serve ``create_app(settings)`` in a thread until the block exits (blocking calls)."""
     port = settings.port if settings.port != 8000 else free_port()
     settings = settings.model_copy(
         update={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"}
@@ -71,10 +71,20 @@ async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
     thread = threading.Thread(target=server.run, name=f"test-server-{port}", daemon=True)
     thread.start()
     try:
-        started = await anyio.to_thread.run_sync(server.ready.wait, START_TIMEOUT_S)
-        if not started or not server.started:
+        if not server.ready.wait(START_TIMEOUT_S) or not server.started:
             raise RuntimeError("the test server failed to start (see the log above)")
         yield RunningServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings, server)
     finally:
         server.should_exit = True
-        await anyio.to_thread.run_sync(thread.join, START_TIMEOUT_S)
+        thread.join(START_TIMEOUT_S)
+
+
+@asynccontextmanager
+async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
+    """Serve ``create_app(settings)`` until the block exits, without blocking the test loop."""
+    manager = serve_in_thread(settings)
+    running = await anyio.to_thread.run_sync(manager.__enter__)
+    try:
+        yield running
+    finally:
+        await anyio.to_thread.run_sync(manager.__exit__, None, None, None)

@@ -1,0 +1,1 @@
+"""GraphQL at ``/graphql`` (strawberry): the same data and permission check as REST."""
