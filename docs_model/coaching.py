@@ -1,0 +1,89 @@
+"""Coaching: per-track summary figures and timed notes, written by the coaching service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pycrdt import Array, Map
+
+from .base import DocumentBase, Origin
+from .errors import InvalidValueError, UnknownTrackError
+from .fields import MISSING, checked_fields, has_key, to_stored
+from .schema import CoachingNoteView, CoachingView, JSONValue
+from .views import NOTE_FIELDS, read_coaching
+
+__all__ = ["CoachingMixin", "NoteSpec"]
+
+NoteSpec = CoachingNoteView | Mapping[str, object]
+"""A note to write: a `CoachingNoteView`, or a mapping with `start_s` (or `time_s`),
+optional `end_s`, `kind`, `message` and optional `figures`."""
+
+
+def _note_entry(note: NoteSpec, index: int) -> dict[str, object]:
+    what = f"notes[{index}]"
+    if isinstance(note, CoachingNoteView):
+        values: Mapping[str, object] = {
+            "start_s": note.start_s,
+            "end_s": note.end_s,
+            "kind": note.kind,
+            "message": note.message,
+            "figures": note.figures,
+        }
+    else:
+        values = dict(note)
+        if "start_s" not in values and "time_s" in values:
+            values["start_s"] = values.pop("time_s")
+    scalars = {
+        name: values.get(name, MISSING if spec.required else spec.default)
+        for name, spec in NOTE_FIELDS.items()
+        if name != "figures"
+    }
+    try:
+        entry = checked_fields(scalars, NOTE_FIELDS)
+    except InvalidValueError as exc:
+        raise InvalidValueError(f"{what}.{exc}") from None
+    entry["figures"] = to_stored(values.get("figures") or {}, f"{what}.figures")
+    start_s, end_s = entry["start_s"], entry["end_s"]
+    if isinstance(start_s, float) and isinstance(end_s, float) and end_s < start_s:
+        raise InvalidValueError(f"{what}.end_s must be >= start_s")
+    return entry
+
+
+class CoachingMixin(DocumentBase):
+    def set_coaching(
+        self,
+        track_id: str,
+        summary: Mapping[str, object],
+        notes: Sequence[NoteSpec],
+        *,
+        origin: Origin = None,
+    ) -> None:
+        """Replace the coaching of a track: JSON `summary` figures and timed `notes`."""
+        stored_summary: JSONValue = to_stored(summary, "summary")
+        if not isinstance(stored_summary, dict):
+            raise InvalidValueError("summary must be a mapping")
+        entries = [_note_entry(note, index) for index, note in enumerate(notes)]
+        with self._transaction(origin):
+            if not has_key(self._roots.tracks, track_id):
+                raise UnknownTrackError(track_id)
+            # A whole new entry under the track id: the coaching service is the only
+            # writer, and replacing the Map keeps notes from two runs from interleaving.
+            self._roots.coaching[track_id] = Map(
+                {
+                    "summary": stored_summary,
+                    "notes": Array([Map(entry) for entry in entries]),
+                    "updated_at": self._clock(),
+                }
+            )
+
+    def get_coaching(self, track_id: str) -> CoachingView | None:
+        """The coaching of a track, or None if it has none (or none readable)."""
+        with self._transaction(None):
+            if not has_key(self._roots.coaching, track_id):
+                return None
+            return read_coaching(track_id, self._roots.coaching[track_id])
+
+    def clear_coaching(self, track_id: str, *, origin: Origin = None) -> None:
+        with self._transaction(origin):
+            if has_key(self._roots.coaching, track_id):
+                del self._roots.coaching[track_id]
