@@ -16,7 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from api import files, health
+from api import collab_route, files, health
 from api.auth.passwords import PasswordHasher
 from api.auth.revocation import MemoryRevocationList, RedisRevocationList, RevocationList
 from api.auth.tokens import TokenIssuer
@@ -33,6 +33,9 @@ from api.routes import access, analytics, auth, plugins, projects
 from api.services import AppServices
 from api.settings import Environment, Settings
 from api.storage import open_object_store
+from collab.config import CollabConfig
+from collab.server import RoomServer
+from collab.store import SQLDocumentStore
 
 log = structlog.get_logger("jacameno.app")
 __version__ = version("jacameno")
@@ -51,6 +54,7 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
     ]
     routes: list[BaseRoute] = [
         *health.routes,
+        *collab_route.routes,
         *files.routes,
         *api_routes,
         openapi_route(api_routes, version=__version__),
@@ -59,6 +63,24 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
     if (WEB_DIST / "index.html").is_file():
         routes.append(Mount("/", app=StaticFiles(directory=WEB_DIST, html=True), name="web"))
     return routes
+
+
+def collab_config(settings: Settings) -> CollabConfig:
+    return CollabConfig(
+        max_message_bytes=settings.collab_max_message_bytes,
+        send_queue_messages=settings.collab_send_queue_messages,
+        room_grace_s=settings.collab_room_grace_s,
+        compact_after_updates=settings.collab_compact_after_updates,
+    )
+
+
+def uvicorn_ws_options(settings: Settings) -> dict[str, Any]:
+    """WebSocket options for uvicorn: the message limit is ours, set on purpose."""
+    return {
+        # uvicorn's own cap sits just above ours so that we close with a clear reason.
+        "ws_max_size": settings.collab_max_message_bytes + 64 * 1024,
+        "ws_per_message_deflate": settings.collab_ws_deflate,
+    }
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -84,6 +106,9 @@ def create_app(settings: Settings) -> Starlette:
                 redis = Redis.from_url(settings.redis_url)
                 stack.push_async_callback(redis.aclose)
                 revoked = RedisRevocationList(redis)
+            rooms = await stack.enter_async_context(
+                RoomServer(SQLDocumentStore(database.engine), collab_config(settings))
+            )
             services = AppServices(
                 settings=settings,
                 metrics=metrics,
@@ -96,6 +121,7 @@ def create_app(settings: Settings) -> Starlette:
                 tokens=TokenIssuer(settings.secret, ttl_s=settings.access_token_ttl_s),
                 revoked=revoked,
                 rate_limits=RateLimits(settings, redis),
+                rooms=rooms,
             )
             log.info(
                 "started",

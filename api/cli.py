@@ -17,7 +17,7 @@ EXIT_CONFIG = 2
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, uvicorn_ws_options
     from api.observability import configure_logging
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
@@ -33,6 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
         lifespan="on",
         proxy_headers=True,
         server_header=False,
+        **uvicorn_ws_options(settings),
     )
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -13,12 +14,24 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from api.settings import LogFormat, Settings
 
 #: Query parameters whose values never reach a log line.
-_SECRET_PARAMS = re.compile(r"((?:^|[?&])(?:token|access_token|api_key|signature)=)[^&\s]*", re.I)
+_SECRET_PARAMS = re.compile(
+    r"((?:^|[?&\s])(?:token|access_token|api_key|signature)=)[^&\s\"']*", re.I
+)
 
 
 def redact_query(query: str) -> str:
     """Replace the values of token-like query parameters with ``[redacted]``."""
     return _SECRET_PARAMS.sub(r"\1[redacted]", query)
+
+
+def _redact_secrets(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Strip token values from every string field (uvicorn logs WebSocket paths with queries)."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and "=" in value:
+            event_dict[key] = redact_query(value)
+    return event_dict
 
 
 def configure_logging(settings: Settings) -> None:
@@ -30,6 +43,7 @@ def configure_logging(settings: Settings) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Any = (
@@ -48,6 +62,7 @@ def configure_logging(settings: Settings) -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            _redact_secrets,
             renderer,
         ],
     )

@@ -18,6 +18,7 @@ from api.observability import Metrics
 from api.ratelimit import RateLimits
 from api.settings import Settings
 from api.storage import ObjectStore
+from collab.server import RoomServer
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -36,6 +37,7 @@ class AppServices:
     tokens: TokenIssuer
     revoked: RevocationList
     rate_limits: RateLimits
+    rooms: RoomServer
 
     async def principal_for(self, token: str, session: AsyncSession) -> Principal:
         """Authenticate an access token or API key (401 when invalid)."""

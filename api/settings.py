@@ -106,6 +106,18 @@ class Settings(BaseSettings):
     #: Turn every rate limit off (benchmarks on loopback).
     rate_limits_enabled: bool = True
 
+    #: Largest collaboration message in bytes; larger ones close the socket with 1009.
+    #: A whole offline backlog arrives as one message, so this is generous on purpose.
+    collab_max_message_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024)
+    #: Frames a slow client may have queued before it is disconnected (code 4408).
+    collab_send_queue_messages: int = Field(default=4096, ge=16)
+    #: Seconds an empty room stays in memory before it is flushed and unloaded.
+    collab_room_grace_s: float = Field(default=10.0, ge=0.0)
+    #: Compact a room's update log into its snapshot past this many updates.
+    collab_compact_after_updates: int = Field(default=500, ge=1)
+    #: Negotiate permessage-deflate on collaboration sockets (off: lower latency).
+    collab_ws_deflate: bool = False
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import anyio
 import uvicorn
 
-from api.app import create_app
+from api.app import create_app, uvicorn_ws_options
 from api.settings import Settings
 
 START_TIMEOUT_S = 30.0
@@ -65,7 +65,7 @@ def serve_in_thread(settings: Settings) -> Iterator[RunningServer]:
         port=port,
         log_config=None,
         lifespan="on",
-        ws_per_message_deflate=False,
+        **uvicorn_ws_options(settings),
     )
     server = _Server(config)
     thread = threading.Thread(target=server.run, name=f"test-server-{port}", daemon=True)

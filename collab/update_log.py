@@ -1,0 +1,120 @@
+"""Group commit: every accepted update is written to the log before any peer sees it.
+
+Readers submit updates; one writer task takes everything waiting (up to
+``max_batch``), writes it in one transaction, and only then hands each update
+to its room for relay. Under load a burst costs one transaction, not one per
+update, and no update is relayed that a crash could lose.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from collab.config import CollabConfig
+from collab.errors import PersistenceError
+from collab.store import DocumentStore
+
+log = logging.getLogger("jacameno.collab.log")
+
+#: Retries of one batch after shutdown began, before its updates are given up (logged).
+_SHUTDOWN_RETRIES = 10
+
+
+class LogTarget(Protocol):
+    """Who gets updates back once they are durable (a room)."""
+
+    def persisted(self, writes: list[PendingWrite]) -> None:
+        """Apply and relay ``writes`` (all for this target, in log order)."""
+        ...
+
+
+@dataclass(slots=True, eq=False)
+class PendingWrite:
+    """An update on its way to the log."""
+
+    target: LogTarget
+    room: str
+    update: bytes
+    #: The connection it came from (not echoed back to it), or None for services.
+    origin: int | None = None
+    persisted: anyio.Event = field(default_factory=anyio.Event)
+
+
+class UpdateLog:
+    """The writer task and its bounded queue (full queue = readers wait)."""
+
+    def __init__(self, store: DocumentStore, config: CollabConfig) -> None:
+        self._store = store
+        self._config = config
+        self._send: MemoryObjectSendStream[PendingWrite]
+        self._receive: MemoryObjectReceiveStream[PendingWrite]
+        self._send, self._receive = anyio.create_memory_object_stream[PendingWrite](
+            config.max_pending_writes
+        )
+        self._closing = False
+        self.healthy = True
+        self.batches = 0
+        self.written = 0
+        self.lost = 0
+
+    async def submit(self, write: PendingWrite) -> None:
+        """Queue ``write``; waits while the queue is full (backpressure on the sender)."""
+        await self._send.send(write)
+
+    async def run(self) -> None:
+        """Write batches until :meth:`close` and the queue drains."""
+        async with self._receive:
+            async for first in self._receive:
+                batch = [first]
+                while len(batch) < self._config.max_batch:
+                    try:
+                        batch.append(self._receive.receive_nowait())
+                    except (anyio.WouldBlock, anyio.EndOfStream):
+                        break
+                if await self._write(batch):
+                    by_target: dict[LogTarget, list[PendingWrite]] = {}
+                    for write in batch:
+                        by_target.setdefault(write.target, []).append(write)
+                    for target, writes in by_target.items():
+                        try:
+                            target.persisted(writes)
+                        except Exception:  # one room's fault must not stop every room's log
+                            log.exception("relaying persisted updates failed")
+                    for write in batch:
+                        write.persisted.set()
+
+    async def _write(self, batch: list[PendingWrite]) -> bool:
+        attempts = 0
+        while True:
+            try:
+                await self._store.append([(w.room, w.update) for w in batch])
+            except PersistenceError as exc:
+                attempts += 1
+                self.healthy = False
+                if self._closing and attempts >= _SHUTDOWN_RETRIES:
+                    self.lost += len(batch)
+                    log.error(
+                        "giving up on %d updates at shutdown: the database refuses writes",
+                        len(batch),
+                        extra={"error": str(exc)},
+                    )
+                    for write in batch:
+                        write.persisted.set()
+                    return False
+                log.warning("update log write failed; retrying", extra={"error": str(exc)})
+                await anyio.sleep(self._config.retry_backoff_s)
+                continue
+            self.healthy = True
+            self.batches += 1
+            self.written += len(batch)
+            return True
+
+    def close(self) -> None:
+        """Stop accepting updates; :meth:`run` returns once the queue is written."""
+        self._closing = True
+        self._send.close()
