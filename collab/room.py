@@ -84,6 +84,10 @@ class Room:
         #: Connections promised by the server but not yet joined (eviction waits for them).
         self.reserved = 0
         self.empty_since: float | None = time.monotonic()
+        #: Set once the room is unloaded; a later open loads a new Room.
+        self.evicted = anyio.Event()
+        #: Set after each compaction of this room's log (replaced by a fresh event).
+        self.compacted = anyio.Event()
 
     # ------------------------------------------------------------------ membership
 
@@ -141,9 +145,9 @@ class Room:
         check_update(update)
         await self.submit(update, origin=connection.id)
 
-    async def submit(self, update: bytes, *, origin: int | None) -> PendingWrite:
+    async def submit(self, update: bytes, *, origin: int | None, tag: str = "peer") -> PendingWrite:
         """Queue a checked update for the log; it is applied and relayed once written."""
-        write = PendingWrite(target=self, room=self.name, update=update, origin=origin)
+        write = PendingWrite(target=self, room=self.name, update=update, origin=origin, tag=tag)
         self.pending += 1
         if self._flushed.is_set():
             self._flushed = anyio.Event()
@@ -155,7 +159,9 @@ class Room:
     def persisted(self, writes: list[PendingWrite]) -> None:
         """Apply durable updates and relay them (merged into one frame when several)."""
         for write in writes:
-            self.doc.apply_update(write.update)
+            # Observers (services) see the writer's tag as the transaction origin.
+            with self.doc.transaction(origin=write.tag):
+                self.doc.apply_update(write.update)
         self.pending -= len(writes)
         self.log_count += len(writes)
         self.log_bytes += sum(len(w.update) for w in writes)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
@@ -22,6 +24,7 @@ from collab.channel import Channel, ChannelClosedError, CloseCode
 from collab.config import CollabConfig
 from collab.connection import Connection
 from collab.errors import CollabError, PersistenceError, ProtocolError
+from collab.protocol import is_empty_update
 from collab.room import CollabStats, Room
 from collab.store import DocumentStore
 from collab.update_log import UpdateLog
@@ -41,6 +44,7 @@ class RoomServer:
         self._rooms: dict[str, Room] = {}
         self._locks: dict[str, anyio.Lock] = {}
         self._compacting: set[str] = set()
+        self._listeners: list[Callable[[Room], None]] = []
         self._task_group: TaskGroup | None = None
         self._log_done = anyio.Event()
         self._active = 0
@@ -197,8 +201,42 @@ class RoomServer:
                 )
                 self._rooms[name] = room
                 self.stats.rooms_loaded += 1
+                for listener in self._listeners:
+                    listener(room)
             room.reserved += 1
             return room
+
+    @asynccontextmanager
+    async def document(self, room_name: str, *, origin: str) -> AsyncIterator[pycrdt.Doc[Any]]:
+        """A working copy of a project document for services (in-process peers).
+
+        Read it, or change it (ideally in one ``doc.transaction()``); when the block
+        exits, the changes are written to the log and then applied to the room and
+        relayed to every peer as one update whose transaction origin is ``origin``,
+        so the service's own observer can skip it. The call returns once the change
+        is durable. Raises :class:`PersistenceError` when the store is unavailable.
+        """
+        room = await self.open_room(room_name)
+        try:
+            working: pycrdt.Doc[Any] = pycrdt.Doc()
+            working.apply_update(room.doc.get_update())
+            before = working.get_state()
+            yield working
+            change = working.get_update(before)
+            if not is_empty_update(change):
+                write = await room.submit(change, origin=None, tag=origin)
+                await write.persisted.wait()
+        finally:
+            room.reserved -= 1
+            if not room.connections and not room.reserved:
+                room.empty_since = time.monotonic()
+                self._schedule_eviction(room)
+
+    def add_room_listener(self, listener: Callable[[Room], None]) -> None:
+        """Call ``listener(room)`` for every room loaded from now on (and those loaded now)."""
+        self._listeners.append(listener)
+        for room in self._rooms.values():
+            listener(room)
 
     def _schedule_eviction(self, room: Room) -> None:
         if self._task_group is not None and not self._stopping:
@@ -224,6 +262,7 @@ class RoomServer:
                 await self._compact(room)
             del self._rooms[room.name]
             self.stats.rooms_evicted += 1
+            room.evicted.set()
         if not lock.statistics().tasks_waiting and room.name not in self._rooms:
             self._locks.pop(room.name, None)
 
@@ -252,6 +291,8 @@ class RoomServer:
             room.log_count = max(0, room.log_count - result.folded_updates)
             room.log_bytes = 0 if room.log_count == 0 else room.log_bytes
             self.stats.compactions += 1
+            done, room.compacted = room.compacted, anyio.Event()
+            done.set()
 
 
 def _build_doc(updates: list[bytes]) -> pycrdt.Doc[Any]:

@@ -34,6 +34,9 @@ doc_updates = Table(
     Column("payload", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_doc_updates_room_id", "room", "id"),
+    # Ids must never be reused: compaction deletes up to an id and a snapshot records
+    # it; SQLite would otherwise hand out max(rowid)+1 again after the delete.
+    sqlite_autoincrement=True,
 )
 
 doc_snapshots = Table(

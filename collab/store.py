@@ -84,7 +84,7 @@ class SQLDocumentStore:
                     .order_by(doc_updates.c.id)
                 )
                 logged = [bytes(row.payload) for row in rows]
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
             raise PersistenceError(f"cannot load document {room!r}: {exc}") from exc
         updates = ([bytes(snapshot.state)] if snapshot else []) + logged
         return StoredDocument(
@@ -99,7 +99,7 @@ class SQLDocumentStore:
                 await conn.execute(
                     insert(doc_updates), [{"room": room, "payload": data} for room, data in entries]
                 )
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
             raise PersistenceError(f"cannot append {len(entries)} updates: {exc}") from exc
 
     async def compact(self, room: str) -> CompactionResult | None:
@@ -153,7 +153,7 @@ class SQLDocumentStore:
                         doc_updates.c.room == room, doc_updates.c.id <= last_id
                     )
                 )
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
             raise PersistenceError(f"cannot compact document {room!r}: {exc}") from exc
         return CompactionResult(room=room, folded_updates=len(rows), snapshot_bytes=len(merged))
 
@@ -162,7 +162,7 @@ class SQLDocumentStore:
             async with self._engine.begin() as conn:
                 await conn.execute(delete(doc_updates).where(doc_updates.c.room == room))
                 await conn.execute(delete(doc_snapshots).where(doc_snapshots.c.room == room))
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
             raise PersistenceError(f"cannot delete document {room!r}: {exc}") from exc
 
     @staticmethod

@@ -42,6 +42,9 @@ class PendingWrite:
     update: bytes
     #: The connection it came from (not echoed back to it), or None for services.
     origin: int | None = None
+    #: Transaction origin when the room applies it ("peer", "service:jobs", ...): a service's
+    #: observer skips its own writes by this tag.
+    tag: str = "peer"
     persisted: anyio.Event = field(default_factory=anyio.Event)
 
 

@@ -269,6 +269,7 @@ class Plugin(Base):
 
 class AnalyticsEvent(Base):
     __tablename__ = "analytics_events"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids order events; never reuse them
 
     id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(64), index=True)

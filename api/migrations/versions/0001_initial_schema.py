@@ -108,6 +108,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_events")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("analytics_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_analytics_events_kind"), ["kind"], unique=False)
@@ -337,6 +338,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("doc_updates", schema=None) as batch_op:
         batch_op.create_index("ix_doc_updates_room_id", ["room", "id"], unique=False)

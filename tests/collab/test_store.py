@@ -1,0 +1,166 @@
+"""The update log and snapshots on SQLite and PostgreSQL, and the room server over them."""
+
+from __future__ import annotations
+
+import anyio
+import pycrdt
+import pytest
+from sqlalchemy import text
+
+from api.db import Database
+from api.db.migrate import upgrade
+from collab.config import CollabConfig
+from collab.errors import PersistenceError
+from collab.server import RoomServer
+from collab.store import SQLDocumentStore
+
+
+async def _store(db_url: str) -> tuple[Database, SQLDocumentStore]:
+    await upgrade(db_url)
+    database = Database(db_url)
+    return database, SQLDocumentStore(database.engine)
+
+
+def _edits(count: int, seed: int = 0) -> tuple[list[bytes], pycrdt.Doc]:
+    doc: pycrdt.Doc = pycrdt.Doc()
+    updates: list[bytes] = []
+    doc.observe(lambda event: updates.append(event.update))
+    text_type = doc.get("lyrics", type=pycrdt.Text)
+    tracks = doc.get("tracks", type=pycrdt.Map)
+    for i in range(count):
+        if i % 3 == 0:
+            tracks[f"t{i}"] = pycrdt.Map({"name": f"track {i}", "volume_db": -float(i % 12)})
+        elif i % 3 == 1:
+            text_type.insert(len(text_type), f"line {i}\n")
+        elif len(text_type) > 4:
+            del text_type[0:2]
+    return updates, doc
+
+
+def _rebuild(updates: list[bytes]) -> pycrdt.Doc:
+    doc: pycrdt.Doc = pycrdt.Doc()
+    for update in updates:
+        doc.apply_update(update)
+    return doc
+
+
+async def test_load_of_unknown_room_is_new(db_url: str) -> None:
+    database, store = await _store(db_url)
+    stored = await store.load("nothing-here")
+    await database.aclose()
+    assert stored.is_new
+
+
+async def test_append_load_compact_keeps_content_identical(db_url: str) -> None:
+    database, store = await _store(db_url)
+    updates, original = _edits(400)
+    for start in range(0, len(updates), 50):
+        await store.append([("song", u) for u in updates[start : start + 50]])
+    await store.append([("other-song", updates[0])])
+    before = await store.load("song")
+    assert before.log_count == len(updates)
+    result = await store.compact("song")
+    assert result is not None
+    assert result.folded_updates == len(updates)
+    after = await store.load("song")
+    assert after.log_count == 0
+    assert len(after.updates) == 1  # the snapshot alone
+    rebuilt_before, rebuilt_after = _rebuild(before.updates), _rebuild(after.updates)
+    assert rebuilt_after.get_state() == rebuilt_before.get_state() == original.get_state()
+    assert rebuilt_after.get_update() == rebuilt_before.get_update()
+    assert str(rebuilt_after.get("lyrics", type=pycrdt.Text)) == str(
+        original.get("lyrics", type=pycrdt.Text)
+    )
+    # More edits after a snapshot, then a second compaction folds them in too.
+    more, _ = _edits(30, seed=1)
+    await store.append([("song", u) for u in more])
+    assert (await store.load("song")).log_count == len(more)
+    second = await store.compact("song")
+    assert second is not None
+    assert second.folded_updates == len(more)
+    assert await store.compact("song") is None
+    other = await store.load("other-song")
+    await database.aclose()
+    assert other.log_count == 1
+
+
+async def test_database_fault_is_not_a_new_document(tmp_path: object) -> None:
+    database = Database("postgresql+asyncpg://postgres@127.0.0.1:9/nowhere")
+    store = SQLDocumentStore(database.engine)
+    with pytest.raises(PersistenceError):
+        await store.load("song")
+    with pytest.raises(PersistenceError):
+        await store.append([("song", b"\x00\x00")])
+    await database.aclose()
+
+
+async def test_missing_tables_are_a_fault_not_a_new_document(db_url: str) -> None:
+    database, store = await _store(db_url)
+    async with database.engine.begin() as conn:
+        await conn.execute(text("DROP TABLE doc_snapshots"))
+    with pytest.raises(PersistenceError):
+        await store.load("song")
+    await database.aclose()
+
+
+async def test_service_document_writes_are_durable_and_tagged(db_url: str) -> None:
+    database, store = await _store(db_url)
+    seen: list[object] = []
+    # pycrdt drops a subscription when its shared-type object is collected: keep both.
+    keep: list[object] = []
+    async with RoomServer(store, CollabConfig(room_grace_s=0.0)) as rooms:
+
+        def watch(room: object) -> None:
+            from collab.room import Room
+
+            assert isinstance(room, Room)
+            jobs = room.doc.get("jobs", type=pycrdt.Map)
+            keep.append(jobs)
+            keep.append(
+                jobs.observe_deep(lambda events: seen.extend(e.transaction.origin for e in events))
+            )
+
+        rooms.add_room_listener(watch)
+        async with rooms.document("p1", origin="service:test") as doc:
+            doc.get("jobs", type=pycrdt.Map)["j1"] = pycrdt.Map({"status": "done"})
+        assert seen == ["service:test"]
+    reloaded = await store.load("p1")
+    await database.aclose()
+    doc = _rebuild(reloaded.updates)
+    assert doc.get("jobs", type=pycrdt.Map)["j1"]["status"] == "done"
+
+
+async def test_empty_room_is_flushed_then_evicted_and_reloads(db_url: str) -> None:
+    database, store = await _store(db_url)
+    async with RoomServer(
+        store, CollabConfig(room_grace_s=0.0, compact_after_updates=10_000)
+    ) as rooms:
+        async with rooms.document("p2", origin="service:test") as doc:
+            doc.get("lyrics", type=pycrdt.Text).insert(0, "kept")
+            room = rooms.rooms["p2"]
+        with anyio.fail_after(10):
+            await room.evicted.wait()
+        assert "p2" not in rooms.rooms
+        assert rooms.stats.rooms_evicted == 1
+        assert rooms.stats.compactions == 1  # eviction folded the log into the snapshot
+        async with rooms.document("p2", origin="service:test") as again:
+            assert str(again.get("lyrics", type=pycrdt.Text)) == "kept"
+    await database.aclose()
+
+
+async def test_compaction_runs_past_the_threshold(db_url: str) -> None:
+    database, store = await _store(db_url)
+    config = CollabConfig(room_grace_s=60.0, compact_after_updates=20)
+    async with RoomServer(store, config) as rooms:
+        async with rooms.document("p3", origin="service:test"):
+            compacted = rooms.rooms["p3"].compacted
+        for i in range(25):
+            async with rooms.document("p3", origin="service:test") as doc:
+                doc.get("lyrics", type=pycrdt.Text).insert(0, f"{i} ")
+        with anyio.fail_after(10):
+            await compacted.wait()
+    stored = await store.load("p3")
+    await database.aclose()
+    assert stored.log_count < 25
+    text_value = str(_rebuild(stored.updates).get("lyrics", type=pycrdt.Text))
+    assert sorted(int(x) for x in text_value.split()) == list(range(25))
