@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import anyio
 
+from api.cli_audio import add_audio_commands
 from api.settings import SettingsError, load_settings
 
 #: Exit status for a configuration error.
@@ -79,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "downgrade", "current"])
     db.add_argument("revision", nargs="?", default=None)
     db.set_defaults(handler=_db)
+
+    add_audio_commands(commands)
     return parser
 
 
