@@ -328,6 +328,7 @@ def figures(
         out["latency_p99_ms"] = latency.get("p99")
         out["lost_deliveries"] = load.get("lost")
         out["converged_rooms"] = load.get("converged_rooms")
+        out["byte_identical_rooms"] = load.get("byte_identical_rooms")
         out["connect_p99_ms"] = (load.get("connect_ms") or {}).get("p99")
         out["loadgen_delay_p99_ms"] = (load.get("loadgen_delay_while_writing_ms") or {}).get("p99")
     elif scenario.mode == "sync":

@@ -213,7 +213,20 @@ const closeAll = (clients) => {
   }
 }
 
-const stateDigest = (doc) => createHash('sha256').update(Y.encodeStateAsUpdate(doc)).digest('hex')
+// Convergence is the same state: the same state vector (the same items, no pending
+// structs) and the same content. The byte encoding of that state may differ when a
+// server relays a batch as one merged update; Yjs treats both as the same document,
+// so that is reported separately as byte identity.
+const canonical = (value) => JSON.stringify(value, (_key, v) =>
+  v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+    : v)
+const stateDigest = (doc) => createHash('sha256')
+  .update(Y.encodeStateVector(doc))
+  .update(canonical(Object.fromEntries([...doc.share.keys()].sort().map((k) => [k, doc.share.get(k).toJSON()]))))
+  .update(String(doc.store.pendingStructs === null && doc.store.pendingDs === null))
+  .digest('hex')
+const bytesDigest = (doc) => createHash('sha256').update(Y.encodeStateAsUpdate(doc)).digest('hex')
 
 const closeSummary = (clients) => {
   const codes = {}
@@ -325,11 +338,14 @@ const runFanout = async (config, result) => {
   result.loadgen_delay_while_writing_ms = { p99: measuredDelay.percentile(99) / 1e6, max: measuredDelay.max / 1e6 }
 
   let convergedRooms = 0
+  let byteIdenticalRooms = 0
   for (const roomClients of byRoom.values()) {
     const digests = new Set(roomClients.map((c) => stateDigest(c.doc)))
     if (digests.size === 1) convergedRooms++
+    if (new Set(roomClients.map((c) => bytesDigest(c.doc))).size === 1) byteIdenticalRooms++
   }
   result.converged_rooms = convergedRooms
+  result.byte_identical_rooms = byteIdenticalRooms
   result.converged = convergedRooms === byRoom.size
   result.disconnects = clients.reduce((n, c) => n + c.disconnects, 0)
   result.close_codes = closeSummary(clients)

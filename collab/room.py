@@ -36,6 +36,9 @@ from collab.update_log import PendingWrite, UpdateLog
 
 log = logging.getLogger("jacameno.collab.room")
 
+#: A room's share of one log batch is relayed as one merged frame from this many updates.
+MERGE_FROM_BATCH = 8
+
 
 @dataclass
 class CollabStats:
@@ -166,11 +169,13 @@ class Room:
         self.log_count += len(writes)
         self.log_bytes += sum(len(w.update) for w in writes)
         self._stats.updates_accepted += len(writes)
-        if len(writes) == 1:
-            self.broadcast(sync_update(writes[0].update), exclude=writes[0].origin)
+        if len(writes) < MERGE_FROM_BATCH:
+            for write in writes:
+                self.broadcast(sync_update(write.update), exclude=write.origin)
         else:
             # Under load: one merged frame for the whole batch, to everyone. Senders get
-            # their own edits back, which Yjs ignores; that is cheaper than N merges.
+            # their own edits back, which Yjs ignores; that is cheaper than N frames to
+            # N peers. (Peers then hold the same state in a different byte encoding.)
             merged = pycrdt.merge_updates(*(w.update for w in writes))
             self.broadcast(sync_update(merged))
         if self.pending == 0:

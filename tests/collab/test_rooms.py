@@ -95,8 +95,10 @@ async def test_viewer_reads_but_cannot_write_and_keeps_awareness(world: CollabWo
             editor.doc.get("lyrics", type=pycrdt.Text).insert(0, "editor line")
             await viewer.wait_for(lambda: "editor line" in text_of(viewer))
             await editor.wait_for(lambda: viewer.client_id in editor.awareness_states)
-    assert editor.awareness_states[viewer.client_id] == {"user": "viewer", "playhead_s": 12.5}
-    assert "VIEWER" not in text_of(editor)
+            seen_by_editor = editor.awareness_states[viewer.client_id]
+            editor_text = text_of(editor)
+    assert seen_by_editor == {"user": "viewer", "playhead_s": 12.5}
+    assert "VIEWER" not in editor_text
     async with world.peer(world.owner) as fresh:
         with anyio.fail_after(TIMEOUT_S):
             await fresh.wait_synced()
