@@ -106,8 +106,10 @@ def create_app(settings: Settings) -> Starlette:
                 redis = Redis.from_url(settings.redis_url)
                 stack.push_async_callback(redis.aclose)
                 revoked = RedisRevocationList(redis)
+            document_store = SQLDocumentStore(database.engine)
+            stack.push_async_callback(document_store.aclose)
             rooms = await stack.enter_async_context(
-                RoomServer(SQLDocumentStore(database.engine), collab_config(settings))
+                RoomServer(document_store, collab_config(settings))
             )
             services = AppServices(
                 settings=settings,

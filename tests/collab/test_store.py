@@ -47,6 +47,7 @@ def _rebuild(updates: list[bytes]) -> pycrdt.Doc:
 async def test_load_of_unknown_room_is_new(db_url: str) -> None:
     database, store = await _store(db_url)
     stored = await store.load("nothing-here")
+    await store.aclose()
     await database.aclose()
     assert stored.is_new
 
@@ -80,6 +81,7 @@ async def test_append_load_compact_keeps_content_identical(db_url: str) -> None:
     assert second.folded_updates == len(more)
     assert await store.compact("song") is None
     other = await store.load("other-song")
+    await store.aclose()
     await database.aclose()
     assert other.log_count == 1
 
@@ -91,6 +93,7 @@ async def test_database_fault_is_not_a_new_document(tmp_path: object) -> None:
         await store.load("song")
     with pytest.raises(PersistenceError):
         await store.append([("song", b"\x00\x00")])
+    await store.aclose()
     await database.aclose()
 
 
@@ -100,6 +103,7 @@ async def test_missing_tables_are_a_fault_not_a_new_document(db_url: str) -> Non
         await conn.execute(text("DROP TABLE doc_snapshots"))
     with pytest.raises(PersistenceError):
         await store.load("song")
+    await store.aclose()
     await database.aclose()
 
 
@@ -125,6 +129,7 @@ async def test_service_document_writes_are_durable_and_tagged(db_url: str) -> No
             doc.get("jobs", type=pycrdt.Map)["j1"] = pycrdt.Map({"status": "done"})
         assert seen == ["service:test"]
     reloaded = await store.load("p1")
+    await store.aclose()
     await database.aclose()
     doc = _rebuild(reloaded.updates)
     assert doc.get("jobs", type=pycrdt.Map)["j1"]["status"] == "done"
@@ -145,6 +150,7 @@ async def test_empty_room_is_flushed_then_evicted_and_reloads(db_url: str) -> No
         assert rooms.stats.compactions == 1  # eviction folded the log into the snapshot
         async with rooms.document("p2", origin="service:test") as again:
             assert str(again.get("lyrics", type=pycrdt.Text)) == "kept"
+    await store.aclose()
     await database.aclose()
 
 
@@ -160,6 +166,7 @@ async def test_compaction_runs_past_the_threshold(db_url: str) -> None:
         with anyio.fail_after(10):
             await compacted.wait()
     stored = await store.load("p3")
+    await store.aclose()
     await database.aclose()
     assert stored.log_count < 25
     text_value = str(_rebuild(stored.updates).get("lyrics", type=pycrdt.Text))
