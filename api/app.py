@@ -29,7 +29,7 @@ from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, Securi
 from api.observability import Metrics, init_sentry
 from api.openapi import openapi_route
 from api.ratelimit import RateLimits
-from api.routes import access, analytics, auth, plugins, projects
+from api.routes import access, analytics, auth, documents, plugins, projects, versions
 from api.services import AppServices
 from api.settings import Environment, Settings
 from api.storage import open_object_store
@@ -51,6 +51,8 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         *access.routes,
         *analytics.routes,
         *plugins.routes,
+        *documents.routes,
+        *versions.routes,
     ]
     routes: list[BaseRoute] = [
         *health.routes,

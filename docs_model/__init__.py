@@ -3,7 +3,8 @@
 Pure (no I/O) and importing only pycrdt and the standard library. Start with
 `create_document()` or ``ProjectDocument(doc)``; `migrate()` brings older documents to
 `CURRENT_SCHEMA_VERSION`, `validate()` reports wrong shapes peers wrote, `to_json()`
-gives the whole document as plain JSON.
+gives the whole document as plain JSON; `restore_to()` brings a named version back as a
+forward edit and `diff_summary()` says what differs between two states.
 """
 
 from .base import Clock, Origin, new_id
@@ -34,6 +35,7 @@ from .ordering import (
     order_sort_key,
     validate_order_key,
 )
+from .restore import RESTORED_MAP_ROOTS, diff_summary, load_state, restore_to
 from .roots import Roots, get_roots
 from .schema import (
     CURRENT_SCHEMA_VERSION,
@@ -58,6 +60,7 @@ from .validation import validate
 __all__ = [
     "CURRENT_SCHEMA_VERSION",
     "MIGRATIONS",
+    "RESTORED_MAP_ROOTS",
     "UNSET",
     "ClipView",
     "Clock",
@@ -95,14 +98,17 @@ __all__ = [
     "Unset",
     "changed_ids",
     "create_document",
+    "diff_summary",
     "event_origin",
     "generate_key_between",
     "generate_n_keys_between",
     "get_roots",
     "is_valid_order_key",
+    "load_state",
     "migrate",
     "new_id",
     "order_sort_key",
+    "restore_to",
     "schema_version",
     "to_json",
     "validate",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
 from sqlalchemy import func, select
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
 from api.analytics import EventKind, record_event
@@ -18,8 +19,9 @@ from api.db.models import Project as ProjectRow
 from api.db.models import User as UserRow
 from api.errors import ApiError, ValidationFailedError
 from api.graphql.context import Context
-from api.graphql.types import Job, Project, ProjectPage, User
+from api.graphql.types import Job, Project, ProjectPage, RestoreResult, User, Version
 from api.jobs import request_job
+from api.routes import versions
 
 #: Limits that keep one query from costing the server more than a page of REST calls.
 MAX_DEPTH = 6
@@ -170,6 +172,37 @@ class Mutation:
         if ceiling_dbtp is not None:
             params["ceiling_dbtp"] = ceiling_dbtp
         return await _queue(info, str(project_id), "mastering", params)
+
+    @strawberry.mutation
+    async def name_version(self, info: Info, project_id: strawberry.ID, name: str) -> Version:
+        """Name the document's current state (editor or owner), as REST ``POST .../versions``."""
+        name = name.strip()
+        if not 1 <= len(name) <= 200:
+            raise ValidationFailedError(
+                "name must be 1-200 characters", details=[{"field": "name", "message": "length"}]
+            )
+        principal = await info.context.principal()
+        async with info.context.services.database.session() as session:
+            await require_project_role(session, principal, str(project_id), ProjectRole.EDITOR)
+        out = await versions.name_version(info.context.services, principal, str(project_id), name)
+        return Version(**out.model_dump())
+
+    @strawberry.mutation
+    async def restore_version(
+        self, info: Info, project_id: strawberry.ID, version_id: strawberry.ID
+    ) -> RestoreResult:
+        """Restore a version as a forward edit every peer receives (editor or owner)."""
+        principal = await info.context.principal()
+        async with info.context.services.database.session() as session:
+            await require_project_role(session, principal, str(project_id), ProjectRole.EDITOR)
+        out = await versions.restore_version(
+            info.context.services, principal, str(project_id), str(version_id)
+        )
+        return RestoreResult(
+            version=Version(**out.version.model_dump()),
+            changes=cast(JSON, out.changes),
+            backup_version_id=out.backup_version_id,
+        )
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

@@ -14,6 +14,7 @@ from api.db.models import Membership, ProjectRole
 from api.db.models import Track as TrackRow
 from api.db.models import User as UserRow
 from api.db.models import Version as VersionRow
+from api.routes.documents import document_state, document_view
 
 if TYPE_CHECKING:
     from api.graphql.context import Context
@@ -89,6 +90,23 @@ class Version:
 
 
 @strawberry.type
+class DocumentProblem:
+    """A wrong shape a peer wrote into the document (``docs_model.validate``)."""
+
+    path: str
+    message: str
+
+
+@strawberry.type
+class RestoreResult:
+    version: Version
+    #: What the restore changed (``docs_model.diff_summary``).
+    changes: JSON
+    #: The version holding the state just before the restore (null when nothing changed).
+    backup_version_id: str | None
+
+
+@strawberry.type
 class Project:
     """A project as the caller may see it (the caller's role is checked on the way in)."""
 
@@ -150,6 +168,20 @@ class Project:
                 Version(id=r.id, name=r.name, created_by=r.created_by, created_at=r.created_at)
                 for r in rows
             ]
+
+    @strawberry.field
+    async def document(self, info: strawberry.Info[Context, None]) -> JSON:
+        """The live document as JSON (``docs_model.to_json``), as REST ``GET .../document``."""
+        view = document_view(self.id, await document_state(info.context.services, self.id))
+        return cast(JSON, view.document)
+
+    @strawberry.field
+    async def document_problems(
+        self, info: strawberry.Info[Context, None]
+    ) -> list[DocumentProblem]:
+        """Wrong shapes peers wrote into the document; reads skip or repair them."""
+        view = document_view(self.id, await document_state(info.context.services, self.id))
+        return [DocumentProblem(path=p.path, message=p.message) for p in view.problems]
 
 
 @strawberry.type
