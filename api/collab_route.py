@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import structlog
 from starlette.routing import WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from api.auth.permissions import require_project_role, role_allows
@@ -31,8 +32,9 @@ log = structlog.get_logger("jacameno.collab")
 class WebSocketChannel:
     """A Starlette WebSocket as a collab ``Channel``."""
 
-    def __init__(self, websocket: WebSocket) -> None:
+    def __init__(self, websocket: WebSocket, send: Send) -> None:
         self._ws = websocket
+        self._send = send
         client = websocket.client
         self._remote = f"{client.host}:{client.port}" if client else "unknown"
 
@@ -52,8 +54,10 @@ class WebSocketChannel:
         return bytes(data)
 
     async def send(self, message: bytes) -> None:
+        # The hot path of every relay: one ASGI event straight to the server, without
+        # Starlette's per-call state checks (the socket is known to be accepted).
         try:
-            await self._ws.send_bytes(message)
+            await self._send({"type": "websocket.send", "bytes": message})
         except (WebSocketDisconnect, RuntimeError, OSError) as exc:
             raise ChannelClosedError(str(exc)) from exc
 
@@ -81,7 +85,15 @@ def close_code_for(error: ApiError) -> CloseCode:
     return CloseCode.FORBIDDEN
 
 
-async def collab_endpoint(websocket: WebSocket) -> None:
+class CollabEndpoint:
+    """The route's ASGI app (a class, so that it gets the raw ASGI ``send`` for frames)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive=receive, send=send)
+        await collab_session(websocket, send)
+
+
+async def collab_session(websocket: WebSocket, send: Send) -> None:
     services = services_of(websocket)
     project_id = websocket.path_params["project_id"]
     try:
@@ -109,7 +121,7 @@ async def collab_endpoint(websocket: WebSocket) -> None:
     services.metrics.websocket_connections.inc()
     try:
         code, reason = await services.rooms.serve(
-            WebSocketChannel(websocket),
+            WebSocketChannel(websocket, send),
             project_id,
             can_write=role_allows(role, ProjectRole.EDITOR),
         )
@@ -125,4 +137,4 @@ async def collab_endpoint(websocket: WebSocket) -> None:
     )
 
 
-routes = [WebSocketRoute("/collab/{project_id}", collab_endpoint)]
+routes = [WebSocketRoute("/collab/{project_id}", CollabEndpoint())]

@@ -56,7 +56,9 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            # WebSocket frames skip the wrapper: it only adds a header to HTTP answers, and
+            # a collaboration socket sends thousands of frames a second.
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         except Exception:
             status = 500
             log.exception("request failed", **_describe(scope))
