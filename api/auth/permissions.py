@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.principal import ApiKeyPrincipal, Principal, UserPrincipal
@@ -61,3 +61,26 @@ def require_user(principal: Principal) -> UserPrincipal:
     if not isinstance(principal, UserPrincipal):
         raise ForbiddenError("API keys cannot do this; sign in as a user")
     return principal
+
+
+async def visible_projects(
+    session: AsyncSession, principal: Principal, *, limit: int, offset: int
+) -> tuple[list[tuple[Project, ProjectRole]], int]:
+    """The projects ``principal`` may see with its role in each, newest first, and their total.
+
+    A user sees the projects it is a member of; an API key sees its one project.
+    """
+    if isinstance(principal, ApiKeyPrincipal):
+        project = await session.get(Project, principal.project_id)
+        everything = [(project, principal.role)] if project else []
+        return everything[offset : offset + limit], len(everything)
+    base = (
+        select(Project, Membership.role)
+        .join(Membership, Membership.project_id == Project.id)
+        .where(Membership.user_id == principal.user_id)
+    )
+    total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    rows = await session.execute(
+        base.order_by(Project.created_at.desc(), Project.id).limit(limit).offset(offset)
+    )
+    return [(project, ProjectRole(role)) for project, role in rows], total

@@ -6,13 +6,12 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import func, select
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
 from api.analytics import EventKind, record_event
-from api.auth.permissions import require_project_role, require_user
+from api.auth.permissions import require_project_role, require_user, visible_projects
 from api.auth.principal import ApiKeyPrincipal
 from api.db.models import Membership, ProjectRole
 from api.db.models import Project as ProjectRow
@@ -70,34 +69,13 @@ class Query:
             raise ValidationFailedError("limit must be 1-100 and offset >= 0")
         principal = await info.context.principal()
         async with info.context.services.database.session() as session:
-            if isinstance(principal, ApiKeyPrincipal):
-                row = await session.get(ProjectRow, principal.project_id)
-                items = [_project(row, principal.role)] if row else []
-                return ProjectPage(
-                    items=items[offset : offset + limit],
-                    total=len(items),
-                    limit=limit,
-                    offset=offset,
-                )
-            base = (
-                select(ProjectRow, Membership.role)
-                .join(Membership, Membership.project_id == ProjectRow.id)
-                .where(Membership.user_id == principal.user_id)
-            )
-            total = (
-                await session.execute(select(func.count()).select_from(base.subquery()))
-            ).scalar_one()
-            rows = await session.execute(
-                base.order_by(ProjectRow.created_at.desc(), ProjectRow.id)
-                .limit(limit)
-                .offset(offset)
-            )
-            return ProjectPage(
-                items=[_project(p, role) for p, role in rows],
-                total=total,
-                limit=limit,
-                offset=offset,
-            )
+            rows, total = await visible_projects(session, principal, limit=limit, offset=offset)
+        return ProjectPage(
+            items=[_project(row, role) for row, role in rows],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )
 
     @strawberry.field
     async def project(self, info: Info, id: strawberry.ID) -> Project:

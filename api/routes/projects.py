@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.analytics import EventKind, record_event
-from api.auth.permissions import require_project_role, require_user
-from api.auth.principal import ApiKeyPrincipal
+from api.auth.permissions import require_project_role, require_user, visible_projects
 from api.db.models import Asset, Membership, Project, ProjectRole
 from api.errors import ValidationFailedError
 from api.http import ApiRoute, json_response, read_body, read_query
@@ -49,26 +48,10 @@ async def list_projects(request: Request) -> Response:
     page = read_query(request, PageQuery)
     async with services.database.session() as session:
         principal = await require_principal(request, session)
-        if isinstance(principal, ApiKeyPrincipal):
-            project = await session.get(Project, principal.project_id)
-            items = [project_out(project, principal.role)] if project else []
-            total = len(items)
-            items = items[page.offset : page.offset + page.limit]
-        else:
-            base = (
-                select(Project, Membership.role)
-                .join(Membership, Membership.project_id == Project.id)
-                .where(Membership.user_id == principal.user_id)
-            )
-            total = (
-                await session.execute(select(func.count()).select_from(base.subquery()))
-            ).scalar_one()
-            rows = await session.execute(
-                base.order_by(Project.created_at.desc(), Project.id)
-                .limit(page.limit)
-                .offset(page.offset)
-            )
-            items = [project_out(project, role) for project, role in rows]
+        rows, total = await visible_projects(
+            session, principal, limit=page.limit, offset=page.offset
+        )
+        items = [project_out(project, role) for project, role in rows]
     return json_response(
         ProjectPage(items=items, total=total, limit=page.limit, offset=page.offset)
     )
