@@ -46,6 +46,26 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
+# --------------------------------------------------------------------------- Node
+
+
+@pytest.fixture
+def node() -> None:
+    """Skip (or fail with JACAMENO_REQUIRE_SERVICES=1) without Node and the npm test packages."""
+    from tests.support.node_peer import node_unavailable_reason
+
+    reason = node_unavailable_reason()
+    if reason is not None:
+        service_missing(f"the Node yjs peers cannot run: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def _node_for_marked_tests(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``node`` get the ``node`` check without asking for it."""
+    if request.node.get_closest_marker("node") is not None:
+        request.getfixturevalue("node")
+
+
 # --------------------------------------------------------------------------- settings
 
 

@@ -6,7 +6,6 @@ here, tests of ``collab`` and ``api`` use it to meet the stock browser client.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -19,22 +18,11 @@ from tests.support.node_peer import (
     NodePeer,
     PeerCommandError,
     ReferenceServer,
-    node_unavailable_reason,
 )
 
 pytestmark = pytest.mark.node
 
 TEST_TIMEOUT_S = 15
-
-
-@pytest.fixture(autouse=True)
-def _require_node() -> None:
-    reason = node_unavailable_reason()
-    if reason is None:
-        return
-    if os.environ.get("JACAMENO_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"JACAMENO_REQUIRE_SERVICES=1 but the node tooling cannot run: {reason}")
-    pytest.skip(reason)
 
 
 def _room() -> str:

@@ -17,7 +17,6 @@ import pycrdt
 import pytest
 
 from collab.client import CollabClient
-from tests.collab.test_interop import _require_node  # noqa: F401 - autouse fixture
 from tests.support.api_client import ApiClient
 from tests.support.app_server import free_port
 from tests.support.node_peer import NodePeer

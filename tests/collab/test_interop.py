@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -12,20 +11,10 @@ import pytest
 
 from tests.collab.conftest import CollabWorld
 from tests.support.api_client import Account
-from tests.support.node_peer import NodePeer, node_unavailable_reason
+from tests.support.node_peer import NodePeer
 
 pytestmark = pytest.mark.node
 TIMEOUT_S = 30
-
-
-@pytest.fixture(autouse=True)
-def _require_node() -> None:
-    reason = node_unavailable_reason()
-    if reason is None:
-        return
-    if os.environ.get("JACAMENO_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"JACAMENO_REQUIRE_SERVICES=1 but the Node peers cannot run: {reason}")
-    pytest.skip(reason)
 
 
 @asynccontextmanager

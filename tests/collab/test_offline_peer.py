@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -16,22 +15,11 @@ from collab.client import ClientRefusedError, CollabClient
 from tests.collab.conftest import CollabWorld
 from tests.support.api_client import Account
 from tests.support.app_server import free_port
-from tests.support.node_peer import NodePeer, node_unavailable_reason
+from tests.support.node_peer import NodePeer
 
 TIMEOUT_S = 45
 OFFLINE_EDITS = 5_000
 JS_EDITS = 40
-
-
-@pytest.fixture
-def node() -> None:
-    """Skip (or fail with JACAMENO_REQUIRE_SERVICES=1) without the Node peers."""
-    reason = node_unavailable_reason()
-    if reason is None:
-        return
-    if os.environ.get("JACAMENO_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"JACAMENO_REQUIRE_SERVICES=1 but the Node peers cannot run: {reason}")
-    pytest.skip(reason)
 
 
 @asynccontextmanager

@@ -35,21 +35,10 @@ from docs_model import ProjectDocument, event_origin
 from examples.bot import main as run_bot
 from tests.collab.conftest import CollabWorld
 from tests.support.api_client import Account
-from tests.support.node_peer import NodePeer, node_unavailable_reason
+from tests.support.node_peer import NodePeer
 
 TIMEOUT_S = 30
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def node() -> None:
-    """Skip (or fail with JACAMENO_REQUIRE_SERVICES=1) without the Node peers."""
-    reason = node_unavailable_reason()
-    if reason is None:
-        return
-    if os.environ.get("JACAMENO_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"JACAMENO_REQUIRE_SERVICES=1 but the Node peers cannot run: {reason}")
-    pytest.skip(reason)
 
 
 # ---------------------------------------------------------------------- in-process rooms
