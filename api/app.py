@@ -25,11 +25,24 @@ from api.db.catalog import sync_plugin_catalog
 from api.db.migrate import upgrade
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from api.graphql.app import graphql_route
+from api.job_runtime import open_job_runtime
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from api.observability import Metrics, init_sentry
 from api.openapi import openapi_route
 from api.ratelimit import RateLimits
-from api.routes import access, analytics, auth, documents, plugins, projects, versions
+from api.routes import (
+    access,
+    ai,
+    analytics,
+    assets,
+    auth,
+    documents,
+    jobs,
+    plugins,
+    projects,
+    tracks,
+    versions,
+)
 from api.services import AppServices
 from api.settings import Environment, Settings
 from api.storage import open_object_store
@@ -53,6 +66,10 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         *plugins.routes,
         *documents.routes,
         *versions.routes,
+        *tracks.routes,
+        *assets.routes,
+        *ai.routes,
+        *jobs.routes,
     ]
     routes: list[BaseRoute] = [
         *health.routes,
@@ -113,6 +130,10 @@ def create_app(settings: Settings) -> Starlette:
             rooms = await stack.enter_async_context(
                 RoomServer(document_store, collab_config(settings))
             )
+            # Stops before the rooms: pending job results are written while rooms live.
+            job_coordinator = await stack.enter_async_context(
+                open_job_runtime(settings, database, store, rooms)
+            )
             services = AppServices(
                 settings=settings,
                 metrics=metrics,
@@ -126,6 +147,7 @@ def create_app(settings: Settings) -> Starlette:
                 revoked=revoked,
                 rate_limits=RateLimits(settings, redis),
                 rooms=rooms,
+                jobs=job_coordinator,
             )
             log.info(
                 "started",

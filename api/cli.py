@@ -71,6 +71,17 @@ async def _sync_catalog(url: str) -> None:
     print(f"plugin catalog: {count} plugins")
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from api.observability import configure_logging
+    from api.worker import run_worker
+
+    settings = load_settings()
+    configure_logging(settings)
+    print("JACAMENO job worker (Ctrl+C to stop)", file=sys.stderr)
+    anyio.run(run_worker, settings)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jacameno", description="JACAMENO: real-time collaboration for making music together."
@@ -81,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="run audio jobs from the Redis queue (scale-out)")
+    worker.set_defaults(handler=_worker)
 
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade", "current"])

@@ -18,6 +18,7 @@ from api.observability import Metrics
 from api.ratelimit import RateLimits
 from api.settings import Settings
 from api.storage import ObjectStore
+from audio_services.jobs.coordinator import JobCoordinator
 from collab.server import RoomServer
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class AppServices:
     revoked: RevocationList
     rate_limits: RateLimits
     rooms: RoomServer
+    #: The audio job coordinator (runner, document watching); see api/job_runtime.py.
+    jobs: JobCoordinator
 
     async def principal_for(self, token: str, session: AsyncSession) -> Principal:
         """Authenticate an access token or API key (401 when invalid)."""

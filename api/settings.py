@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -24,6 +24,7 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "change-me", "changeme", "secret", "dev", "development", "jacameno", "please-change-me"}
 )
 MIN_SECRET_LENGTH = 32
+JobRunnerKind = Literal["auto", "process", "saq"]
 
 
 class SettingsError(Exception):
@@ -118,6 +119,18 @@ class Settings(BaseSettings):
     #: Negotiate permessage-deflate on collaboration sockets (off: lower latency).
     collab_ws_deflate: bool = False
 
+    #: Longest accepted audio upload, in seconds (read from the file's header).
+    max_audio_duration_s: float = Field(default=3600.0, gt=0.0, le=24 * 3600.0)
+    #: Where audio jobs run: ``process`` (a process pool in ``serve``), ``saq``
+    #: (``jacameno worker`` processes on Redis) or ``auto`` (saq when Redis is set).
+    job_runner: JobRunnerKind = "auto"
+    #: Worker processes of the in-process pool (and concurrency of a saq worker).
+    job_workers: int = Field(default=2, ge=1, le=64)
+    #: Attempts a job gets when its worker dies (crash, timeout) before it fails.
+    job_max_attempts: int = Field(default=3, ge=1, le=10)
+    #: Warm each job process up (librosa's numba kernels) before its first job.
+    job_warm_up: bool = True
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -197,11 +210,18 @@ class Settings(BaseSettings):
                     f"JACAMENO_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters"
                     " in production"
                 )
+        if self.job_runner == "saq" and not self.redis_url:
+            raise ValueError("JACAMENO_JOB_RUNNER=saq needs JACAMENO_REDIS_URL")
         if self.s3_encryption is S3Encryption.KMS and not self.s3_kms_key_id:
             raise ValueError(
                 "JACAMENO_S3_KMS_KEY_ID is required when JACAMENO_S3_ENCRYPTION=aws:kms"
             )
         return self
+
+    @property
+    def uses_saq(self) -> bool:
+        """Jobs go to saq workers (``job_runner`` saq, or auto with Redis set)."""
+        return self.job_runner == "saq" or (self.job_runner == "auto" and bool(self.redis_url))
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,0 +1,95 @@
+"""``jacameno worker``: a saq worker that runs audio jobs for the serve processes.
+
+It opens its own database engine and object store, takes tickets from the Redis
+queue, runs the DSP in a thread (the event loop keeps the heartbeats going), and
+records outcomes in the ``jobs`` rows and the object store. The serve process
+that enqueued a job writes the outcome into the project document.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import structlog
+
+from api.db import Database
+from api.job_runtime import SqlJobLedger, StoreAssetStore, saq_queue
+from api.settings import Settings, SettingsError
+from api.storage import open_object_store
+from audio_services.jobs import AssetStore
+from audio_services.jobs.runners import run_saq_job
+
+log = structlog.get_logger("jacameno.worker")
+
+
+@asynccontextmanager
+async def running_worker(
+    settings: Settings, *, wrap_assets: Callable[[AssetStore], AssetStore] | None = None
+) -> AsyncIterator[Any]:
+    """A started saq worker for ``settings`` (Redis required); stopped on exit.
+
+    ``wrap_assets`` wraps the asset store (tests inject faults through it).
+    """
+    from saq import Worker
+    from saq.types import PartialTimersDict
+
+    if not settings.redis_url:
+        raise SettingsError("jacameno worker needs JACAMENO_REDIS_URL (the job queue)")
+    database = Database(settings.database_url, pool_size=settings.database_pool_size)
+    store = open_object_store(settings)
+    queue = saq_queue(settings.redis_url)
+
+    async def startup(ctx: Any) -> None:
+        assets: AssetStore = StoreAssetStore(database, store)
+        ctx["assets"] = wrap_assets(assets) if wrap_assets is not None else assets
+        ctx["ledger"] = SqlJobLedger(database)
+        ctx["max_duration_s"] = settings.max_audio_duration_s
+
+    worker = Worker(
+        queue,
+        functions=[("run_job", run_saq_job)],
+        concurrency=settings.job_workers,
+        startup=startup,
+        timers=PartialTimersDict(sweep=5, abort=1, schedule=1, worker_info=10),
+    )
+    # Signals are handled by whoever runs the worker (run_worker, or a test).
+    worker.SIGNALS = []
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(worker.start)
+            try:
+                yield worker
+            finally:
+                await worker.stop()
+    finally:
+        await queue.disconnect()
+        await store.aclose()
+        await database.aclose()
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run a worker until SIGINT or SIGTERM (also during the warm-up)."""
+    stop = anyio.Event()
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with anyio.create_task_group() as group:
+
+            async def serve() -> None:
+                if settings.job_warm_up:
+                    from audio_services.jobs.compute import warm_up
+
+                    await anyio.to_thread.run_sync(warm_up)
+                if stop.is_set():
+                    return
+                async with running_worker(settings):
+                    log.info("worker started", concurrency=settings.job_workers)
+                    await stop.wait()
+
+            group.start_soon(serve)
+            async for _signum in signals:
+                stop.set()  # running_worker stops saq gracefully on the way out
+                break
+    log.info("worker stopped")

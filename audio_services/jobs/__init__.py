@@ -1,0 +1,42 @@
+"""The job runner: turns ``jobs`` entries of a project document into results.
+
+- :mod:`.protocol`: the seams (``JobRunner``, ``AssetStore``, ``JobLedger``,
+  ``DocumentHost``) and the plain records that cross them (``JobTicket``,
+  ``JobOutcome``).
+- :mod:`.compute`: the DSP of each job kind, pure and synchronous (runs in a
+  worker process: paths in, files and JSON out).
+- :mod:`.execute`: one job end to end on whichever process runs it: fetch the
+  inputs, compute off the event loop, store outputs, record the result.
+- :mod:`.runners`: where ``execute`` runs: a bounded process pool in the serve
+  process, or saq workers on Redis.
+- :mod:`.document`: resolving a request into a ticket, and writing outcomes.
+- :mod:`.coordinator`: watches documents, claims jobs, writes results back.
+"""
+
+from audio_services.jobs.protocol import (
+    DEFAULT_TIMEOUTS_S,
+    JOB_ORIGIN,
+    AssetStore,
+    DocumentHost,
+    JobInputError,
+    JobLedger,
+    JobOutcome,
+    JobRunner,
+    JobTicket,
+    LedgerRow,
+    StoredAsset,
+)
+
+__all__ = [
+    "DEFAULT_TIMEOUTS_S",
+    "JOB_ORIGIN",
+    "AssetStore",
+    "DocumentHost",
+    "JobInputError",
+    "JobLedger",
+    "JobOutcome",
+    "JobRunner",
+    "JobTicket",
+    "LedgerRow",
+    "StoredAsset",
+]

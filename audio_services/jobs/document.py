@@ -1,0 +1,176 @@
+"""Between the document and the runner: resolving a ``jobs`` entry into a ticket, and
+writing an outcome back (results, mix fields, coaching) in one transaction."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from audio_services.jobs.protocol import JOB_ORIGIN, JobInputError, JobOutcome, JobTicket
+from docs_model import ProjectDocument
+from docs_model.errors import UnknownTrackError
+from docs_model.schema import JobView, TrackKind
+
+#: Job kinds this runner executes (lyrics belong to another service).
+RUNNABLE_KINDS = frozenset({"analysis", "mixing", "mastering", "coaching"})
+#: Lists longer than this (beat grids) stay out of the document's job result.
+MAX_RESULT_LIST = 64
+_MASTER_PARAMS = frozenset({"asset_id", "reference_asset_id"})
+
+
+def resolve_ticket(
+    project: ProjectDocument,
+    project_id: str,
+    job_id: str,
+    kind: str,
+    params: dict[str, Any],
+    requested_by: str = "",
+) -> JobTicket:
+    """The ticket for a job: its params plus the asset ids and track settings it reads.
+
+    Raises :class:`JobInputError` with a message for the user when inputs are missing.
+    """
+    params = dict(params)
+    resolver = _RESOLVERS.get(kind)
+    if resolver is None:
+        raise JobInputError(f"no service runs {kind!r} jobs here")
+    inputs = resolver(project, params)
+    return JobTicket(job_id, project_id, kind, params, inputs, requested_by)
+
+
+def ticket_for(project: ProjectDocument, job: JobView, project_id: str) -> JobTicket:
+    """:func:`resolve_ticket` for a ``jobs`` entry."""
+    return resolve_ticket(
+        project, project_id, job.id, job.kind.value, dict(job.params), job.requested_by
+    )
+
+
+def _analysis_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str, Any]:
+    asset_id = params.get("asset_id")
+    if not isinstance(asset_id, str) or not asset_id:
+        raise JobInputError("an analysis job needs params.asset_id")
+    return {"asset_id": asset_id, "track_id": params.get("track_id")}
+
+
+def _mixing_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str, Any]:
+    stems = [
+        {
+            "track_id": track.id,
+            "asset_id": track.asset_id,
+            "name": track.name,
+            "kind": track.kind.value,
+            "volume_db": track.volume_db,
+            "pan": track.pan,
+            "mute": track.mute,
+            "solo": track.solo,
+            "effects": [{"plugin": fx.plugin, "params": fx.params} for fx in track.effects],
+        }
+        for track in project.tracks_in_order()
+        if track.asset_id
+    ]
+    if not stems:
+        raise JobInputError("nothing to mix: upload audio to at least one track first")
+    params.setdefault("preset", project.get_mix().preset or "pop")
+    return {"stems": stems}
+
+
+def _mastering_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str, Any]:
+    asset_id = params.get("asset_id") or project.get_mix().render_asset_id
+    if not asset_id:
+        raise JobInputError(
+            "there is no mix to master yet: run a mixing job first (or give params.asset_id)"
+        )
+    settings = {
+        key: value
+        for key, value in params.items()
+        if key not in _MASTER_PARAMS and value is not None
+    }
+    return {
+        "asset_id": asset_id,
+        "reference_asset_id": params.get("reference_asset_id"),
+        "settings": settings,
+    }
+
+
+def _coaching_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str, Any]:
+    track_id = params.get("track_id")
+    tracks = project.tracks_in_order()
+    if not track_id:
+        vocals = [t for t in tracks if t.kind is TrackKind.VOCAL and t.asset_id]
+        if not vocals:
+            raise JobInputError("coaching needs params.track_id or a vocal track with audio")
+        track_id = vocals[0].id
+    try:
+        track = project.get_track(str(track_id))
+    except UnknownTrackError:
+        raise JobInputError(f"track {track_id} is not in the project") from None
+    if not track.asset_id:
+        raise JobInputError(f"track {track.name!r} has no audio to coach")
+    return {
+        "track_id": track.id,
+        "asset_id": track.asset_id,
+        "key": params.get("key") or project.get_meta().key,
+        "reference_asset_id": params.get("reference_asset_id"),
+    }
+
+
+_RESOLVERS = {
+    "analysis": _analysis_inputs,
+    "mixing": _mixing_inputs,
+    "mastering": _mastering_inputs,
+    "coaching": _coaching_inputs,
+}
+
+
+def document_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A job result as the document keeps it: long lists (beat grids, notes) left out."""
+    return {key: _trim(value) for key, value in result.items() if key != "notes"}
+
+
+def _trim(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _trim(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return None if len(value) > MAX_RESULT_LIST else [_trim(item) for item in value]
+    return value
+
+
+def write_outcome(project: ProjectDocument, ticket: JobTicket, outcome: JobOutcome) -> None:
+    """Write ``outcome`` of ``ticket`` into the document in one service-origin transaction.
+
+    Everything is checked by ``docs_model`` before it is written; callers run this
+    inside ``rooms.document(...)``, which drops the whole change if anything raises.
+    """
+    job_id = ticket.job_id
+    with project.doc.transaction(origin=JOB_ORIGIN):
+        if outcome.status == "failed":
+            project.fail(job_id, outcome.error or "the job failed", origin=JOB_ORIGIN)
+            return
+        result = outcome.result or {}
+        if ticket.kind == "mixing":
+            project.update_mix(
+                preset=result.get("preset"),
+                render_asset_id=result.get("render_asset_id"),
+                render_loudness_lufs=result.get("integrated_lufs"),
+                render_true_peak_dbtp=result.get("true_peak_dbtp"),
+                origin=JOB_ORIGIN,
+            )
+        elif ticket.kind == "mastering":
+            output = result.get("output") or {}
+            project.update_mix(
+                master_asset_id=result.get("master_asset_id"),
+                master_loudness_lufs=output.get("integrated_lufs"),
+                master_true_peak_dbtp=output.get("true_peak_dbtp"),
+                master_settings=result.get("settings"),
+                origin=JOB_ORIGIN,
+            )
+        elif ticket.kind == "coaching":
+            # A track deleted while it was coached keeps only the job's result.
+            with contextlib.suppress(UnknownTrackError):
+                project.set_coaching(
+                    result["track_id"],
+                    result.get("summary") or {},
+                    result.get("notes") or [],
+                    origin=JOB_ORIGIN,
+                )
+        project.finish(job_id, document_result(result), origin=JOB_ORIGIN)
