@@ -1,7 +1,12 @@
-"""Requesting work from the audio and AI services: one queued job row per distinct request.
+"""Requesting work from the audio and AI services, the same way for REST and GraphQL.
 
-A duplicate request (same project, kind and parameters) while an earlier one is
-still queued or running returns that job instead of queuing the work again.
+Audio jobs (mixing, mastering, coaching) go to the job coordinator, which writes
+the ``queued`` entry into the project document and its row; the runner takes it
+from there. Lyrics jobs are recorded as queued rows: the lyrics service arrives
+with its own issue, and picks them up then.
+
+A duplicate request while an identical job is still queued or running returns
+that job (``reused``) instead of queuing the work again.
 """
 
 from __future__ import annotations
@@ -12,38 +17,25 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.models import Job, JobState
-from api.errors import ValidationFailedError
+from api.auth.permissions import require_project_role
+from api.auth.principal import Principal
+from api.db.models import Job, JobState, ProjectRole
+from api.errors import NotFoundError, ValidationFailedError
 from api.http import validation_details
+from api.services import AppServices
+from audio_services.errors import AudioError
+
+#: Kinds the audio job runner executes.
+AUDIO_KINDS = frozenset({"mixing", "mastering", "coaching"})
 
 
-class JobParams(BaseModel):
+class LyricsParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-
-class LyricsParams(JobParams):
     prompt: str = Field(min_length=1, max_length=2000)
     style: str | None = Field(default=None, max_length=100)
     language: str = Field(default="en", min_length=2, max_length=16)
-
-
-class MixParams(JobParams):
-    preset: str = Field(default="pop", min_length=1, max_length=32)
-
-
-class MasterParams(JobParams):
-    preset: str = Field(default="streaming", min_length=1, max_length=32)
-    target_lufs: float | None = Field(default=None, ge=-30.0, le=-5.0)
-    ceiling_dbtp: float | None = Field(default=None, ge=-6.0, le=0.0)
-
-
-PARAMS_BY_KIND: dict[str, type[JobParams]] = {
-    "lyrics": LyricsParams,
-    "mixing": MixParams,
-    "mastering": MasterParams,
-}
 
 
 def input_hash(project_id: str, kind: str, params: dict[str, Any]) -> str:
@@ -51,45 +43,70 @@ def input_hash(project_id: str, kind: str, params: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def request_job(
-    session: AsyncSession,
-    *,
+async def queue_job(
+    services: AppServices,
+    principal: Principal,
     project_id: str,
     kind: str,
     params: dict[str, Any],
-    requested_by: str,
-) -> Job:
-    """Validate ``params`` for ``kind`` and queue the job, or return its live duplicate."""
+) -> tuple[Job, bool]:
+    """Check the caller may edit, count it against its AI rate limit, queue the job.
+
+    Returns the job row and whether an identical live job was reused. Raises 422
+    when the project lacks what the job needs (no tracks to mix, no mix to master).
+    """
+    async with services.database.session() as session:
+        await require_project_role(session, principal, project_id, ProjectRole.EDITOR)
+    await services.rate_limits.hit("ai_user", principal.actor)
+    if kind in AUDIO_KINDS:
+        try:
+            job_id, reused = await services.jobs.request(project_id, kind, params, principal.actor)
+        except AudioError as exc:
+            raise ValidationFailedError(str(exc)) from None
+        async with services.database.session() as session:
+            job = await session.get(Job, job_id)
+        if job is None:
+            raise NotFoundError("the job vanished; request it again")
+        return job, reused
+    if kind != "lyrics":
+        raise ValidationFailedError(f"unknown job kind {kind!r}")
+    return await _queue_lyrics(services, principal, project_id, params)
+
+
+async def _queue_lyrics(
+    services: AppServices, principal: Principal, project_id: str, params: dict[str, Any]
+) -> tuple[Job, bool]:
     try:
-        checked = PARAMS_BY_KIND[kind].model_validate(params).model_dump(mode="json")
+        checked = LyricsParams.model_validate(params).model_dump(mode="json")
     except ValidationError as exc:
         raise ValidationFailedError(
-            f"invalid parameters for a {kind} job", details=validation_details(exc)
+            "invalid parameters for a lyrics job", details=validation_details(exc)
         ) from None
-    digest = input_hash(project_id, kind, checked)
-    existing = (
-        await session.execute(
-            select(Job)
-            .where(
-                Job.project_id == project_id,
-                Job.kind == kind,
-                Job.input_hash == digest,
-                Job.status.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
+    digest = input_hash(project_id, "lyrics", checked)
+    async with services.database.session() as session:
+        existing = (
+            await session.execute(
+                select(Job)
+                .where(
+                    Job.project_id == project_id,
+                    Job.kind == "lyrics",
+                    Job.input_hash == digest,
+                    Job.status.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
+                )
+                .order_by(Job.created_at.desc())
+                .limit(1)
             )
-            .order_by(Job.created_at.desc())
-            .limit(1)
+        ).scalar_one_or_none()
+        if existing is not None:
+            return existing, True
+        job = Job(
+            project_id=project_id,
+            kind="lyrics",
+            status=JobState.QUEUED.value,
+            params=checked,
+            input_hash=digest,
+            requested_by=principal.actor,
         )
-    ).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    job = Job(
-        project_id=project_id,
-        kind=kind,
-        status=JobState.QUEUED.value,
-        params=checked,
-        input_hash=digest,
-        requested_by=requested_by,
-    )
-    session.add(job)
-    await session.flush()
-    return job
+        session.add(job)
+        await session.flush()
+    return job, False

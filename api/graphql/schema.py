@@ -19,7 +19,7 @@ from api.db.models import User as UserRow
 from api.errors import ApiError, ValidationFailedError
 from api.graphql.context import Context
 from api.graphql.types import Job, Project, ProjectPage, RestoreResult, User, Version
-from api.jobs import request_job
+from api.jobs import queue_job
 from api.routes import versions
 
 #: Limits that keep one query from costing the server more than a page of REST calls.
@@ -85,17 +85,8 @@ class Query:
 
 async def _queue(info: Info, project_id: str, kind: str, params: dict[str, Any]) -> Job:
     principal = await info.context.principal()
-    await info.context.services.rate_limits.hit("ai_user", principal.actor)
-    async with info.context.services.database.session() as session:
-        await require_project_role(session, principal, project_id, ProjectRole.EDITOR)
-        job = await request_job(
-            session,
-            project_id=project_id,
-            kind=kind,
-            params=params,
-            requested_by=principal.actor,
-        )
-        return Job.of(job)
+    row, _reused = await queue_job(info.context.services, principal, project_id, kind, params)
+    return Job.of(row)
 
 
 @strawberry.type

@@ -15,14 +15,11 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.permissions import require_project_role
-from api.db.models import Job, ProjectRole
-from api.errors import NotFoundError, ValidationFailedError
 from api.http import ApiRoute, Handler, json_response, read_body
+from api.jobs import queue_job
 from api.routes.jobs import job_out
 from api.schemas import CoachingRequest, JobOut, MasteringRequest, MixingRequest
 from api.services import require_principal, services_of
-from audio_services.errors import AudioError
 
 
 def _endpoint(kind: str, model: type[BaseModel]) -> Handler:
@@ -33,16 +30,7 @@ def _endpoint(kind: str, model: type[BaseModel]) -> Handler:
         project_id = values.pop("project_id")
         async with services.database.session() as session:
             principal = await require_principal(request, session)
-            await require_project_role(session, principal, project_id, ProjectRole.EDITOR)
-        await services.rate_limits.hit("ai_user", principal.actor)
-        try:
-            job_id, reused = await services.jobs.request(project_id, kind, values, principal.actor)
-        except AudioError as exc:
-            raise ValidationFailedError(str(exc)) from None
-        async with services.database.session() as session:
-            job = await session.get(Job, job_id)
-            if job is None:
-                raise NotFoundError("the job vanished; request it again")
+        job, reused = await queue_job(services, principal, project_id, kind, values)
         return json_response(job_out(job, reused=reused), 202)
 
     request_job.__name__ = f"request_{kind}"

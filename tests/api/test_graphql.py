@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import io
 from typing import Any
+
+import numpy as np
+import soundfile as sf
 
 from tests.support.api_client import Account, ApiClient
 
@@ -87,28 +91,53 @@ async def test_same_permission_check_as_rest(api: ApiClient) -> None:
     assert error_codes(anonymous) == ["unauthorized"]
 
 
-async def test_ai_mutations_queue_jobs_and_dedupe(api: ApiClient) -> None:
+def _wav_bytes(seconds: float = 1.0) -> bytes:
+    rate = 44_100
+    t = np.arange(int(rate * seconds)) / rate
+    buffer = io.BytesIO()
+    sf.write(buffer, (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate, format="WAV")
+    return buffer.getvalue()
+
+
+async def test_ai_mutations_go_to_the_job_runner(api: ApiClient) -> None:
     owner = await api.signup()
     pid = await api.create_project(owner)
-    mutation = (
-        "mutation($p: ID!) { requestMaster(projectId: $p, targetLufs: -14.0) "
-        "{ id kind status params } }"
-    )
-    first = (await gql(api, mutation, owner.access_token, p=pid))["data"]["requestMaster"]
-    second = (await gql(api, mutation, owner.access_token, p=pid))["data"]["requestMaster"]
-    assert first["status"] == "queued"
-    assert first["kind"] == "mastering"
-    assert first["params"]["target_lufs"] == -14.0
-    assert second["id"] == first["id"]
-    lyrics = await gql(
+    nothing_to_master = await gql(
         api,
-        'mutation($p: ID!) { generateLyrics(projectId: $p, prompt: "rain on a train") { kind } }',
+        "mutation($p: ID!) { requestMaster(projectId: $p, targetLufs: -14.0) { id } }",
         owner.access_token,
         p=pid,
     )
-    assert lyrics["data"]["generateLyrics"]["kind"] == "lyrics"
-    jobs = await gql(api, PROJECT, owner.access_token, id=pid)
-    assert len(jobs["data"]["project"]["jobs"]) == 2
+    assert error_codes(nothing_to_master) == ["validation_failed"]
+    upload = await api.call(
+        "POST",
+        "/api/v1/tracks/upload",
+        owner.access_token,
+        data={"project_id": pid, "name": "drums"},
+        files={"file": ("drums.wav", _wav_bytes(), "audio/wav")},
+    )
+    assert upload.status_code == 201, upload.text
+    mix = await gql(
+        api,
+        'mutation($p: ID!) { requestMix(projectId: $p, preset: "rock") { id kind status params } }',
+        owner.access_token,
+        p=pid,
+    )
+    job = mix["data"]["requestMix"]
+    assert job["kind"] == "mixing"
+    assert job["params"]["preset"] == "rock"
+    rest = await api.call("GET", f"/api/v1/jobs/{job['id']}", owner.access_token)
+    assert rest.status_code == 200
+    assert rest.json()["kind"] == "mixing"
+    lyrics = (
+        'mutation($p: ID!) { generateLyrics(projectId: $p, prompt: "rain on a train") '
+        "{ id kind status } }"
+    )
+    first = (await gql(api, lyrics, owner.access_token, p=pid))["data"]["generateLyrics"]
+    second = (await gql(api, lyrics, owner.access_token, p=pid))["data"]["generateLyrics"]
+    assert first["kind"] == "lyrics"
+    assert first["status"] == "queued"
+    assert second["id"] == first["id"]
     bad = await gql(
         api,
         "mutation($p: ID!) { requestMaster(projectId: $p, targetLufs: 3.0) { id } }",
