@@ -50,6 +50,7 @@ browser-deps:
 
 run: install web
 	@mkdir -p var
+	@$(VENV)/bin/jacameno demo
 	$(VENV)/bin/jacameno serve
 
 serve: run

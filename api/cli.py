@@ -82,6 +82,21 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from api.demo import create_demo
+    from api.observability import configure_logging
+
+    settings = load_settings(log_level="WARNING")
+    configure_logging(settings)
+    result = anyio.run(create_demo, settings)
+    state = "created" if result.created else "already there"
+    print(
+        f"Demo project {state}: sign in at {settings.base_url} as {result.email}"
+        f" / {result.password} (project id {result.project_id})"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jacameno", description="JACAMENO: real-time collaboration for making music together."
@@ -92,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     serve.set_defaults(handler=_serve)
+
+    demo = commands.add_parser(
+        "demo", help="create a demo account and a project with generated stems"
+    )
+    demo.set_defaults(handler=_demo)
 
     worker = commands.add_parser("worker", help="run audio jobs from the Redis queue (scale-out)")
     worker.set_defaults(handler=_worker)
