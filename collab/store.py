@@ -8,6 +8,8 @@ for an empty, new document.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -65,6 +67,11 @@ class DocumentStore(Protocol):
         ...
 
 
+#: Longest the event loop may wait for SQLite's write lock before the append moves to a thread.
+_INLINE_BUSY_TIMEOUT_MS = 5
+#: Inline SQLite commits between two WAL checkpoints (run off the event loop).
+_CHECKPOINT_EVERY = 256
+
 _INSERT = {
     "sqlite": "INSERT INTO doc_updates (room, payload) VALUES (?, ?)",
     "postgresql": "INSERT INTO doc_updates (room, payload) VALUES ($1, $2)",
@@ -75,15 +82,57 @@ class SQLDocumentStore:
     """The update log and snapshots in the application database.
 
     Appends are the hot path (every edit waits for one before it is relayed), so
-    they run on one dedicated connection at the driver level (aiosqlite or
-    asyncpg): measured here, 0.07 ms instead of 0.45 ms per SQLite commit and
-    0.7 ms instead of 4 ms on PostgreSQL. Everything else goes through SQLAlchemy.
+    they skip SQLAlchemy: on PostgreSQL one dedicated asyncpg connection (0.7 ms
+    per commit instead of 4 ms through a session); on SQLite a plain ``sqlite3``
+    connection committing on the event loop's own thread (0.03 ms, less than a hop
+    to a worker thread), with a 5 ms lock timeout after which the batch goes
+    through aiosqlite's thread instead, and WAL checkpoints run in that thread.
+    Everything else goes through SQLAlchemy.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._writer: AsyncConnection | None = None
         self._writer_lock = anyio.Lock()
+        self._sqlite: sqlite3.Connection | None = None
+        self._inline_commits = 0
+        database = engine.url.database
+        if engine.dialect.name == "sqlite" and database and database != ":memory:":
+            self._sqlite_path: str | None = database
+        else:
+            self._sqlite_path = None
+
+    def _append_sqlite_inline(self, rows: list[tuple[str, bytes]]) -> bool:
+        """Commit on the event loop's thread; False when the file is busy (then use a thread).
+
+        A WAL commit without fsync takes tens of microseconds, less than handing it to
+        a worker thread and waking the loop again; a short busy timeout bounds the stall.
+        """
+        if self._sqlite_path is None:
+            return False
+        if self._sqlite is None:
+            self._sqlite = sqlite3.connect(self._sqlite_path, isolation_level=None)
+            self._sqlite.execute("PRAGMA journal_mode=WAL")
+            self._sqlite.execute("PRAGMA synchronous=NORMAL")
+            self._sqlite.execute(f"PRAGMA busy_timeout={_INLINE_BUSY_TIMEOUT_MS}")
+            # A checkpoint fsyncs the database file: never on the event loop (see append).
+            self._sqlite.execute("PRAGMA wal_autocheckpoint=0")
+        connection = self._sqlite
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False
+        try:
+            connection.executemany(_INSERT["sqlite"], rows)
+            connection.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+            connection.close()
+            self._sqlite = None
+            raise
+        self._inline_commits += 1
+        return True
 
     async def _driver(self) -> Any:
         if self._writer is None:
@@ -102,7 +151,10 @@ class SQLDocumentStore:
                     pass
 
     async def aclose(self) -> None:
-        """Release the dedicated append connection."""
+        """Release the dedicated append connections."""
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
         writer, self._writer = self._writer, None
         if writer is not None:
             await writer.close()
@@ -138,6 +190,12 @@ class SQLDocumentStore:
         rows = [(room, data) for room, data in entries]
         async with self._writer_lock:
             try:
+                if self._append_sqlite_inline(rows):
+                    if self._inline_commits % _CHECKPOINT_EVERY == 0:
+                        # Fold the WAL back into the database file, in the driver's thread.
+                        driver = await self._driver()
+                        await driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    return
                 driver = await self._driver()
                 if dialect == "postgresql":
                     async with driver.transaction():

@@ -117,6 +117,9 @@ class JobCoordinator:
         try:
             return await self._group.__aexit__(exc_type, exc, tb)
         finally:
+            # The dispatcher may be cancelled before it ever opened the receiving end.
+            if self._receive is not None:
+                self._receive.close()
             self._watches.clear()
 
     # ------------------------------------------------------------------ requests

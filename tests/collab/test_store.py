@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import anyio
 import pycrdt
 import pytest
@@ -171,3 +174,22 @@ async def test_compaction_runs_past_the_threshold(db_url: str) -> None:
     assert stored.log_count < 25
     text_value = str(_rebuild(stored.updates).get("lyrics", type=pycrdt.Text))
     assert sorted(int(x) for x in text_value.split()) == list(range(25))
+
+
+async def test_sqlite_append_falls_back_to_a_thread_when_the_file_is_busy(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}"
+    database, store = await _store(url)
+    holder = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        # Inline (on the event loop) gives up after its short lock timeout ...
+        assert not store._append_sqlite_inline([("song", b"\x00\x00")])
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    # ... and the same append, once the lock is free, goes through.
+    updates, _ = _edits(5)
+    await store.append([("song", u) for u in updates])
+    assert (await store.load("song")).log_count == len(updates)
+    await store.aclose()
+    await database.aclose()
