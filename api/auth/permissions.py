@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,3 +86,30 @@ async def visible_projects(
         base.order_by(Project.created_at.desc(), Project.id).limit(limit).offset(offset)
     )
     return [(project, ProjectRole(role)) for project, role in rows], total
+
+
+class _InProject(Protocol):
+    project_id: str
+
+
+RowT = TypeVar("RowT", bound=_InProject)
+
+
+async def require_row_in_project(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[RowT],
+    row_id: str,
+    required: ProjectRole,
+    *,
+    what: str,
+) -> RowT:
+    """Load a project's row (an asset, a job...) by id if the principal has ``required`` there.
+
+    A missing row and a row of a project the caller cannot see are both 404.
+    """
+    row = await session.get(model, row_id)
+    if row is None:
+        raise NotFoundError(f"{what} not found")
+    await require_project_role(session, principal, row.project_id, required)
+    return row

@@ -17,7 +17,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from api.auth.permissions import require_project_role
+from api.auth.permissions import require_row_in_project
 from api.db.models import Asset, ProjectRole
 from api.errors import ConflictError, NotFoundError, ValidationFailedError
 from api.http import ApiRoute, json_response, read_query
@@ -60,11 +60,14 @@ async def _readable_asset(request: Request) -> Asset:
     services = services_of(request)
     async with services.database.session() as session:
         principal = await require_principal(request, session)
-        asset = await session.get(Asset, request.path_params["asset_id"])
-        if asset is None:
-            raise NotFoundError("asset not found")
-        await require_project_role(session, principal, asset.project_id, ProjectRole.VIEWER)
-    return asset
+        return await require_row_in_project(
+            session,
+            principal,
+            Asset,
+            request.path_params["asset_id"],
+            ProjectRole.VIEWER,
+            what="asset",
+        )
 
 
 async def get_asset(request: Request) -> Response:

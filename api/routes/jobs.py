@@ -5,9 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.permissions import require_project_role
+from api.auth.permissions import require_row_in_project
 from api.db.models import Job, ProjectRole
-from api.errors import NotFoundError
 from api.http import ApiRoute, json_response
 from api.schemas import JobOut
 from api.services import require_principal, services_of
@@ -36,10 +35,9 @@ async def get_job(request: Request) -> Response:
     services = services_of(request)
     async with services.database.session() as session:
         principal = await require_principal(request, session)
-        job = await session.get(Job, request.path_params["job_id"])
-        if job is None:
-            raise NotFoundError("job not found")
-        await require_project_role(session, principal, job.project_id, ProjectRole.VIEWER)
+        job = await require_row_in_project(
+            session, principal, Job, request.path_params["job_id"], ProjectRole.VIEWER, what="job"
+        )
     return json_response(job_out(job))
 
 
