@@ -100,7 +100,7 @@ async def _add_stems(services: AppServices, user_id: str, project_id: str) -> No
     song = await anyio.to_thread.run_sync(demo_song)
     assets = StoreAssetStore(services.database, services.store)
     async with services.rooms.document(project_id, origin="service:demo") as doc:
-        ProjectDocument(doc).set_meta(
+        ProjectDocument(doc).initialise(
             title="Night Train", bpm=song.tempo_bpm, key=song.key, time_signature="4/4"
         )
     with tempfile.TemporaryDirectory(prefix="jacameno-demo-") as folder:

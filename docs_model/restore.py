@@ -54,14 +54,16 @@ def restore_to(
     schema_version(version)  # refuses a version from newer code before any write
     target = doc if isinstance(doc, ProjectDocument) else ProjectDocument(roots_of(doc).doc)
     source, roots = version.roots, target.roots
-    before = roots.doc.get_state()
+    # The whole encoded state, not the state vector: a restore that only deletes
+    # (a shorter lyric, a removed comment) leaves the state vector unchanged.
+    before = roots.doc.get_update()
     with roots.doc.transaction(origin=origin):
         for name in RESTORED_MAP_ROOTS:
             _sync_map(getattr(roots, name), getattr(source, name))
         _sync_lyrics(target, str(source.lyrics), origin)
         _sync_array(roots.comments, _items(source.comments, source))
         migrate(target, origin=origin)
-    return roots.doc.get_state() != before
+    return roots.doc.get_update() != before
 
 
 def diff_summary(

@@ -21,6 +21,7 @@ from api.graphql.context import Context
 from api.graphql.types import Job, Project, ProjectPage, RestoreResult, User, Version
 from api.jobs import queue_job
 from api.routes import versions
+from api.routes.projects import initialise_document
 
 #: Limits that keep one query from costing the server more than a page of REST calls.
 MAX_DEPTH = 6
@@ -108,6 +109,7 @@ class Mutation:
             record_event(
                 session, EventKind.PROJECT_CREATED, project_id=row.id, user_id=user.user_id
             )
+        await initialise_document(info.context.services, row.id, row.name)
         return _project(row, ProjectRole.OWNER)
 
     @strawberry.mutation

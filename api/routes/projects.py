@@ -9,10 +9,12 @@ from starlette.responses import Response
 from api.analytics import EventKind, record_event
 from api.auth.permissions import require_project_role, require_user, visible_projects
 from api.db.models import Asset, Membership, Project, ProjectRole
-from api.errors import ValidationFailedError
+from api.errors import ServiceUnavailableError, ValidationFailedError
 from api.http import ApiRoute, json_response, read_body, read_query
 from api.schemas import PageQuery, ProjectCreate, ProjectOut, ProjectPage, ProjectUpdate
-from api.services import require_principal, services_of
+from api.services import AppServices, require_principal, services_of
+from collab.errors import CollabError
+from docs_model import ProjectDocument
 
 
 def project_out(project: Project, role: ProjectRole | str) -> ProjectOut:
@@ -24,6 +26,18 @@ def project_out(project: Project, role: ProjectRole | str) -> ProjectOut:
         created_at=project.created_at,
         updated_at=project.updated_at,
     )
+
+
+async def initialise_document(services: AppServices, project_id: str, title: str) -> None:
+    """Create the project's CRDT document: meta with ``schema_version`` and the title."""
+    try:
+        async with services.rooms.document(project_id, origin="service:api") as doc:
+            ProjectDocument(doc).initialise(title=title, origin="service:api")
+    except CollabError as exc:
+        raise ServiceUnavailableError(
+            "the project was created but its document store is unavailable; it will be"
+            " initialised on first use"
+        ) from exc
 
 
 async def create_project(request: Request) -> Response:
@@ -40,6 +54,7 @@ async def create_project(request: Request) -> Response:
         record_event(
             session, EventKind.PROJECT_CREATED, project_id=project.id, user_id=user.user_id
         )
+    await initialise_document(services, project.id, project.name)
     return json_response(project_out(project, ProjectRole.OWNER), 201)
 
 

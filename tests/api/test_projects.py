@@ -135,3 +135,14 @@ async def test_huge_bodies_are_refused_and_change_nothing(api: ApiClient) -> Non
     assert chunked.json()["error"]["code"] == "payload_too_large"
     listed = (await api.call("GET", "/api/v1/projects", owner.access_token)).json()
     assert listed["total"] == 0
+
+
+async def test_creating_a_project_creates_its_document(api: ApiClient) -> None:
+    owner = await api.signup()
+    pid = await api.create_project(owner, "Night Train")
+    document = (
+        await api.call("GET", f"/api/v1/projects/{pid}/document", owner.access_token)
+    ).json()
+    assert document["document"]["meta"]["schema_version"] == 1
+    assert document["document"]["meta"]["title"] == "Night Train"
+    assert document["problems"] == []

@@ -133,3 +133,15 @@ def test_diff_summary_names_what_changed(project: ProjectDocument) -> None:
     assert summary["comments"] == {"added": 1, "removed": 0, "changed": 0}
     assert summary["meta"] == {"bpm": [96.0, 100.0]}
     assert diff_summary(project, project) == {"identical": True}
+
+
+def test_a_restore_that_only_deletes_reports_a_change() -> None:
+    from docs_model import create_document, restore_to
+
+    project = create_document(title="Song")
+    project.set_lyrics_text("la la")
+    version = project.doc.get_update()
+    project.set_lyrics_text("la la la")
+    assert restore_to(project, version) is True
+    assert project.lyrics_text() == "la la"
+    assert restore_to(project, version) is False
