@@ -107,13 +107,7 @@ def _mixing(
         for track, samples, rate in loaded
     ]
     result = mix(stems, sample_rate, params.get("preset", "pop"))
-    path = folder / "mix.flac"
-    write_audio(path, result.samples, sample_rate, format="FLAC", subtype="PCM_24")
-    return {
-        "result": result.to_json(),
-        "outputs": [_audio_output("render", path, "mix.flac", result.samples, sample_rate)],
-        "sidecars": [],
-    }
+    return _rendered("render", folder / "mix.flac", result.samples, sample_rate, result.to_json())
 
 
 def _mastering(
@@ -133,13 +127,8 @@ def _mastering(
             target_sample_rate=sample_rate,
         )
     result = master(samples, sample_rate, settings, reference=reference)
-    path = folder / "master.flac"
-    write_audio(path, result.samples, sample_rate, format="FLAC", subtype="PCM_24")
-    return {
-        "result": {"source_asset_id": inputs["asset_id"], **result.to_json()},
-        "outputs": [_audio_output("master", path, "master.flac", result.samples, sample_rate)],
-        "sidecars": [],
-    }
+    figures = {"source_asset_id": inputs["asset_id"], **result.to_json()}
+    return _rendered("master", folder / "master.flac", result.samples, sample_rate, figures)
 
 
 def _coaching(
@@ -199,6 +188,18 @@ def _coaching(
                 "audio": None,
             }
         ],
+        "sidecars": [],
+    }
+
+
+def _rendered(
+    kind: str, path: Path, samples: Any, sample_rate: int, figures: dict[str, Any]
+) -> Computed:
+    """Write a rendered result as 24-bit FLAC and describe it as the job's one output."""
+    write_audio(path, samples, sample_rate, format="FLAC", subtype="PCM_24")
+    return {
+        "result": figures,
+        "outputs": [_audio_output(kind, path, path.name, samples, sample_rate)],
         "sidecars": [],
     }
 
