@@ -3,7 +3,12 @@ from __future__ import annotations
 import anyio
 import pycrdt
 
+from collab.client import CollabClient
 from tests.collab.conftest import CollabWorld
+
+
+def _lyrics(peer: CollabClient) -> str:
+    return str(peer.doc.get("lyrics", type=pycrdt.Text))
 
 
 async def test_two_python_peers_converge(world: CollabWorld) -> None:
@@ -13,10 +18,8 @@ async def test_two_python_peers_converge(world: CollabWorld) -> None:
         a.doc.get("lyrics", type=pycrdt.Text).insert(0, "hello ")
         b.doc.get("lyrics", type=pycrdt.Text).insert(0, "world ")
         with anyio.fail_after(10):
-            while (
-                str(a.doc.get("lyrics", type=pycrdt.Text))
-                != str(b.doc.get("lyrics", type=pycrdt.Text))
-                or len(str(a.doc.get("lyrics", type=pycrdt.Text))) < 12
-            ):
-                await a._wait_change()
-        assert sorted(str(a.doc.get("lyrics", type=pycrdt.Text)).split()) == ["hello", "world"]
+            # Each peer waits on its own changes: one may hold both edits before the other.
+            await a.wait_for(lambda: len(_lyrics(a)) == 12)
+            await b.wait_for(lambda: len(_lyrics(b)) == 12)
+        assert _lyrics(a) == _lyrics(b)
+        assert sorted(_lyrics(a).split()) == ["hello", "world"]
