@@ -113,3 +113,16 @@ async def require_row_in_project(
         raise NotFoundError(f"{what} not found")
     await require_project_role(session, principal, row.project_id, required)
     return row
+
+
+async def row_of_project(
+    session: AsyncSession, model: type[RowT], row_id: str, project_id: str, *, what: str
+) -> RowT:
+    """A row by id that belongs to ``project_id`` (whose role the caller has checked).
+
+    A missing row and a row of another project are both 404 ``no such {what}``.
+    """
+    row = await session.get(model, row_id)
+    if row is None or row.project_id != project_id:
+        raise NotFoundError(f"no such {what}")
+    return row

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.analytics import EventKind, record_event
-from api.auth.permissions import require_project_role, require_user, role_allows
+from api.auth.permissions import require_project_role, require_user, role_allows, row_of_project
 from api.auth.tokens import hash_secret, new_api_key, new_secret
 from api.db.models import ApiKey, Invite, Membership, Project, ProjectRole, User
 from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError
@@ -202,9 +202,9 @@ async def revoke_invite(request: Request) -> Response:
     async with services.database.session() as session:
         principal = await require_principal(request, session)
         await require_project_role(session, principal, project_id, ProjectRole.OWNER)
-        invite = await session.get(Invite, request.path_params["invite_id"])
-        if invite is None or invite.project_id != project_id:
-            raise NotFoundError("no such invite")
+        invite = await row_of_project(
+            session, Invite, request.path_params["invite_id"], project_id, what="invite"
+        )
         await session.delete(invite)
     return Response(status_code=204)
 
@@ -298,9 +298,9 @@ async def revoke_api_key(request: Request) -> Response:
     async with services.database.session() as session:
         principal = await require_principal(request, session)
         await require_project_role(session, principal, project_id, ProjectRole.OWNER)
-        api_key = await session.get(ApiKey, request.path_params["key_id"])
-        if api_key is None or api_key.project_id != project_id:
-            raise NotFoundError("no such API key")
+        api_key = await row_of_project(
+            session, ApiKey, request.path_params["key_id"], project_id, what="API key"
+        )
         if api_key.revoked_at is None:
             api_key.revoked_at = datetime.now(UTC)
     return Response(status_code=204)
