@@ -36,8 +36,10 @@ from collab.update_log import PendingWrite, UpdateLog
 
 log = logging.getLogger("jacameno.collab.room")
 
-#: A room's share of one log batch is relayed as one merged frame from this many updates.
-MERGE_FROM_BATCH = 8
+#: A room's share of one log batch is relayed as one merged frame from this many updates:
+#: every frame costs each receiving client a decode and a transaction, so under load
+#: fewer, merged frames keep clients' event loops (and so latency) short.
+MERGE_FROM_BATCH = 2
 
 
 @dataclass
@@ -173,11 +175,15 @@ class Room:
             for write in writes:
                 self.broadcast(sync_update(write.update), exclude=write.origin)
         else:
-            # Under load: one merged frame for the whole batch, to everyone. Senders get
-            # their own edits back, which Yjs ignores; that is cheaper than N frames to
-            # N peers. (Peers then hold the same state in a different byte encoding.)
+            # Under load: one merged frame for the whole batch. Senders get their own
+            # edits back (unless they were the only sender), which Yjs ignores; that is
+            # cheaper than N frames to N peers. (Peers then hold the same state in a
+            # different byte encoding.)
             merged = pycrdt.merge_updates(*(w.update for w in writes))
-            self.broadcast(sync_update(merged))
+            origins = {w.origin for w in writes}
+            self.broadcast(
+                sync_update(merged), exclude=origins.pop() if len(origins) == 1 else None
+            )
         if self.pending == 0:
             self._flushed.set()
         self._on_log_growth(self)

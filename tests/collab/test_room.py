@@ -1,0 +1,114 @@
+"""Relaying persisted updates: one frame per update, or one merged frame per batch."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pycrdt
+
+from collab.config import CollabConfig
+from collab.connection import Connection
+from collab.protocol import SyncMessage, decode_message
+from collab.room import CollabStats, Room
+from collab.update_log import PendingWrite, UpdateLog
+
+
+class RecordingChannel:
+    """A channel that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    @property
+    def remote(self) -> str:
+        return "test"
+
+    async def receive(self) -> bytes:
+        raise AssertionError("not read in these tests")
+
+    async def send(self, message: bytes) -> None:
+        self.sent.append(message)
+
+    async def close(self, code: int, reason: str) -> None:
+        return None
+
+
+def _room() -> Room:
+    return Room(
+        "song",
+        pycrdt.Doc(),
+        # Never used: these tests hand writes to the room as if the log had stored them.
+        update_log=cast(UpdateLog, object()),
+        stats=CollabStats(),
+        log_count=0,
+        log_bytes=0,
+        on_log_growth=lambda room: None,
+    )
+
+
+def _peer(room: Room) -> tuple[Connection, RecordingChannel]:
+    channel = RecordingChannel()
+    connection = Connection(channel, can_write=True, config=CollabConfig())
+    room.join(connection)
+    channel.sent.clear()  # the greeting (sync step 1)
+    return connection, channel
+
+
+def _edit(client_id: int, key: str) -> bytes:
+    doc: pycrdt.Doc[Any] = pycrdt.Doc(client_id=client_id)
+    doc.get("tracks", type=pycrdt.Map)[key] = key
+    return doc.get_update()
+
+
+def _updates(channel: RecordingChannel) -> list[bytes]:
+    messages = [decode_message(frame) for frame in channel.sent]
+    assert all(isinstance(m, SyncMessage) for m in messages)
+    return [m.payload for m in messages if isinstance(m, SyncMessage)]
+
+
+def _state(updates: list[bytes]) -> bytes:
+    doc: pycrdt.Doc[Any] = pycrdt.Doc()
+    for update in updates:
+        doc.apply_update(update)
+    return doc.get_state()
+
+
+async def test_a_single_update_goes_to_everyone_but_its_sender() -> None:
+    room = _room()
+    (a, a_channel), (_, b_channel) = _peer(room), _peer(room)
+    update = _edit(1, "drums")
+    room.pending = 1
+    room.persisted([PendingWrite(target=room, room="song", update=update, origin=a.id)])
+    assert a_channel.sent == []
+    assert _updates(b_channel) == [update]
+
+
+async def test_a_batch_from_several_senders_is_one_merged_frame_to_everyone() -> None:
+    room = _room()
+    (a, a_channel), (b, b_channel), (_, c_channel) = _peer(room), _peer(room), _peer(room)
+    writes = [
+        PendingWrite(target=room, room="song", update=_edit(1, "drums"), origin=a.id),
+        PendingWrite(target=room, room="song", update=_edit(2, "bass"), origin=b.id),
+        PendingWrite(target=room, room="song", update=_edit(1, "keys"), origin=a.id),
+    ]
+    room.pending = len(writes)
+    room.persisted(writes)
+    expected = _state([w.update for w in writes])
+    for channel in (a_channel, b_channel, c_channel):
+        (merged,) = _updates(channel)  # one frame each, senders included
+        assert _state([merged]) == expected
+    assert room.doc.get_state() == expected
+
+
+async def test_a_batch_from_one_sender_is_not_echoed_to_it() -> None:
+    room = _room()
+    (a, a_channel), (_, b_channel) = _peer(room), _peer(room)
+    writes = [
+        PendingWrite(target=room, room="song", update=_edit(1, key), origin=a.id)
+        for key in ("drums", "bass")
+    ]
+    room.pending = len(writes)
+    room.persisted(writes)
+    assert a_channel.sent == []
+    (merged,) = _updates(b_channel)
+    assert _state([merged]) == _state([w.update for w in writes])
