@@ -9,19 +9,38 @@ for an empty, new document.
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
 import pycrdt
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import (
+    Delete,
+    Insert,
+    Update,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from collab.errors import PersistenceError
 from collab.sql_tables import doc_snapshots, doc_updates
+
+log = logging.getLogger("jacameno.collab.store")
+
+#: Compiles Core statements for the plain ``sqlite3`` connections (``?`` parameters).
+_SQLITE_DIALECT = sqlite_dialect.dialect(paramstyle="qmark")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +90,43 @@ class DocumentStore(Protocol):
 _INLINE_BUSY_TIMEOUT_MS = 5
 #: Inline SQLite commits between two WAL checkpoints (run off the event loop).
 _CHECKPOINT_EVERY = 256
+#: Passes of one background checkpoint at most (each copies what the last one missed).
+_CHECKPOINT_PASSES = 4
+#: WAL length in frames (4 KiB pages) past which an append waits once for a checkpoint:
+#: when commits never pause long enough for the WAL to rewind, it would grow unbounded.
+_WAL_MAX_FRAMES = 8192
+
+#: Folded updates deleted per transaction after a SQLite compaction (appends wait for each).
+_PURGE_SLICE = 200
 
 _INSERT = {
     "sqlite": "INSERT INTO doc_updates (room, payload) VALUES (?, ?)",
     "postgresql": "INSERT INTO doc_updates (room, payload) VALUES ($1, $2)",
 }
+
+
+def _checkpoint(path: str) -> int:
+    """``PRAGMA wal_checkpoint(PASSIVE)`` on a connection of its own (runs in a thread).
+
+    Passes repeat (a few at most) while commits landed during the last one, so that
+    in a quiet moment the WAL is fully copied and the next commit rewinds it.
+    Returns the WAL's length in frames at the last pass (-1 on error).
+    """
+    try:
+        connection = _sqlite_connect(path)
+        try:
+            for _ in range(_CHECKPOINT_PASSES):
+                _busy, frames, copied = connection.execute(
+                    "PRAGMA wal_checkpoint(PASSIVE)"
+                ).fetchone()
+                if copied >= frames:
+                    break
+            return int(frames)
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:  # the next checkpoint will try again
+        log.warning("WAL checkpoint failed", extra={"error": str(exc)})
+        return -1
 
 
 class SQLDocumentStore:
@@ -86,16 +137,21 @@ class SQLDocumentStore:
     per commit instead of 4 ms through a session); on SQLite a plain ``sqlite3``
     connection committing on the event loop's own thread (0.03 ms, less than a hop
     to a worker thread), with a 5 ms lock timeout after which the batch goes
-    through aiosqlite's thread instead, and WAL checkpoints run in that thread.
+    through aiosqlite's thread instead. WAL checkpoints (they fsync the database
+    file: milliseconds) run in a thread of their own that appends never wait for.
     Everything else goes through SQLAlchemy.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._writer: AsyncConnection | None = None
-        self._writer_lock = anyio.Lock()
+        # fast_acquire: an uncontended append takes the lock without a trip round the loop.
+        self._writer_lock = anyio.Lock(fast_acquire=True)
         self._sqlite: sqlite3.Connection | None = None
         self._inline_commits = 0
+        self._checkpointer: threading.Thread | None = None
+        #: The WAL's length in frames at the last background checkpoint (set by its thread).
+        self._wal_frames = 0
         database = engine.url.database
         if engine.dialect.name == "sqlite" and database and database != ":memory:":
             self._sqlite_path: str | None = database
@@ -111,12 +167,10 @@ class SQLDocumentStore:
         if self._sqlite_path is None:
             return False
         if self._sqlite is None:
-            self._sqlite = sqlite3.connect(self._sqlite_path, isolation_level=None)
+            self._sqlite = _sqlite_connect(
+                self._sqlite_path, busy_timeout_ms=_INLINE_BUSY_TIMEOUT_MS
+            )
             self._sqlite.execute("PRAGMA journal_mode=WAL")
-            self._sqlite.execute("PRAGMA synchronous=NORMAL")
-            self._sqlite.execute(f"PRAGMA busy_timeout={_INLINE_BUSY_TIMEOUT_MS}")
-            # A checkpoint fsyncs the database file: never on the event loop (see append).
-            self._sqlite.execute("PRAGMA wal_autocheckpoint=0")
         connection = self._sqlite
         try:
             connection.execute("BEGIN IMMEDIATE")
@@ -133,6 +187,35 @@ class SQLDocumentStore:
             raise
         self._inline_commits += 1
         return True
+
+    def _start_checkpoint(self) -> None:
+        """Fold the WAL back into the database file in a background thread (if none runs).
+
+        A PASSIVE checkpoint takes no write lock, so appends go on while it runs.
+        """
+        if self._sqlite_path is None or (
+            self._checkpointer is not None and self._checkpointer.is_alive()
+        ):
+            return
+        path = self._sqlite_path
+
+        def run() -> None:
+            self._wal_frames = _checkpoint(path)
+
+        self._checkpointer = threading.Thread(target=run, name="sqlite-checkpoint", daemon=True)
+        self._checkpointer.start()
+
+    async def _checkpoint_while_appends_wait(self) -> None:
+        """Finish a running checkpoint, then run one with no commit racing it.
+
+        The caller holds the append lock, so the new one copies the whole WAL
+        and the next commit rewinds it (errors are logged by the thread).
+        """
+        if self._checkpointer is not None:
+            await anyio.to_thread.run_sync(self._checkpointer.join)
+        self._start_checkpoint()
+        if self._checkpointer is not None:
+            await anyio.to_thread.run_sync(self._checkpointer.join)
 
     async def _driver(self) -> Any:
         if self._writer is None:
@@ -151,7 +234,10 @@ class SQLDocumentStore:
                     pass
 
     async def aclose(self) -> None:
-        """Release the dedicated append connections."""
+        """Release the dedicated append connections (after a running checkpoint ends)."""
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            await anyio.to_thread.run_sync(checkpointer.join)
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
@@ -190,12 +276,19 @@ class SQLDocumentStore:
         rows = [(room, data) for room, data in entries]
         async with self._writer_lock:
             try:
-                if self._append_sqlite_inline(rows):
-                    if self._inline_commits % _CHECKPOINT_EVERY == 0:
-                        # Fold the WAL back into the database file, in the driver's thread.
-                        driver = await self._driver()
-                        await driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                    return
+                inline = self._append_sqlite_inline(rows)
+            except Exception as exc:
+                raise PersistenceError(f"cannot append {len(entries)} updates: {exc}") from exc
+            if inline:
+                if self._wal_frames > _WAL_MAX_FRAMES:
+                    # Commits never paused long enough for the WAL to rewind: this
+                    # append (written already) waits for a whole checkpoint.
+                    self._wal_frames = 0
+                    await self._checkpoint_while_appends_wait()
+                elif self._inline_commits % _CHECKPOINT_EVERY == 0:
+                    self._start_checkpoint()
+                return
+            try:
                 driver = await self._driver()
                 if dialect == "postgresql":
                     async with driver.transaction():
@@ -216,58 +309,81 @@ class SQLDocumentStore:
 
     async def compact(self, room: str) -> CompactionResult | None:
         try:
+            if self._sqlite_path is not None:
+                return await self._compact_sqlite(self._sqlite_path, room)
             async with self._engine.begin() as conn:
                 await self._lock_room(conn, room)
-                snapshot = (
-                    await conn.execute(
-                        select(doc_snapshots.c.state, doc_snapshots.c.last_update_id).where(
-                            doc_snapshots.c.room == room
-                        )
-                    )
-                ).first()
-                after = snapshot.last_update_id if snapshot else 0
-                rows = (
-                    await conn.execute(
-                        select(doc_updates.c.id, doc_updates.c.payload)
-                        .where(doc_updates.c.room == room, doc_updates.c.id > after)
-                        .order_by(doc_updates.c.id)
-                    )
-                ).all()
-                if not rows:
+                read = await self._read_log(conn, room)
+                if read is None:
                     return None
-                parts = ([bytes(snapshot.state)] if snapshot else []) + [
-                    bytes(row.payload) for row in rows
-                ]
-                merged = await anyio.to_thread.run_sync(_merge, parts)
-                last_id = rows[-1].id
-                values = {
-                    "state": merged,
-                    "last_update_id": last_id,
-                    "size_bytes": len(merged),
-                    "updated_at": func.now(),
-                }
-                if snapshot is None:
-                    await conn.execute(insert(doc_snapshots).values(room=room, **values))
-                else:
-                    moved = await conn.execute(
-                        update(doc_snapshots)
-                        .where(
-                            doc_snapshots.c.room == room,
-                            doc_snapshots.c.last_update_id == after,
-                        )
-                        .values(**values)
-                    )
-                    if moved.rowcount != 1:
-                        # Someone else compacted meanwhile: roll back rather than delete.
-                        raise PersistenceError(f"concurrent compaction of {room!r}; retry")
-                await conn.execute(
-                    delete(doc_updates).where(
-                        doc_updates.c.room == room, doc_updates.c.id <= last_id
-                    )
-                )
-        except (SQLAlchemyError, OSError) as exc:
+                merged = await anyio.to_thread.run_sync(_merge, read.parts)
+                await self._fold(conn, room, read, merged)
+        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
             raise PersistenceError(f"cannot compact document {room!r}: {exc}") from exc
-        return CompactionResult(room=room, folded_updates=len(rows), snapshot_bytes=len(merged))
+        return CompactionResult(room=room, folded_updates=read.count, snapshot_bytes=len(merged))
+
+    async def _compact_sqlite(self, path: str, room: str) -> CompactionResult | None:
+        """Read and merge outside SQLite's one write lock; write under the append lock.
+
+        Holding the file's write lock while appends run inline would make them wait
+        on the event loop's thread (busy timeout); the append lock makes them wait
+        asynchronously instead, and only briefly: one transaction replaces the
+        snapshot and moves its watermark (from then on loads skip the folded
+        updates), then the folded rows are deleted a slice per transaction. The
+        writes use a connection of their own without automatic checkpoints (one
+        would run inside the commit, with its fsync, while appends wait).
+        """
+        async with self._engine.connect() as conn:
+            read = await self._read_log(conn, room)
+        if read is None:
+            return None
+        merged = await anyio.to_thread.run_sync(_merge, read.parts)
+        connection = await anyio.to_thread.run_sync(
+            functools.partial(_sqlite_connect, path, any_thread=True)
+        )
+        try:
+            async with self._writer_lock:
+                await anyio.to_thread.run_sync(_sqlite_fold, connection, room, read, merged)
+            while True:
+                async with self._writer_lock:
+                    deleted = await anyio.to_thread.run_sync(
+                        _sqlite_execute, connection, _purge(room, read.last_id, _PURGE_SLICE)
+                    )
+                if deleted < _PURGE_SLICE:
+                    break
+        finally:
+            connection.close()
+        return CompactionResult(room=room, folded_updates=read.count, snapshot_bytes=len(merged))
+
+    @staticmethod
+    async def _read_log(conn: AsyncConnection, room: str) -> _LogRead | None:
+        """The room's snapshot and the logged updates after it; None if none are logged."""
+        snapshot = (
+            await conn.execute(
+                select(doc_snapshots.c.state, doc_snapshots.c.last_update_id).where(
+                    doc_snapshots.c.room == room
+                )
+            )
+        ).first()
+        after = snapshot.last_update_id if snapshot else None
+        rows = (
+            await conn.execute(
+                select(doc_updates.c.id, doc_updates.c.payload)
+                .where(doc_updates.c.room == room, doc_updates.c.id > (after or 0))
+                .order_by(doc_updates.c.id)
+            )
+        ).all()
+        if not rows:
+            return None
+        parts = ([bytes(snapshot.state)] if snapshot else []) + [bytes(row.payload) for row in rows]
+        return _LogRead(parts=parts, after=after, last_id=rows[-1].id, count=len(rows))
+
+    @staticmethod
+    async def _fold(conn: AsyncConnection, room: str, read: _LogRead, merged: bytes) -> None:
+        """Replace the snapshot with ``merged`` and delete the updates it holds."""
+        moved = await conn.execute(_snapshot(room, read, merged))
+        _check_moved(room, moved.rowcount)
+        await conn.execute(_purge(room, read.last_id))
 
     async def delete(self, room: str) -> None:
         try:
@@ -284,6 +400,83 @@ class SQLDocumentStore:
             await conn.execute(
                 text("SELECT pg_advisory_xact_lock(hashtext(:room))"), {"room": room}
             )
+
+
+@dataclass(frozen=True)
+class _LogRead:
+    """What compaction read: the snapshot (if any) then the logged updates after it."""
+
+    parts: list[bytes]
+    #: The snapshot's watermark, or None when the room has no snapshot yet.
+    after: int | None
+    last_id: int
+    count: int
+
+
+def _sqlite_connect(
+    path: str, *, busy_timeout_ms: int = 5000, any_thread: bool = False
+) -> sqlite3.Connection:
+    """A plain ``sqlite3`` connection for the log's own writes (autocommit, no auto-checkpoint).
+
+    ``any_thread``: for one task's serial use from worker threads.
+    """
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=not any_thread)
+    # A checkpoint fsyncs the database file; SQLite's automatic one would run inside
+    # some commit (on the event loop, or while appends wait), so the store runs its own.
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    connection.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    return connection
+
+
+def _snapshot(room: str, read: _LogRead, merged: bytes) -> Insert | Update:
+    """The statement making ``merged`` the room's snapshot, if its watermark is still ``read``'s."""
+    values = {
+        "state": merged,
+        "last_update_id": read.last_id,
+        "size_bytes": len(merged),
+        "updated_at": func.now(),
+    }
+    if read.after is None:
+        return insert(doc_snapshots).values(room=room, **values)
+    return (
+        update(doc_snapshots)
+        .where(doc_snapshots.c.room == room, doc_snapshots.c.last_update_id == read.after)
+        .values(**values)
+    )
+
+
+def _check_moved(room: str, rowcount: int) -> None:
+    if rowcount != 1:
+        # Someone else compacted meanwhile: roll back rather than delete.
+        raise PersistenceError(f"concurrent compaction of {room!r}; retry")
+
+
+def _purge(room: str, last_id: int, limit: int | None = None) -> Delete:
+    """Delete the room's logged updates up to ``last_id`` (only the oldest ``limit``)."""
+    folded = (doc_updates.c.room == room, doc_updates.c.id <= last_id)
+    if limit is None:
+        return delete(doc_updates).where(*folded)
+    oldest = select(doc_updates.c.id).where(*folded).order_by(doc_updates.c.id).limit(limit)
+    return delete(doc_updates).where(doc_updates.c.id.in_(oldest))
+
+
+def _sqlite_execute(connection: sqlite3.Connection, statement: Insert | Update | Delete) -> int:
+    """Run a Core statement on a plain ``sqlite3`` connection; the rows it changed."""
+    compiled = statement.compile(dialect=_SQLITE_DIALECT)
+    params = [compiled.params[name] for name in compiled.positiontup or ()]
+    return connection.execute(str(compiled), params).rowcount
+
+
+def _sqlite_fold(connection: sqlite3.Connection, room: str, read: _LogRead, merged: bytes) -> None:
+    """Make ``merged`` the room's snapshot in one transaction (runs in a thread)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        _check_moved(room, _sqlite_execute(connection, _snapshot(room, read, merged)))
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 def _merge(updates: list[bytes]) -> bytes:

@@ -69,6 +69,9 @@ async def test_append_load_compact_keeps_content_identical(db_url: str) -> None:
     after = await store.load("song")
     assert after.log_count == 0
     assert len(after.updates) == 1  # the snapshot alone
+    async with database.engine.connect() as conn:  # the folded rows are gone, not just skipped
+        left = await conn.execute(text("SELECT count(*) FROM doc_updates WHERE room = 'song'"))
+        assert left.scalar_one() == 0
     rebuilt_before, rebuilt_after = _rebuild(before.updates), _rebuild(after.updates)
     assert rebuilt_after.get_state() == rebuilt_before.get_state() == original.get_state()
     assert rebuilt_after.get_update() == rebuilt_before.get_update()
@@ -191,5 +194,51 @@ async def test_sqlite_append_falls_back_to_a_thread_when_the_file_is_busy(tmp_pa
     updates, _ = _edits(5)
     await store.append([("song", u) for u in updates])
     assert (await store.load("song")).log_count == len(updates)
+    await store.aclose()
+    await database.aclose()
+
+
+def _wal_frames(path: Path) -> int:
+    """Frames in the WAL of the SQLite database at ``path`` (a passive checkpoint reports it)."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        return int(connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+    finally:
+        connection.close()
+
+
+async def test_sqlite_wal_is_checkpointed_in_the_background_and_rewinds(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}"
+    database, store = await _store(url)
+    updates, original = _edits(600)
+    for update in updates:  # one commit each, as under light load
+        await store.append([("song", update)])
+    assert store._checkpointer is not None  # appends started background checkpoints
+    await anyio.to_thread.run_sync(store._checkpointer.join)
+    store._start_checkpoint()  # one more, after the last commit: the quiet moment
+    await anyio.to_thread.run_sync(store._checkpointer.join)
+    await store.append([("song", updates[0])])
+    # The checkpoint copied the whole WAL, so the next commit rewound it to its start.
+    assert _wal_frames(tmp_path / "wal.db") < 10
+    stored = await store.load("song")
+    assert _rebuild(stored.updates).get_state() == original.get_state()
+    await store.aclose()
+    await database.aclose()
+
+
+async def test_sqlite_wal_stays_bounded_under_nonstop_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("collab.store._WAL_MAX_FRAMES", 512)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}"
+    database, store = await _store(url)
+    updates, original = _edits(8192)
+    for update in updates:  # back to back: a background checkpoint never catches up
+        await store.append([("song", update)])
+    # Every commit adds two or three 4 KiB pages to the WAL (~100 MB here if it never
+    # rewound); past the bound, an append waited for a checkpoint and the WAL rewound.
+    assert (tmp_path / "wal.db-wal").stat().st_size < 16 * 1024 * 1024
+    stored = await store.load("song")
+    assert _rebuild(stored.updates).get_state() == original.get_state()
     await store.aclose()
     await database.aclose()
