@@ -67,11 +67,12 @@ check: lint typecheck
 test: install-dev node-deps browser-deps check
 	$(VENV)/bin/pytest
 
-# Collaboration: our server against the reference y-websocket server in the same run
-# (figures as ratios), with permessage-deflate off (as shipped) and on; then audio.
+# Collaboration: the reference y-websocket server, Hocuspocus and our server in the same
+# run (figures as ratios to the reference, latency also to the best Node server); then
+# audio. Add `--target bench.jacameno_target:jacameno_deflate` for permessage-deflate on.
 bench: install-dev node-deps
-	$(PY) bench/collab_bench.py --repeat 3 --target bench.jacameno_target:jacameno \
-		--target bench.jacameno_target:jacameno_deflate --json-out var/bench-collab.json
+	$(PY) bench/collab_bench.py --repeat 3 --target bench.node_targets:hocuspocus \
+		--target bench.jacameno_target:jacameno --json-out var/bench-collab.json
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:

@@ -6,6 +6,8 @@
     .venv/bin/python bench/collab_bench.py --target mypkg.bench_targets:jacameno > out.json
     .venv/bin/python bench/collab_bench.py --target bench.collab_bench:reference_target
                                             # an A/A run: how far ratios stray from 1.0 here
+    .venv/bin/python bench/collab_bench.py --target bench.node_targets:hocuspocus \
+        --target bench.jacameno_target:jacameno  # both Node servers, then ours
     --repeat 3 runs every scenario three times per target (alternating) and quotes medians.
 
 The reference is ``@y/websocket-server`` with y-leveldb persistence on, started
@@ -14,12 +16,23 @@ same scenario right after it, so noise from a shared two-core machine hits
 both alike; the table quotes each figure as a ratio to the reference of the
 same run. The table goes to stderr, the JSON (every raw figure) to stdout.
 
+Targets marked ``baseline`` (the reference, and Hocuspocus from
+``bench.node_targets``) are the Node servers the others are judged against:
+per scenario, ``best_node`` holds the lowest p50 and p99 fan-out latency among
+them and which server gave it, and ``vs_best_node`` every target's ratio to
+that (a table row "... vs best Node"). A baseline that lost deliveries or did
+not converge is left out of the best (``best_node_excluded`` says why): its
+latency covers only what arrived.
+
 A second target is a zero-argument callable returning a `Target`, named on
 the command line as ``module:attribute``. Its ``start(workdir)`` is an async
 context manager yielding a `RunningTarget`: the provider server URL (the room
 name is appended as ``/{name}``), the PID whose memory and CPU are measured,
 and ``prepare_rooms`` mapping the bench's logical room names to real rooms and
-their URL params (for us: create projects, return their ids and a token)::
+their URL params (for us: create projects, return their ids and a token), and
+``client``, the provider the load generator opens (``y-websocket``, the
+default, or ``hocuspocus``, which keeps the URL as given and names the room in
+every message)::
 
     def jacameno() -> Target:
         @asynccontextmanager
@@ -48,9 +61,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +95,12 @@ class RoomAccess:
 
 @dataclass(frozen=True)
 class RunningTarget:
-    """A started server: provider URL, the PID to measure, and how to get rooms."""
+    """A started server: provider URL, the PID to measure, how to get rooms, which client."""
 
     url: str
     pid: int
     prepare_rooms: Callable[[Sequence[str]], Awaitable[list[RoomAccess]]]
+    client: str = "y-websocket"  # a collab_load.mjs client: y-websocket | hocuspocus
 
 
 TargetStarter = Callable[[Path], AbstractAsyncContextManager[RunningTarget]]
@@ -94,11 +108,15 @@ TargetStarter = Callable[[Path], AbstractAsyncContextManager[RunningTarget]]
 
 @dataclass(frozen=True)
 class Target:
-    """A server to benchmark; `load_overrides` adjust the clients (e.g. deflate off)."""
+    """A server to benchmark; `load_overrides` adjust the clients (e.g. deflate off).
+
+    `baseline` marks a Node server the others are compared with (``best_node``).
+    """
 
     name: str
     start: TargetStarter
     load_overrides: Mapping[str, Any] = field(default_factory=dict)
+    baseline: bool = False
 
 
 def reference_target() -> Target:
@@ -113,7 +131,7 @@ def reference_target() -> Target:
 
             yield RunningTarget(url=server.url, pid=server.pid, prepare_rooms=rooms)
 
-    return Target("reference", start)
+    return Target("reference", start, baseline=True)
 
 
 @dataclass(frozen=True)
@@ -290,6 +308,8 @@ async def run_scenario(target: Target, scenario: Scenario) -> dict[str, Any]:
                 **scenario.settings,
                 **target.load_overrides,
                 "url": running.url,
+                # A plug-in's own RunningTarget-like object may predate `client`.
+                "client": getattr(running, "client", "y-websocket"),
                 "rooms": [{"name": room.name, "params": dict(room.params)} for room in rooms],
                 "max_run_ms": int(scenario.timeout_s * 1000) - 5000,
             }
@@ -371,10 +391,62 @@ def ratios(
     for name, result in results.items():
         if name == reference:
             continue
-        out[name] = {
-            key: (value / base[key] if value is not None and base.get(key) else None)
-            for key, value in result["figures"].items()
-        }
+        out[name] = _divided(result["figures"], base, result["figures"])
+    return out
+
+
+def _divided(
+    figures: Mapping[str, Any], base: Mapping[str, Any], keys: Iterable[str]
+) -> dict[str, float | None]:
+    """``figures[key] / base[key]`` for each key (None where either is missing or zero)."""
+    return {
+        key: (figures[key] / base[key] if figures.get(key) is not None and base.get(key) else None)
+        for key in keys
+    }
+
+
+BEST_NODE_FIGURES = ("latency_p50_ms", "latency_p99_ms")
+
+
+def best_node(
+    results: Mapping[str, Mapping[str, Any]], baselines: Sequence[str], rooms: int
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The lowest of each `BEST_NODE_FIGURES` among `baselines`, and the baselines left out.
+
+    Each best is ``{"value": ms, "server": name}``. A baseline that lost
+    deliveries or left rooms unconverged is left out: its latency covers a subset.
+    """
+    excluded: dict[str, str] = {}
+    eligible: list[tuple[str, Mapping[str, Any]]] = []
+    for name in baselines:
+        figures = results.get(name, {}).get("figures")
+        if figures is None:
+            excluded[name] = "no figures: the run failed"
+        elif figures.get("lost_deliveries"):
+            excluded[name] = f"lost {figures['lost_deliveries']} deliveries"
+        elif (figures.get("converged_rooms") or 0) < rooms:
+            excluded[name] = f"{figures.get('converged_rooms')} of {rooms} rooms converged"
+        else:
+            eligible.append((name, figures))
+    best: dict[str, dict[str, Any]] = {}
+    for key in BEST_NODE_FIGURES:
+        candidates = [(figures[key], name) for name, figures in eligible if figures.get(key)]
+        if candidates:
+            value, server = min(candidates)
+            best[key] = {"value": value, "server": server}
+    return best, excluded
+
+
+def vs_best_node(
+    results: Mapping[str, Mapping[str, Any]], best: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, float | None]]:
+    """Every target's figures as ratios to the best Node server's (1.0 for that server)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for name, result in results.items():
+        figures = result.get("figures")
+        if figures is None:
+            continue
+        out[name] = _divided(figures, {key: entry["value"] for key, entry in best.items()}, best)
     return out
 
 
@@ -395,13 +467,32 @@ def render_table(report: Mapping[str, Any], targets: Sequence[str]) -> str:
                 row.append(f"{_fmt(figure)} ({_fmt(ratio, 2)}x)" if ratio else _fmt(figure))
             rows.append(row)
             name = ""
+            if key in BEST_NODE_FIGURES and "best_node" in scenario:
+                rows.append(_best_node_row(scenario, key, others))
     widths = [max(len(r[i]) for r in [header, *rows] if i < len(r)) for i in range(len(header))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
         for row in rows
     ]
     head = "  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True))
-    return "\n".join([head, "-" * len(head), *lines])
+    notes = [
+        f"best Node in {name} leaves out {server}: {reason}"
+        for name, scenario in report["scenarios"].items()
+        for server, reason in scenario.get("best_node_excluded", {}).items()
+    ]
+    return "\n".join([head, "-" * len(head), *lines, *notes])
+
+
+def _best_node_row(scenario: Mapping[str, Any], key: str, others: Sequence[str]) -> list[str]:
+    """The best Node server's figure (and which) and each other target's ratio to it."""
+    best = scenario["best_node"].get(key)
+    if best is None:
+        return ["", f"{key} vs best Node", "- (no Node server qualified)"]
+    row = ["", f"{key} vs best Node", f"{_fmt(best['value'])} ({best['server']})"]
+    for other in others:
+        ratio = scenario.get("vs_best_node", {}).get(other, {}).get(key)
+        row.append("-" if ratio is None else f"{_fmt(ratio, 2)}x")
+    return row
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -423,7 +514,12 @@ def load_target(spec: str) -> Target:
     name, start = getattr(target, "name", None), getattr(target, "start", None)
     if not isinstance(name, str) or not callable(start):
         raise SystemExit(f"{spec} gave {type(target).__name__}, not a bench Target")
-    return Target(name, start, dict(getattr(target, "load_overrides", {})))
+    return Target(
+        name,
+        start,
+        dict(getattr(target, "load_overrides", {})),
+        bool(getattr(target, "baseline", False)),
+    )
 
 
 async def run(
@@ -471,6 +567,13 @@ async def run(
         }
         if all("figures" in result for result in results.values()):
             entry["ratios"] = ratios(results, targets[0].name)
+        if scenario.mode == "fanout":
+            baselines = [target.name for target in targets if target.baseline]
+            best, excluded = best_node(results, baselines, scenario.rooms)
+            entry["best_node"] = best
+            entry["vs_best_node"] = vs_best_node(results, best)
+            if excluded:
+                entry["best_node_excluded"] = excluded
         report["scenarios"][scenario.name] = entry
     report["machine"]["load_average_end"] = os.getloadavg()
     return report
@@ -508,12 +611,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `--target bench.collab_bench:reference_target` is an A/A run: the noise floor.
         base, suffix = target.name, 2
         while target.name in {t.name for t in targets}:
-            target = Target(f"{base}#{suffix}", target.start, target.load_overrides)
+            target = replace(target, name=f"{base}#{suffix}")
             suffix += 1
         targets.append(target)
     if args.no_deflate:
         targets = [
-            Target(t.name, t.start, {**t.load_overrides, "per_message_deflate": False})
+            replace(t, load_overrides={**t.load_overrides, "per_message_deflate": False})
             for t in targets
         ]
 
@@ -530,6 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(render_table(report, [t.name for t in targets]), file=sys.stderr)
     text = json.dumps(report, indent=2)
     if args.json_out is not None:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(text + "\n")
     print(text)
     return 0

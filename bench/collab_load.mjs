@@ -2,6 +2,10 @@
 /**
  * Load generator for a y-websocket server: real yjs clients (the stock
  * WebsocketProvider), all in this one process so send and receive clocks agree.
+ * With `client: "hocuspocus"` (--client hocuspocus) the clients are stock
+ * HocuspocusProviders instead, for a Hocuspocus server: its protocol prefixes
+ * every y-protocols message with the document name, so the y-websocket
+ * provider cannot talk to it. Everything measured stays the same.
  *
  *   node bench/collab_load.mjs fanout --config cfg.json
  *   node bench/collab_load.mjs fanout --url ws://127.0.0.1:1234 --rooms 1 --clients 20 --writers 20
@@ -19,7 +23,9 @@
  *   sync    one client builds a document from `edits` single-edit transactions;
  *           then, `tries` times, a fresh provider is timed from construction to
  *           "synced", and a raw `ws` socket speaking y-protocols is timed from
- *           "open" to the arrival of the whole sync step 2 (the server's share).
+ *           "open" to the arrival of the whole sync step 2 (the server's share;
+ *           for Hocuspocus in its framing, after the empty-token authentication
+ *           message its provider sends too).
  *   rooms   opens `rooms` rooms with one idle client and a small document each,
  *           then disconnects them. With --handshake it prints {"phase": ...} and
  *           waits for a line on stdin at each step, so a driver (collab_bench.py)
@@ -36,11 +42,12 @@ import { createHash } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import readline from 'node:readline'
 import {
-  Y, syncProtocol, encoding, decoding, openProvider, websocketClass, MESSAGE_SYNC, MESSAGE_AWARENESS
+  Y, syncProtocol, encoding, decoding, openProvider, websocketClass, importTooling, MESSAGE_SYNC, MESSAGE_AWARENESS
 } from '../tests/node/peer.mjs'
 
 const DEFAULTS = {
   url: 'ws://127.0.0.1:1234',
+  client: 'y-websocket', // or 'hocuspocus'
   room_prefix: 'bench',
   room_count: 1,
   params: {},
@@ -75,6 +82,7 @@ const parseArgs = (argv) => {
   const cli = {}
   const flags = {
     '--url': ['url', String],
+    '--client': ['client', String],
     '--room-prefix': ['room_prefix', String],
     '--rooms': ['room_count', Number],
     '--clients': ['clients_per_room', Number],
@@ -105,6 +113,7 @@ const parseArgs = (argv) => {
   if (!['fanout', 'sync', 'rooms'].includes(mode)) usage(`unknown mode ${mode}`)
   const file = configPath === null ? {} : JSON.parse(readFileSync(configPath, 'utf8'))
   const config = { ...DEFAULTS, ...file, ...cli }
+  if (!Object.hasOwn(CLIENTS, config.client)) usage(`unknown client ${config.client}; known: ${Object.keys(CLIENTS).join(', ')}`)
   if (!/^wss?:\/\//.test(config.url)) usage(`url must be ws:// or wss://, got ${config.url}`)
   // A load generator aims at a server on this machine, never at anyone else's.
   const host = new URL(config.url).hostname
@@ -116,7 +125,7 @@ const parseArgs = (argv) => {
 }
 
 function usage (message) {
-  process.stderr.write(`collab_load: ${message}\nusage: collab_load.mjs fanout|sync|rooms [--config FILE] [--url URL] [--rooms N] [--param k=v] ...\n`)
+  process.stderr.write(`collab_load: ${message}\nusage: collab_load.mjs fanout|sync|rooms [--config FILE] [--url URL] [--client y-websocket|hocuspocus] [--rooms N] [--param k=v] ...\n`)
   process.exit(64)
 }
 
@@ -143,7 +152,7 @@ const median = (values) => percentiles(values).p50
 /** Frame and byte counters over every socket this process opens. */
 const traffic = { rx_frames: { sync: 0, awareness: 0, other: 0 }, rx_bytes: 0, tx_frames: 0, tx_bytes: 0 }
 
-const countingWebSocket = (perMessageDeflate) => {
+const countingWebSocket = (perMessageDeflate, stack) => {
   const Base = websocketClass({ perMessageDeflate })
   return class CountingWebSocket extends Base {
     constructor (url, protocols) {
@@ -151,7 +160,9 @@ const countingWebSocket = (perMessageDeflate) => {
       this.on('message', (data) => {
         const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
         traffic.rx_bytes += bytes.length
-        const kind = bytes[0] === MESSAGE_SYNC ? 'sync' : bytes[0] === MESSAGE_AWARENESS ? 'awareness' : 'other'
+        let type = -1
+        try { type = stack.readType(decoding.createDecoder(bytes)) } catch {}
+        const kind = type === MESSAGE_SYNC ? 'sync' : type === MESSAGE_AWARENESS ? 'awareness' : 'other'
         traffic.rx_frames[kind]++
       })
     }
@@ -164,35 +175,121 @@ const countingWebSocket = (perMessageDeflate) => {
   }
 }
 
+// Hocuspocus message types beyond y-websocket's sync and awareness.
+const HOCUSPOCUS_AUTH = 2
+const HOCUSPOCUS_AUTH_TOKEN = 0
+
+// Imported by main() before any timing starts, and only for Hocuspocus runs.
+let HocuspocusProvider = null
+
+/**
+ * The two client stacks behind one interface: `open` returns the provider
+ * (remote changes carry it as their transaction origin) and `connect`,
+ * `destroy`, `isSynced`, `onSynced` (returns an unsubscribe), `onDisconnected`,
+ * `onClose` over it. Each provider runs with its library's own defaults, one
+ * socket per document, as a browser tab opens it. For the raw socket of the
+ * sync mode: `rawUrl`, `frame` (an encoder holding a message's framing),
+ * `rawHello` (frames a client must send before sync step 1) and `readType`
+ * (reads the framing, returns the message type).
+ */
+// What both providers do alike.
+const PROVIDER_COMMON = {
+  destroy: (provider) => provider.destroy(),
+  isSynced: (provider) => provider.synced,
+  onDisconnected: (provider, callback) => provider.on('status', ({ status }) => { if (status === 'disconnected') callback() })
+}
+
+const CLIENTS = {
+  'y-websocket': {
+    ...PROVIDER_COMMON,
+    rawUrl: (url, room) => `${url.replace(/\/+$/, '')}/${room.name}`,
+    frame: (_room, type) => { const encoder = encoding.createEncoder(); encoding.writeVarUint(encoder, type); return encoder },
+    rawHello: (_room) => [],
+    readType: (decoder) => decoding.readVarUint(decoder),
+    open: ({ url, room, doc, params, Socket }) => {
+      const provider = openProvider({ url, room: room.name, doc, params, connect: false })
+      provider._WS = Socket
+      return provider
+    },
+    connect: (provider) => provider.connect(),
+    onSynced: (provider, callback) => {
+      const handler = (synced) => { if (synced) callback() }
+      provider.on('sync', handler)
+      return () => provider.off('sync', handler)
+    },
+    onClose: (provider, callback) => provider.on('connection-close', (event) => { if (event !== null) callback(event) })
+  },
+  hocuspocus: {
+    ...PROVIDER_COMMON,
+    rawUrl: (url, _room) => url,
+    // Every message: varString document name, varUint type, then the y-protocols body.
+    frame: (room, type) => {
+      const encoder = encoding.createEncoder()
+      encoding.writeVarString(encoder, room.name)
+      encoding.writeVarUint(encoder, type)
+      return encoder
+    },
+    // The server holds back a document's messages until its authentication
+    // message, which the provider sends (an empty token) before sync step 1 too.
+    rawHello: (room) => {
+      const encoder = CLIENTS.hocuspocus.frame(room, HOCUSPOCUS_AUTH)
+      encoding.writeVarUint(encoder, HOCUSPOCUS_AUTH_TOKEN)
+      encoding.writeVarString(encoder, '')
+      return [encoding.toUint8Array(encoder)]
+    },
+    readType: (decoder) => { decoding.readVarString(decoder); return decoding.readVarUint(decoder) },
+    open: ({ url, room, doc, params, Socket }) => {
+      // The document name travels in every message; URL params still reach the
+      // server's hooks (requestParameters).
+      const withParams = new URL(url)
+      for (const [key, value] of Object.entries(params)) withParams.searchParams.set(key, value)
+      return new HocuspocusProvider({
+        url: Object.keys(params).length === 0 ? url : withParams.toString(),
+        name: room.name,
+        document: doc,
+        WebSocketPolyfill: Socket,
+        autoConnect: false
+      })
+    },
+    connect: (provider) => { provider.connect() },
+    onSynced: (provider, callback) => {
+      const handler = ({ state }) => { if (state) callback() }
+      provider.on('synced', handler)
+      return () => provider.off('synced', handler)
+    },
+    onClose: (provider, callback) => provider.on('close', ({ event }) => { if (event) callback(event) })
+  }
+}
+
 /** A provider whose socket counts traffic; `room.client_params[i]` overrides the room's params. */
 const openClient = (config, room, index) => {
+  const stack = CLIENTS[config.client]
   const doc = new Y.Doc()
   const params = { ...(room.params ?? {}), ...((room.client_params ?? [])[index] ?? {}) }
-  const provider = openProvider({ url: config.url, room: room.name, doc, params, connect: false })
-  provider._WS = countingWebSocket(config.per_message_deflate)
+  const Socket = countingWebSocket(config.per_message_deflate, stack)
+  const provider = stack.open({ url: config.url, room, doc, params, Socket })
   if (config.awareness) {
     // What a browser publishes. (The constructor's default {} has clock 0 and
     // is ignored by every receiver, so without this no presence would flow.)
     provider.awareness.setLocalState({ user: { name: `${room.name}#${index}` }, playhead_s: 0 })
   }
-  const client = { doc, provider, room, index, connectMs: null, disconnects: 0, closes: [] }
-  provider.on('status', ({ status }) => { if (status === 'disconnected') client.disconnects++ })
-  provider.on('connection-close', (event) => { if (event !== null) client.closes.push({ code: event.code, reason: String(event.reason ?? '') }) })
+  const client = { doc, provider, stack, room, index, connectMs: null, disconnects: 0, closes: [] }
+  stack.onDisconnected(provider, () => { client.disconnects++ })
+  stack.onClose(provider, (event) => { client.closes.push({ code: event.code, reason: String(event.reason ?? '') }) })
   return client
 }
 
 const whenSynced = (client, timeoutMs) => new Promise((resolve) => {
   const started = now()
-  if (client.provider.synced) { resolve(true); return }
-  const timer = setTimeout(() => { client.provider.off('sync', onSync); resolve(false) }, timeoutMs)
-  const onSync = (synced) => {
-    if (!synced) return
+  const { stack, provider } = client
+  if (stack.isSynced(provider)) { resolve(true); return }
+  const timer = setTimeout(() => { unsubscribe(); resolve(false) }, timeoutMs)
+  const unsubscribe = stack.onSynced(provider, () => {
     clearTimeout(timer)
-    client.provider.off('sync', onSync)
+    unsubscribe()
     client.connectMs = now() - started
     resolve(true)
-  }
-  client.provider.on('sync', onSync)
+  })
 })
 
 const connectAll = async (clients, timeoutMs, batch = 50) => {
@@ -200,7 +297,7 @@ const connectAll = async (clients, timeoutMs, batch = 50) => {
   const results = []
   for (let i = 0; i < clients.length; i += batch) {
     const slice = clients.slice(i, i + batch)
-    const waits = slice.map((client) => { const w = whenSynced(client, timeoutMs); client.provider.connect(); return w })
+    const waits = slice.map((client) => { const w = whenSynced(client, timeoutMs); client.stack.connect(client.provider); return w })
     results.push(...await Promise.all(waits))
   }
   return results.filter(Boolean).length
@@ -208,7 +305,7 @@ const connectAll = async (clients, timeoutMs, batch = 50) => {
 
 const closeAll = (clients) => {
   for (const client of clients) {
-    client.provider.destroy()
+    client.stack.destroy(client.provider)
     client.doc.destroy()
   }
 }
@@ -405,9 +502,10 @@ const buildDocument = (doc, edits, seed) => {
 
 /** ms from socket "open" to the complete sync step 2 answering an empty state vector. */
 const rawSyncStep2 = (config, room, timeoutMs) => new Promise((resolve) => {
-  const url = new URL(`${config.url.replace(/\/+$/, '')}/${room.name}`)
+  const stack = CLIENTS[config.client]
+  const url = new URL(stack.rawUrl(config.url, room))
   for (const [key, value] of Object.entries(room.params ?? {})) url.searchParams.set(key, value)
-  const Socket = countingWebSocket(config.per_message_deflate)
+  const Socket = countingWebSocket(config.per_message_deflate, stack)
   const socket = new Socket(url.toString(), [])
   socket.binaryType = 'arraybuffer'
   let opened = null
@@ -415,15 +513,15 @@ const rawSyncStep2 = (config, room, timeoutMs) => new Promise((resolve) => {
   const timer = setTimeout(() => finish({ ok: false, error: 'timeout' }), timeoutMs)
   socket.on('open', () => {
     opened = now()
-    const encoder = encoding.createEncoder()
-    encoding.writeVarUint(encoder, MESSAGE_SYNC)
+    for (const frame of stack.rawHello(room)) socket.send(frame)
+    const encoder = stack.frame(room, MESSAGE_SYNC)
     syncProtocol.writeSyncStep1(encoder, new Y.Doc())
     socket.send(encoding.toUint8Array(encoder))
   })
   socket.on('message', (data) => {
     const bytes = new Uint8Array(data)
     const decoder = decoding.createDecoder(bytes)
-    if (decoding.readVarUint(decoder) !== MESSAGE_SYNC) return
+    if (stack.readType(decoder) !== MESSAGE_SYNC) return
     if (decoding.readVarUint(decoder) !== syncProtocol.messageYjsSyncStep2) return
     finish({ ok: true, ms: now() - opened, bytes: bytes.length })
   })
@@ -559,6 +657,7 @@ const main = async () => {
     finish(2)
   }, config.max_run_ms)
   try {
+    if (config.client === 'hocuspocus') ({ HocuspocusProvider } = await importTooling('@hocuspocus/provider'))
     if (mode === 'fanout') await runFanout(config, result)
     else if (mode === 'sync') await runSync(config, result)
     else await runRooms(config, result)

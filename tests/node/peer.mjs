@@ -37,6 +37,16 @@ import { isDeepStrictEqual } from 'node:util'
 
 export { Y, WebsocketProvider, WebSocket, syncProtocol, awarenessProtocol, encoding, decoding }
 
+/**
+ * `import()` of a package installed here, for scripts elsewhere in the repo
+ * (bench/): resolved from this file, it loads the same lock-file-pinned copy
+ * of yjs as everything above (a second copy breaks Yjs's type checks), and
+ * only when a script asks for it, so the test peers never load it.
+ *
+ * @param {string} specifier
+ */
+export const importTooling = (specifier) => import(specifier)
+
 /** y-websocket message types (first varuint of every frame). */
 export const MESSAGE_SYNC = 0
 export const MESSAGE_AWARENESS = 1

@@ -74,7 +74,7 @@ class PeerExitedError(NodeToolingError):
 
 
 class ServerStartError(NodeToolingError):
-    """The reference server did not start listening in time."""
+    """A Node server (the reference or another) did not start listening in time."""
 
 
 @functools.cache
@@ -494,12 +494,15 @@ class ReferenceServer:
     """``@y/websocket-server`` on a loopback port; ``url`` is the provider's server URL.
 
     With `persistence_dir` it stores documents with y-leveldb (``YPERSISTENCE``).
-    Entering returns once the port accepts connections.
+    Entering returns once the port accepts connections. ``script`` runs another
+    Node server configured the same way (``HOST``, ``PORT``, ``YPERSISTENCE``),
+    e.g. the benchmark's Hocuspocus.
     """
 
     def __init__(
         self,
         *,
+        script: Path = REFERENCE_SERVER_SCRIPT,
         persistence_dir: Path | None = None,
         host: str = "127.0.0.1",
         port: int | None = None,
@@ -510,6 +513,7 @@ class ReferenceServer:
         self.host = host
         self.port = port if port is not None else free_tcp_port(host)
         self.persistence_dir = persistence_dir
+        self._script = script
         self._node = node
         self._start_timeout_s = start_timeout_s
         self._extra_env = dict(extra_env or {})
@@ -524,7 +528,9 @@ class ReferenceServer:
     @property
     def pid(self) -> int:
         if self._process is None:
-            raise NodeToolingError("the reference server is not running: use `async with`")
+            raise NodeToolingError(
+                f"the Node server ({self._script.name}) is not running: use `async with`"
+            )
         return self._process.pid
 
     @property
@@ -541,7 +547,7 @@ class ReferenceServer:
             env["YPERSISTENCE"] = str(self.persistence_dir)
         async with AsyncExitStack() as stack:
             process = await anyio.open_process(
-                [self._node, str(REFERENCE_SERVER_SCRIPT)],
+                [self._node, str(self._script)],
                 cwd=NODE_DIR,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -580,8 +586,8 @@ class ReferenceServer:
                 await stream.aclose()
                 return
         raise ServerStartError(
-            f"the reference server did not listen on {self.host}:{self.port} within "
-            f"{self._start_timeout_s} s (exit code {process.returncode}); "
+            f"the Node server ({self._script.name}) did not listen on {self.host}:{self.port}"
+            f" within {self._start_timeout_s} s (exit code {process.returncode}); "
             f"output: {self.output_tail}"
         )
 
