@@ -46,6 +46,7 @@ from api.routes import (
 from api.services import AppServices
 from api.settings import Environment, Settings
 from api.storage import open_object_store
+from api.ws_direct import ServerSendMiddleware
 from collab.config import CollabConfig
 from collab.server import RoomServer
 from collab.store import SQLDocumentStore
@@ -160,6 +161,8 @@ def create_app(settings: Settings) -> Starlette:
             log.info("stopping")
 
     middleware = [
+        # Outermost: collab relays write frames with the server's own send (api.ws_direct).
+        Middleware(ServerSendMiddleware),
         Middleware(RequestContextMiddleware, metrics=metrics),
         Middleware(SecurityHeadersMiddleware, hsts=settings.env is Environment.PRODUCTION),
         Middleware(

@@ -24,6 +24,7 @@ from api.errors import (
     UnauthorizedError,
 )
 from api.services import client_ip, services_of
+from api.ws_direct import DirectFrames
 from collab.channel import ChannelClosedError, CloseCode
 
 log = structlog.get_logger("jacameno.collab")
@@ -35,6 +36,8 @@ class WebSocketChannel:
     def __init__(self, websocket: WebSocket, send: Send) -> None:
         self._ws = websocket
         self._send = send
+        #: Frames written straight to uvicorn's transport when that is equivalent (accepted).
+        self._direct = DirectFrames.for_scope(websocket.scope)
         client = websocket.client
         self._remote = f"{client.host}:{client.port}" if client else "unknown"
 
@@ -54,8 +57,11 @@ class WebSocketChannel:
         return bytes(data)
 
     async def send(self, message: bytes) -> None:
-        # The hot path of every relay: one ASGI event straight to the server, without
-        # Starlette's per-call state checks (the socket is known to be accepted).
+        # The hot path of every relay: the frame straight to the transport when it takes
+        # data, else one ASGI event to the server, without Starlette's per-call state
+        # checks (the socket is known to be accepted).
+        if self._direct is not None and self._direct.try_send(message):
+            return
         try:
             await self._send({"type": "websocket.send", "bytes": message})
         except (WebSocketDisconnect, RuntimeError, OSError) as exc:

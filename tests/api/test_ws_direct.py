@@ -1,0 +1,106 @@
+"""Frames written straight to uvicorn's transport: byte-exact, and only where equivalent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import pycrdt
+import pytest
+from starlette.types import Scope
+from websockets.frames import Frame, Opcode
+
+import api.collab_route
+from api.ws_direct import DirectFrames, frame_header
+from tests.collab.conftest import CollabWorld, start_world, world  # noqa: F401
+from tests.support.node_peer import NodePeer
+
+TIMEOUT_S = 30
+
+
+@pytest.mark.parametrize("length", [0, 1, 125, 126, 127, 4096, 65535, 65536, 70_000])
+def test_frame_is_what_the_websockets_library_would_send(length: int) -> None:
+    payload = bytes(i % 251 for i in range(length))
+    expected = Frame(Opcode.BINARY, payload).serialize(mask=False, extensions=[])
+    assert frame_header(length) + payload == expected
+
+
+class _Spy:
+    """Counts direct writers made (and refused) and frames they wrote."""
+
+    def __init__(self) -> None:
+        self.direct_channels = 0
+        self.asgi_channels = 0
+        self.direct_frames = 0
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> _Spy:
+    seen = _Spy()
+
+    class Recording(DirectFrames):
+        @classmethod
+        def for_scope(cls, scope: Scope) -> DirectFrames | None:
+            made = super().for_scope(scope)
+            if made is None:
+                seen.asgi_channels += 1
+            else:
+                seen.direct_channels += 1
+            return made
+
+        def try_send(self, payload: bytes) -> bool:
+            sent = super().try_send(payload)
+            seen.direct_frames += sent
+            return sent
+
+    monkeypatch.setattr(api.collab_route, "DirectFrames", Recording)
+    return seen
+
+
+def _lyrics(doc: pycrdt.Doc[Any]) -> str:
+    return str(doc.get("lyrics", type=pycrdt.Text))
+
+
+async def test_relay_writes_frames_directly(world: CollabWorld, spy: _Spy) -> None:  # noqa: F811
+    async with world.peer() as a, world.peer(world.owner) as b:
+        await a.wait_synced()
+        await b.wait_synced()
+        with anyio.fail_after(TIMEOUT_S):
+            for i in range(20):
+                a.doc.get("lyrics", type=pycrdt.Text).insert(0, f"{i} ")
+                await b.wait_for(lambda i=i: _lyrics(b.doc).startswith(f"{i} "))
+    assert _lyrics(a.doc) == _lyrics(b.doc)
+    assert spy.direct_channels == 2
+    assert spy.asgi_channels == 0
+    # Sync steps, awareness and the 20 relayed updates went out as direct frames.
+    assert spy.direct_frames >= 20
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_deflate_connections_go_through_uvicorn(
+    start_world: Callable[..., Any],  # noqa: F811
+    spy: _Spy,
+) -> None:
+    async with (
+        start_world(collab_ws_deflate=True) as running,
+        NodePeer(label="js-deflate") as js,
+    ):
+        await js.connect(
+            f"{running.server.ws_url}/collab",
+            running.project_id,
+            params={"token": running.editor.access_token},
+            per_message_deflate=True,
+        )
+        async with running.peer(running.owner) as py:
+            with anyio.fail_after(TIMEOUT_S):
+                await js.wait_synced(timeout_s=10)
+                await py.wait_synced()
+                await js.text_insert("lyrics", 0, "compressed ")
+                await py.wait_for(lambda: _lyrics(py.doc) == "compressed ")
+                py.doc.get("lyrics", type=pycrdt.Text).insert(0, "plain ")
+                await js.wait_for("text_equals", name="lyrics", text="plain compressed ")
+    # The deflate peer's frames are compressed by uvicorn; the plain peer's go direct.
+    assert spy.asgi_channels == 1
+    assert spy.direct_channels == 1
