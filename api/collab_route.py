@@ -56,11 +56,14 @@ class WebSocketChannel:
             return b"\xff" + text.encode()
         return bytes(data)
 
+    def send_now(self, message: bytes) -> bool:
+        # The hot path of every relay: the frame straight to the transport when it takes data.
+        return self._direct is not None and self._direct.try_send(message)
+
     async def send(self, message: bytes) -> None:
-        # The hot path of every relay: the frame straight to the transport when it takes
-        # data, else one ASGI event to the server, without Starlette's per-call state
+        # One ASGI event straight to the server, without Starlette's per-call state
         # checks (the socket is known to be accepted).
-        if self._direct is not None and self._direct.try_send(message):
+        if self.send_now(message):
             return
         try:
             await self._send({"type": "websocket.send", "bytes": message})

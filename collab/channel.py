@@ -54,6 +54,13 @@ class Channel(Protocol):
         """The next binary message; raises :class:`ChannelClosedError` when the peer is gone."""
         ...
 
+    def send_now(self, message: bytes) -> bool:
+        """Send one binary message at once if that needs no waiting; False if nothing was sent.
+
+        The fan-out's fast path: on False the caller uses :meth:`send`.
+        """
+        ...
+
     async def send(self, message: bytes) -> None:
         """Send one binary message; raises :class:`ChannelClosedError` when the peer is gone."""
         ...

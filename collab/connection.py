@@ -60,7 +60,8 @@ class Connection:
         if self.close_code is not None:
             return
         if self._eager and not self._queue and not self._writing and self._unfinished is None:
-            self._send_now(frame)
+            if not self.channel.send_now(frame):
+                self._send_now(frame)
             return
         if (
             len(self._queue) >= self._max_messages

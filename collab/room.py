@@ -162,15 +162,11 @@ class Room:
     # ------------------------------------------------------------------ persisted
 
     def persisted(self, writes: list[PendingWrite]) -> None:
-        """Apply durable updates and relay them (merged into one frame when several)."""
-        for write in writes:
-            # Observers (services) see the writer's tag as the transaction origin.
-            with self.doc.transaction(origin=write.tag):
-                self.doc.apply_update(write.update)
-        self.pending -= len(writes)
-        self.log_count += len(writes)
-        self.log_bytes += sum(len(w.update) for w in writes)
-        self._stats.updates_accepted += len(writes)
+        """Relay durable updates (merged into one frame when several), then apply them.
+
+        Peers come first: the room's document answers later sync requests and feeds
+        services' observers, and nothing else runs between the two steps.
+        """
         if len(writes) < MERGE_FROM_BATCH:
             for write in writes:
                 self.broadcast(sync_update(write.update), exclude=write.origin)
@@ -184,6 +180,14 @@ class Room:
             self.broadcast(
                 sync_update(merged), exclude=origins.pop() if len(origins) == 1 else None
             )
+        for write in writes:
+            # Observers (services) see the writer's tag as the transaction origin.
+            with self.doc.transaction(origin=write.tag):
+                self.doc.apply_update(write.update)
+        self.pending -= len(writes)
+        self.log_count += len(writes)
+        self.log_bytes += sum(len(w.update) for w in writes)
+        self._stats.updates_accepted += len(writes)
         if self.pending == 0:
             self._flushed.set()
         self._on_log_growth(self)

@@ -13,9 +13,14 @@ from collab.connection import ABNORMAL_CLOSURE, Connection, start_eagerly
 
 
 class GatedChannel:
-    """A channel whose transport is writable only while ``writable`` is set (like uvicorn's)."""
+    """A channel whose transport is writable only while ``writable`` is set (like uvicorn's).
 
-    def __init__(self) -> None:
+    With ``direct``, ``send_now`` writes while writable (as the uvicorn channel does).
+    """
+
+    def __init__(self, *, direct: bool = False) -> None:
+        self.direct = direct
+        self.sent_now = 0
         self.writable = asyncio.Event()
         self.writable.set()
         self.sent: list[bytes] = []
@@ -30,6 +35,13 @@ class GatedChannel:
     async def receive(self) -> bytes:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
+
+    def send_now(self, message: bytes) -> bool:
+        if not self.direct or not self.writable.is_set() or self.broken:
+            return False
+        self.sent.append(message)
+        self.sent_now += 1
+        return True
 
     async def send(self, message: bytes) -> None:
         await self.writable.wait()
@@ -109,8 +121,9 @@ async def test_cancelling_the_rest_cancels_the_coroutine() -> None:
     assert cleaned == [True]
 
 
-async def test_frames_keep_their_order_across_back_pressure() -> None:
-    channel = GatedChannel()
+@pytest.mark.parametrize("direct", [False, True], ids=["send", "send_now"])
+async def test_frames_keep_their_order_across_back_pressure(direct: bool) -> None:
+    channel = GatedChannel(direct=direct)
     connection = Connection(channel, can_write=True, config=CollabConfig())
     async with anyio.create_task_group() as group:
         group.start_soon(connection.write_loop)
@@ -130,6 +143,8 @@ async def test_frames_keep_their_order_across_back_pressure() -> None:
         assert channel.sent == [b"1", b"2", b"3", b"4", b"5"]
         connection.close(CloseCode.SERVICE_RESTART, "bye")
     assert channel.closed == (CloseCode.SERVICE_RESTART, "bye")
+    # Directly: 1 and 5; 2-4 waited for the transport in the writer task.
+    assert channel.sent_now == (2 if direct else 0)
 
 
 async def test_a_peer_that_stays_unwritable_is_closed_as_too_slow() -> None:

@@ -26,6 +26,9 @@ class RecordingChannel:
     async def receive(self) -> bytes:
         raise AssertionError("not read in these tests")
 
+    def send_now(self, message: bytes) -> bool:
+        return False
+
     async def send(self, message: bytes) -> None:
         self.sent.append(message)
 

@@ -61,6 +61,9 @@ class WebSocketChannel:
             raise ChannelClosedError(str(exc)) from exc
         return frame if isinstance(frame, bytes) else b"\xff" + frame.encode()
 
+    def send_now(self, message: bytes) -> bool:
+        return False
+
     async def send(self, message: bytes) -> None:
         try:
             await self._ws.send(message)
