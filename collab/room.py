@@ -19,6 +19,7 @@ import pycrdt
 from collab.awareness import RoomAwareness
 from collab.connection import Connection
 from collab.errors import ProtocolError
+from collab.latch import Latch
 from collab.protocol import (
     AwarenessMessage,
     QueryAwarenessMessage,
@@ -81,7 +82,7 @@ class Room:
         self._on_log_growth = on_log_growth
         #: Updates submitted to the log and not yet applied here.
         self.pending = 0
-        self._flushed = anyio.Event()
+        self._flushed = Latch()
         self._flushed.set()
         #: Logged updates (and bytes) since the last snapshot.
         self.log_count = log_count
@@ -155,7 +156,7 @@ class Room:
         write = PendingWrite(target=self, room=self.name, update=update, origin=origin, tag=tag)
         self.pending += 1
         if self._flushed.is_set():
-            self._flushed = anyio.Event()
+            self._flushed = Latch()
         await self._update_log.submit(write)
         return write
 

@@ -73,6 +73,10 @@ class DocumentStore(Protocol):
         """Append ``(room, update)`` pairs in one transaction (all or nothing)."""
         ...
 
+    def append_now(self, entries: Sequence[tuple[str, bytes]]) -> bool:
+        """Append as :meth:`append` does if that needs no waiting; False if nothing was written."""
+        ...
+
     async def compact(self, room: str) -> CompactionResult | None:
         """Fold the room's log into its snapshot in one transaction; None if nothing to do."""
         ...
@@ -268,6 +272,27 @@ class SQLDocumentStore:
         return StoredDocument(
             updates=updates, log_count=len(logged), log_bytes=sum(len(u) for u in logged)
         )
+
+    def append_now(self, entries: Sequence[tuple[str, bytes]]) -> bool:
+        """Commit on the event loop's thread if nothing else is appending; else False.
+
+        SQLite only (PostgreSQL always waits for the server). False leaves nothing
+        written, also on an error: :meth:`append` then retries and reports it.
+        """
+        if (
+            self._sqlite_path is None
+            or self._writer_lock.locked()  # an append or a compaction's write is under way
+            or self._wal_frames > _WAL_MAX_FRAMES  # append() must wait for a checkpoint
+        ):
+            return False
+        try:
+            if not self._append_sqlite_inline(list(entries)):
+                return False
+        except Exception:
+            return False
+        if self._inline_commits % _CHECKPOINT_EVERY == 0:
+            self._start_checkpoint()
+        return True
 
     async def append(self, entries: Sequence[tuple[str, bytes]]) -> None:
         if not entries:

@@ -198,6 +198,30 @@ async def test_sqlite_append_falls_back_to_a_thread_when_the_file_is_busy(tmp_pa
     await database.aclose()
 
 
+async def test_append_now_writes_only_when_nothing_has_to_wait(db_url: str) -> None:
+    database, store = await _store(db_url)
+    updates, _ = _edits(3)
+    try:
+        if not db_url.startswith("sqlite"):
+            assert not store.append_now([("song", updates[0])])  # the server always answers later
+            assert (await store.load("song")).log_count == 0
+            return
+        assert store.append_now([("song", updates[0])])
+        path = db_url.removeprefix("sqlite+aiosqlite:///")
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the file
+        try:
+            assert not store.append_now([("song", updates[1])])
+        finally:
+            holder.execute("COMMIT")
+            holder.close()
+        assert store.append_now([("song", updates[2])])
+        assert (await store.load("song")).updates == [updates[0], updates[2]]
+    finally:
+        await store.aclose()
+        await database.aclose()
+
+
 def _wal_frames(path: Path) -> int:
     """Frames in the WAL of the SQLite database at ``path`` (a passive checkpoint reports it)."""
     connection = sqlite3.connect(path, isolation_level=None)
