@@ -38,7 +38,7 @@ _OP_BINARY_FIN = 0x82
 class ServerSendMiddleware:
     """Keep the ASGI server's own ``send`` in every WebSocket scope.
 
-    Starlette wraps ``send`` further in; :meth:`DirectFrames.for_send` needs the
+    Starlette wraps ``send`` further in; :meth:`DirectFrames.for_scope` needs the
     server's. Install it outside every middleware that wraps WebSocket sends.
     """
 
