@@ -61,7 +61,7 @@ class Connection:
             return
         if self._eager and not self._queue and not self._writing and self._unfinished is None:
             if not self.channel.send_now(frame):
-                self._send_now(frame)
+                self._send_eagerly(frame)
             return
         if (
             len(self._queue) >= self._max_messages
@@ -73,7 +73,7 @@ class Connection:
         self._queued_bytes += len(frame)
         self._wakeup.set()
 
-    def _send_now(self, frame: bytes) -> None:
+    def _send_eagerly(self, frame: bytes) -> None:
         try:
             rest = start_eagerly(self.channel.send(frame))
         except ChannelClosedError:

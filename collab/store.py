@@ -209,6 +209,11 @@ class SQLDocumentStore:
         self._checkpointer = threading.Thread(target=run, name="sqlite-checkpoint", daemon=True)
         self._checkpointer.start()
 
+    def _checkpoint_if_due(self) -> None:
+        """Start a background checkpoint every :data:`_CHECKPOINT_EVERY` inline commits."""
+        if self._inline_commits % _CHECKPOINT_EVERY == 0:
+            self._start_checkpoint()
+
     async def _checkpoint_while_appends_wait(self) -> None:
         """Finish a running checkpoint, then run one with no commit racing it.
 
@@ -290,8 +295,7 @@ class SQLDocumentStore:
                 return False
         except Exception:
             return False
-        if self._inline_commits % _CHECKPOINT_EVERY == 0:
-            self._start_checkpoint()
+        self._checkpoint_if_due()
         return True
 
     async def append(self, entries: Sequence[tuple[str, bytes]]) -> None:
@@ -310,8 +314,8 @@ class SQLDocumentStore:
                     # append (written already) waits for a whole checkpoint.
                     self._wal_frames = 0
                     await self._checkpoint_while_appends_wait()
-                elif self._inline_commits % _CHECKPOINT_EVERY == 0:
-                    self._start_checkpoint()
+                else:
+                    self._checkpoint_if_due()
                 return
             try:
                 driver = await self._driver()

@@ -91,9 +91,7 @@ class UpdateLog:
             and time.monotonic() - self._last_write > QUIET_S
             and self._store.append_now([(write.room, write.update)])
         ):
-            self.healthy = True
-            self.batches += 1
-            self.written += 1
+            self._written([write])
             self._hand_over([write])
             return
         self._writer_idle = False  # it has work now: later updates queue behind this one
@@ -166,10 +164,14 @@ class UpdateLog:
                 log.warning("update log write failed; retrying", extra={"error": str(exc)})
                 await anyio.sleep(self._config.retry_backoff_s)
                 continue
-            self.healthy = True
-            self.batches += 1
-            self.written += len(batch)
+            self._written(batch)
             return True
+
+    def _written(self, batch: list[PendingWrite]) -> None:
+        """Count one batch stored in one transaction (the database works)."""
+        self.healthy = True
+        self.batches += 1
+        self.written += len(batch)
 
     def close(self) -> None:
         """Stop accepting updates; :meth:`run` returns once the queue is written."""
