@@ -263,8 +263,24 @@ class RoomServer:
             del self._rooms[room.name]
             self.stats.rooms_evicted += 1
             room.evicted.set()
-        if not lock.statistics().tasks_waiting and room.name not in self._rooms:
-            self._locks.pop(room.name, None)
+        self._drop_lock_if_unused(room.name, lock)
+
+    def _drop_lock_if_unused(self, name: str, lock: anyio.Lock) -> None:
+        """Forget ``name``'s lock once no task holds or awaits it and the room is gone.
+
+        On release anyio hands the lock straight to the next waiter, so "no task
+        waiting" alone also holds while another task owns it (one loading the room
+        again): dropping it then would let a third task load a second copy of the
+        room beside the first.
+        """
+        stats = lock.statistics()
+        if (
+            not stats.locked
+            and not stats.tasks_waiting
+            and name not in self._rooms
+            and self._locks.get(name) is lock
+        ):
+            del self._locks[name]
 
     def _maybe_compact(self, room: Room) -> None:
         over = (
