@@ -1,10 +1,11 @@
 """One peer in a room: its channel, its write permission, and a bounded send queue.
 
 The fan-out calls :meth:`Connection.send` for every peer. When nothing is
-queued for that peer, the frame goes straight to the channel from the caller
-(``channel.send`` is run up to its first suspension: a WebSocket whose
-transport takes the bytes at once never suspends), so relaying one update to
-N peers costs N socket writes and no task switches, as in the Node servers.
+queued for that peer, the frame goes straight to the channel from the caller:
+``channel.send_now`` when the channel can write without waiting, else
+``channel.send`` run up to its first suspension (a WebSocket whose transport
+takes the bytes at once never suspends). So relaying one update to N peers
+costs N socket writes and no task switches, as in the Node servers.
 Otherwise, or when the channel has to wait (transport back-pressure), frames
 wait in a bounded queue drained by the connection's one writer task, in order.
 A peer whose queue overflows is disconnected with :attr:`CloseCode.TOO_SLOW`
