@@ -3,6 +3,9 @@
 ``collab`` owns these tables; ``api``'s migrations create them alongside its own.
 A document's state is its snapshot (one merged Yjs update) followed by every
 logged update with a larger ``id`` than the snapshot's ``last_update_id``.
+Stored updates that cannot be applied (written before the server checked every
+update, or damaged) are moved to ``doc_quarantine`` with the reason, never
+deleted.
 """
 
 from __future__ import annotations
@@ -47,4 +50,17 @@ doc_snapshots = Table(
     Column("last_update_id", BigInteger, nullable=False),
     Column("size_bytes", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+doc_quarantine = Table(
+    "doc_quarantine",
+    collab_metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("room", String(64), nullable=False, index=True),
+    #: The ``doc_updates`` id it had, or None for a snapshot that failed to load.
+    Column("update_id", BigInteger, nullable=True),
+    Column("payload", LargeBinary, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    sqlite_autoincrement=True,
 )

@@ -20,6 +20,7 @@ EXPECTED_TABLES = {
     "jobs",
     "doc_updates",
     "doc_snapshots",
+    "doc_quarantine",
     "versions",
     "plugins",
     "analytics_events",
