@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.auth.permissions import row_of_project
 from api.auth.principal import Principal
 from api.db.models import ProjectRole, Version
-from api.errors import ConflictError, NotFoundError, ServiceUnavailableError
+from api.errors import ConflictError, ServiceUnavailableError
 from api.http import ApiRoute, json_response, read_body, read_query
 from api.routes.documents import document_state, document_view, require_role
 from api.schemas import (
@@ -48,10 +49,7 @@ def version_out(row: Version) -> VersionOut:
 
 
 async def _load_version(session: AsyncSession, project_id: str, version_id: str) -> Version:
-    row = await session.get(Version, version_id)
-    if row is None or row.project_id != project_id:
-        raise NotFoundError("version not found")
-    return row
+    return await row_of_project(session, Version, version_id, project_id, what="version")
 
 
 async def _store_version(
