@@ -68,6 +68,7 @@ class ApiRoute(Route):
         method: str,
         summary: str,
         tag: str,
+        description: str | None = None,
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
         response: type[BaseModel] | None = None,
@@ -78,6 +79,7 @@ class ApiRoute(Route):
         super().__init__(path, endpoint, methods=[method])
         self.method = method
         self.summary = summary
+        self.description = description
         self.tag = tag
         self.body = body
         self.query = query

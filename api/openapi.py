@@ -57,6 +57,8 @@ def build_openapi(routes: list[BaseRoute], *, version: str) -> dict[str, Any]:
             ],
             "responses": {},
         }
+        if route.description is not None:
+            operation["description"] = route.description
         if route.query is not None:
             query_schema = route.query.model_json_schema()
             for name, prop in query_schema.get("properties", {}).items():

@@ -124,6 +124,8 @@ class ProjectPage(Out):
 
 
 class MemberIn(Body):
+    """Invite someone by email: they accept from ``GET /api/v1/me/invites``."""
+
     email: Email
     role: ProjectRole
 
@@ -168,6 +170,23 @@ class InviteCreated(InviteOut):
 
 class InviteList(Out):
     items: list[InviteOut]
+
+
+class PendingInviteOut(Out):
+    """An invite addressed to the caller's email: not accepted and not expired."""
+
+    id: str
+    project_id: str
+    project_name: str
+    role: ProjectRole
+    #: Display name of the person who sent it (null once their account is gone).
+    invited_by: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class PendingInviteList(Out):
+    items: list[PendingInviteOut]
 
 
 class ApiKeyIn(Body):

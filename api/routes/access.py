@@ -1,42 +1,51 @@
-"""Who may use a project: members, single-use invites, and API keys for bots."""
+"""Who may use a project: members and their roles, invites, and API keys for bots.
+
+Adding someone by email sends them an invite they accept (:mod:`api.routes.invites`);
+the answer is the same whether or not the address has an account. Every change that
+lowers a role or removes a member is one conditional statement after the project's
+lock (:mod:`api.auth.memberships`), so a project always keeps an owner. Roles change
+in :func:`update_member` and memberships end in :func:`remove_member`, each committed
+when its session block closes.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import NoReturn
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.analytics import EventKind, record_event
-from api.auth.permissions import require_project_role, require_user, role_allows, row_of_project
-from api.auth.tokens import hash_secret, new_api_key, new_secret
-from api.db.models import ApiKey, Invite, Membership, Project, ProjectRole, User
-from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError
+from api.auth.memberships import lock_project, member_role, remove_membership, set_role
+from api.auth.permissions import (
+    changeable_roles,
+    not_found,
+    require_may_change,
+    require_may_grant,
+    require_project_role,
+    require_user,
+    row_of_project,
+)
+from api.auth.principal import Principal, UserPrincipal
+from api.auth.tokens import hash_secret, new_api_key
+from api.db.models import ApiKey, Membership, ProjectRole, User
+from api.errors import ConflictError
 from api.http import ApiRoute, json_response, read_body
-from api.routes.projects import project_out
+from api.routes import invites
 from api.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
     ApiKeyList,
     ApiKeyOut,
-    InviteCreated,
-    InviteIn,
-    InviteList,
     InviteOut,
     MemberIn,
     MemberList,
     MemberOut,
     MemberUpdate,
-    ProjectOut,
 )
 from api.services import require_principal, services_of
-
-
-class InviteGoneError(ApiError):
-    status = 410
-    code = "gone"
 
 
 def _member_out(membership: Membership, user: User) -> MemberOut:
@@ -49,14 +58,18 @@ def _member_out(membership: Membership, user: User) -> MemberOut:
     )
 
 
-async def _owner_count(session: AsyncSession, project_id: str) -> int:
-    return (
-        await session.execute(
-            select(func.count()).where(
-                Membership.project_id == project_id, Membership.role == ProjectRole.OWNER.value
-            )
-        )
-    ).scalar_one()
+async def _refuse(
+    session: AsyncSession, principal: Principal, project_id: str, user_id: str, *, removing: bool
+) -> NoReturn:
+    """Say why a conditional membership change touched no row, read after it: the member
+    left (404), became a role the API key may not change (403), or is the last owner (409)."""
+    current = await member_role(session, project_id, user_id)
+    if current is None:
+        raise not_found("member")
+    require_may_change(principal, current)
+    if removing:
+        raise ConflictError("cannot remove the last owner of a project")
+    raise ConflictError("a project needs an owner: make someone else owner first")
 
 
 # ---------------------------------------------------------------------------- members
@@ -79,177 +92,86 @@ async def list_members(request: Request) -> Response:
 
 
 async def add_member(request: Request) -> Response:
+    """Invite an address with a role; the same 201 whether or not it has an account."""
     services = services_of(request)
     project_id = request.path_params["project_id"]
     body = await read_body(request, MemberIn)
     async with services.database.session() as session:
         principal = await require_principal(request, session)
         await require_project_role(session, principal, project_id, ProjectRole.OWNER)
-        user = (
-            await session.execute(select(User).where(User.email == body.email))
-        ).scalar_one_or_none()
-        if user is None:
-            raise NotFoundError(
-                "no account with this email; send an invite instead",
-                details={"email": body.email},
-            )
-        if await session.get(Membership, (project_id, user.id)) is not None:
-            raise ConflictError("already a member; change the role with PATCH")
-        membership = Membership(project_id=project_id, user_id=user.id, role=body.role.value)
-        session.add(membership)
-        await session.flush()
-        record_event(
-            session,
-            EventKind.MEMBER_ADDED,
-            project_id=project_id,
-            user_id=user.id,
-            data={"role": body.role.value, "via": "email"},
+        already = await session.execute(
+            select(Membership.user_id)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.project_id == project_id, User.email == body.email)
         )
-        answer = _member_out(membership, user)
+        if already.first() is not None:
+            raise ConflictError("already a member; change the role with PATCH")
+        invite, _token = await invites.new_invite(
+            session,
+            principal,
+            project_id,
+            body.role,
+            email=body.email,
+            ttl_s=services.settings.invite_ttl_s,
+        )
+        answer = InviteOut.model_validate(invite)
     return json_response(answer, 201)
 
 
 async def update_member(request: Request) -> Response:
+    """Change a member's role (owners; an API key only below its own role)."""
     services = services_of(request)
     project_id = request.path_params["project_id"]
     user_id = request.path_params["user_id"]
     body = await read_body(request, MemberUpdate)
     async with services.database.session() as session:
         principal = await require_principal(request, session)
+        await lock_project(session, project_id)
         await require_project_role(session, principal, project_id, ProjectRole.OWNER)
-        membership = await session.get(Membership, (project_id, user_id))
-        if membership is None:
-            raise NotFoundError("not a member of this project")
-        if (
-            membership.role == ProjectRole.OWNER.value
-            and body.role is not ProjectRole.OWNER
-            and await _owner_count(session, project_id) == 1
-        ):
-            raise ConflictError("a project needs an owner: make someone else owner first")
-        membership.role = body.role.value
-        user = await session.get(User, user_id)
-        assert user is not None
-        answer = _member_out(membership, user)
+        current = await member_role(session, project_id, user_id)
+        if current is None:
+            raise not_found("member")
+        require_may_change(principal, current)
+        require_may_grant(principal, body.role)
+        changed = await set_role(
+            session, project_id, user_id, body.role, from_roles=changeable_roles(principal)
+        )
+        if not changed:
+            await _refuse(session, principal, project_id, user_id, removing=False)
+        row = (
+            await session.execute(
+                select(Membership, User)
+                .join(User, User.id == Membership.user_id)
+                .where(Membership.project_id == project_id, Membership.user_id == user_id)
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+        answer = _member_out(row.Membership, row.User)
     return json_response(answer)
 
 
 async def remove_member(request: Request) -> Response:
-    """Owners remove anyone; any member may remove themselves. The last owner stays."""
+    """Owners remove anyone (an API key only below its own role); any member may remove
+    themselves. The last owner stays."""
     services = services_of(request)
     project_id = request.path_params["project_id"]
     user_id = request.path_params["user_id"]
     async with services.database.session() as session:
         principal = await require_principal(request, session)
-        leaving_self = getattr(principal, "user_id", None) == user_id
+        leaving_self = isinstance(principal, UserPrincipal) and principal.user_id == user_id
         required = ProjectRole.VIEWER if leaving_self else ProjectRole.OWNER
+        await lock_project(session, project_id)
         await require_project_role(session, principal, project_id, required)
-        membership = await session.get(Membership, (project_id, user_id))
-        if membership is None:
-            raise NotFoundError("not a member of this project")
-        if (
-            membership.role == ProjectRole.OWNER.value
-            and await _owner_count(session, project_id) == 1
-        ):
-            raise ConflictError("cannot remove the last owner of a project")
-        await session.delete(membership)
+        current = await member_role(session, project_id, user_id)
+        if current is None:
+            raise not_found("member")
+        require_may_change(principal, current)
+        removed = await remove_membership(
+            session, project_id, user_id, from_roles=changeable_roles(principal)
+        )
+        if not removed:
+            await _refuse(session, principal, project_id, user_id, removing=True)
     return Response(status_code=204)
-
-
-# ---------------------------------------------------------------------------- invites
-
-
-async def create_invite(request: Request) -> Response:
-    services = services_of(request)
-    project_id = request.path_params["project_id"]
-    body = await read_body(request, InviteIn)
-    token = new_secret()
-    ttl = body.expires_in_s or services.settings.invite_ttl_s
-    async with services.database.session() as session:
-        principal = await require_principal(request, session)
-        await require_project_role(session, principal, project_id, ProjectRole.OWNER)
-        invite = Invite(
-            project_id=project_id,
-            token_hash=hash_secret(token),
-            role=body.role.value,
-            email=body.email,
-            created_by=getattr(principal, "user_id", None),
-            expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
-        )
-        session.add(invite)
-        await session.flush()
-        answer = InviteCreated(**InviteOut.model_validate(invite).model_dump(), token=token)
-    return json_response(answer, 201)
-
-
-async def list_invites(request: Request) -> Response:
-    services = services_of(request)
-    project_id = request.path_params["project_id"]
-    async with services.database.session() as session:
-        principal = await require_principal(request, session)
-        await require_project_role(session, principal, project_id, ProjectRole.OWNER)
-        invites = (
-            await session.execute(
-                select(Invite).where(Invite.project_id == project_id).order_by(Invite.created_at)
-            )
-        ).scalars()
-        items = [InviteOut.model_validate(invite) for invite in invites]
-    return json_response(InviteList(items=items))
-
-
-async def revoke_invite(request: Request) -> Response:
-    services = services_of(request)
-    project_id = request.path_params["project_id"]
-    async with services.database.session() as session:
-        principal = await require_principal(request, session)
-        await require_project_role(session, principal, project_id, ProjectRole.OWNER)
-        invite = await row_of_project(
-            session, Invite, request.path_params["invite_id"], project_id, what="invite"
-        )
-        await session.delete(invite)
-    return Response(status_code=204)
-
-
-async def accept_invite(request: Request) -> Response:
-    """Join the project with the invite's role; the token works once, before it expires."""
-    services = services_of(request)
-    token = request.path_params["token"]
-    now = datetime.now(UTC)
-    async with services.database.session() as session:
-        user = require_user(await require_principal(request, session))
-        invite = (
-            await session.execute(select(Invite).where(Invite.token_hash == hash_secret(token)))
-        ).scalar_one_or_none()
-        if invite is None:
-            raise NotFoundError("no such invite")
-        if invite.accepted_at is not None:
-            raise ConflictError("this invite has already been used")
-        if invite.expires_at <= now:
-            raise InviteGoneError("this invite has expired; ask for a new one")
-        if invite.email is not None and invite.email != user.email:
-            raise ForbiddenError("this invite is for another email address")
-        invite.accepted_at = now
-        invite.accepted_by = user.user_id
-        role = ProjectRole(invite.role)
-        membership = await session.get(Membership, (invite.project_id, user.user_id))
-        if membership is None:
-            session.add(
-                Membership(project_id=invite.project_id, user_id=user.user_id, role=role.value)
-            )
-        elif not role_allows(ProjectRole(membership.role), role):
-            membership.role = role.value  # an invite never demotes
-        else:
-            role = ProjectRole(membership.role)
-        record_event(
-            session,
-            EventKind.MEMBER_ADDED,
-            project_id=invite.project_id,
-            user_id=user.user_id,
-            data={"role": role.value, "via": "invite"},
-        )
-        project = await session.get(Project, invite.project_id)
-        assert project is not None
-        answer = project_out(project, role)
-    return json_response(answer)
 
 
 # ---------------------------------------------------------------------------- API keys
@@ -321,10 +243,15 @@ routes = [
         f"{P}/members",
         add_member,
         method="POST",
-        summary="Add an existing account by email (owner only)",
+        summary="Invite someone by email with a role (owner only; not with an API key)",
+        description="Creates an invite bound to the (normalised) address and answers 201 with"
+        " it, the same whether or not the address has an account; the person accepts it from"
+        " GET /api/v1/me/invites. A newer invite to an address replaces its pending ones; an"
+        " existing member is 409. Addresses are not verified yet: the invite reaches whoever"
+        " signs up with the address.",
         tag="members",
         body=MemberIn,
-        response=MemberOut,
+        response=InviteOut,
         status=201,
         errors=(400, 401, 403, 404, 409, 422),
     ),
@@ -332,7 +259,10 @@ routes = [
         f"{P}/members/{{user_id}}",
         update_member,
         method="PATCH",
-        summary="Change a member's role (owner only)",
+        summary="Change a member's role (owner only; an API key only below its own role)",
+        description="The project always keeps an owner: demoting the last one is 409, also"
+        " when two owners demote each other at the same moment. An owner API key may set"
+        " editor or viewer on members who are editors or viewers.",
         tag="members",
         body=MemberUpdate,
         response=MemberOut,
@@ -343,48 +273,13 @@ routes = [
         remove_member,
         method="DELETE",
         summary="Remove a member (owner), or leave (self)",
+        description="The last owner can neither leave nor be removed (409), also when owners"
+        " leave at the same moment. An owner API key removes only editors and viewers.",
         tag="members",
         status=204,
         errors=(401, 403, 404, 409),
     ),
-    ApiRoute(
-        f"{P}/invites",
-        create_invite,
-        method="POST",
-        summary="Create a single-use invite (owner only)",
-        tag="invites",
-        body=InviteIn,
-        response=InviteCreated,
-        status=201,
-        errors=(400, 401, 403, 404, 422),
-    ),
-    ApiRoute(
-        f"{P}/invites",
-        list_invites,
-        method="GET",
-        summary="Invites (owner only)",
-        tag="invites",
-        response=InviteList,
-        errors=(401, 403, 404),
-    ),
-    ApiRoute(
-        f"{P}/invites/{{invite_id}}",
-        revoke_invite,
-        method="DELETE",
-        summary="Withdraw an invite (owner only)",
-        tag="invites",
-        status=204,
-        errors=(401, 403, 404),
-    ),
-    ApiRoute(
-        "/api/v1/invites/{token}/accept",
-        accept_invite,
-        method="POST",
-        summary="Accept an invite",
-        tag="invites",
-        response=ProjectOut,
-        errors=(401, 403, 404, 409, 410),
-    ),
+    *invites.routes,
     ApiRoute(
         f"{P}/api-keys",
         create_api_key,

@@ -60,13 +60,6 @@ async def test_only_owners_manage_members(api: ApiClient) -> None:
         json={"email": third.email, "role": "viewer"},
     )
     assert add.status_code == 403
-    unknown = await api.call(
-        "POST",
-        f"/api/v1/projects/{pid}/members",
-        owner.access_token,
-        json={"email": "ghost@example.com", "role": "viewer"},
-    )
-    assert unknown.status_code == 404
     twice = await api.call(
         "POST",
         f"/api/v1/projects/{pid}/members",
@@ -81,6 +74,140 @@ async def test_only_owners_manage_members(api: ApiClient) -> None:
         json={"email": third.email, "role": "admin"},
     )
     assert bad_role.status_code == 422
+
+
+async def test_adding_by_email_sends_an_invite_the_person_accepts(api: ApiClient) -> None:
+    owner = await api.signup(display_name="Ada")
+    person = await api.signup()
+    pid = await api.create_project(owner, "Train Song")
+    members = f"/api/v1/projects/{pid}/members"
+    shouted = f"  {person.email.upper()} "
+    invited = await api.call(
+        "POST", members, owner.access_token, json={"email": shouted, "role": "editor"}
+    )
+    ghost = await api.call(
+        "POST", members, owner.access_token, json={"email": "Ghost@Example.com", "role": "editor"}
+    )
+    # The same answer whether or not the address has an account, and no token.
+    assert invited.status_code == ghost.status_code == 201
+    assert (
+        set(invited.json())
+        == set(ghost.json())
+        == {"id", "role", "email", "created_at", "expires_at", "accepted_at"}
+    )
+    assert invited.json()["email"] == person.email
+    assert ghost.json()["email"] == "ghost@example.com"
+    # Nobody joins without accepting.
+    assert (
+        await api.call("GET", f"/api/v1/projects/{pid}", person.access_token)
+    ).status_code == 404
+
+    pending = (await api.call("GET", "/api/v1/me/invites", person.access_token)).json()["items"]
+    assert [
+        (i["id"], i["project_id"], i["project_name"], i["role"], i["invited_by"]) for i in pending
+    ] == [(invited.json()["id"], pid, "Train Song", "editor", "Ada")]
+    stranger = await api.signup()
+    taken = await api.call(
+        "POST", f"/api/v1/me/invites/{invited.json()['id']}/accept", stranger.access_token
+    )
+    assert taken.status_code == 404
+    assert (await api.call("GET", "/api/v1/me/invites", stranger.access_token)).json()[
+        "items"
+    ] == []
+
+    accepted = await api.call(
+        "POST", f"/api/v1/me/invites/{invited.json()['id']}/accept", person.access_token
+    )
+    assert accepted.status_code == 200
+    assert (accepted.json()["id"], accepted.json()["role"]) == (pid, "editor")
+    again = await api.call(
+        "POST", f"/api/v1/me/invites/{invited.json()['id']}/accept", person.access_token
+    )
+    assert again.status_code == 409
+    assert (await api.call("GET", "/api/v1/me/invites", person.access_token)).json()["items"] == []
+    roles = (await api.call("GET", members, owner.access_token)).json()["items"]
+    assert {(m["email"], m["role"]) for m in roles} == {
+        (owner.email, "owner"),
+        (person.email, "editor"),
+    }
+
+    # Addresses are not verified yet: whoever signs up with the address gets the invite.
+    newcomer = await api.signup("ghost@example.com")
+    (only,) = (await api.call("GET", "/api/v1/me/invites", newcomer.access_token)).json()["items"]
+    joined = await api.call(
+        "POST", f"/api/v1/me/invites/{only['id']}/accept", newcomer.access_token
+    )
+    assert (joined.status_code, joined.json()["role"]) == (200, "editor")
+    analytics = (
+        await api.call(
+            "GET", f"/api/v1/projects/{pid}/analytics?kind=member_added", owner.access_token
+        )
+    ).json()
+    assert [e["data"] for e in analytics["items"]] == [{"role": "editor", "via": "email"}] * 2
+
+
+async def test_a_new_email_invite_replaces_the_pending_one(api: ApiClient, db_url: str) -> None:
+    owner = await api.signup()
+    person = await api.signup()
+    pid = await api.create_project(owner)
+    members = f"/api/v1/projects/{pid}/members"
+    first = await api.call(
+        "POST", members, owner.access_token, json={"email": person.email, "role": "viewer"}
+    )
+    second = await api.call(
+        "POST", members, owner.access_token, json={"email": person.email, "role": "editor"}
+    )
+    assert first.status_code == second.status_code == 201
+    pending = (await api.call("GET", "/api/v1/me/invites", person.access_token)).json()["items"]
+    assert [(i["id"], i["role"]) for i in pending] == [(second.json()["id"], "editor")]
+    withdrawn = await api.call(
+        "POST", f"/api/v1/me/invites/{first.json()['id']}/accept", person.access_token
+    )
+    assert withdrawn.status_code == 404
+
+    # An expired invite is no longer listed, and accepting it is 410.
+    database = Database(db_url)
+    async with database.session() as session:
+        await session.execute(
+            update(Invite)
+            .where(Invite.id == second.json()["id"])
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    await database.aclose()
+    assert (await api.call("GET", "/api/v1/me/invites", person.access_token)).json()["items"] == []
+    expired = await api.call(
+        "POST", f"/api/v1/me/invites/{second.json()['id']}/accept", person.access_token
+    )
+    assert expired.status_code == 410
+
+
+async def test_accepting_an_invite_never_demotes(api: ApiClient) -> None:
+    owner = await api.signup()
+    editor = await api.signup()
+    pid = await api.create_project(owner)
+    await api.add_member(owner, pid, editor, "editor")
+    created = await api.call(
+        "POST",
+        f"/api/v1/projects/{pid}/invites",
+        owner.access_token,
+        json={"role": "viewer", "email": editor.email},
+    )
+    accepted = await api.call(
+        "POST", f"/api/v1/invites/{created.json()['token']}/accept", editor.access_token
+    )
+    assert (accepted.status_code, accepted.json()["role"]) == (200, "editor")
+    promoted = await api.call(
+        "POST",
+        f"/api/v1/projects/{pid}/invites",
+        owner.access_token,
+        json={"role": "owner", "email": editor.email},
+    )
+    mine = (await api.call("GET", "/api/v1/me/invites", editor.access_token)).json()["items"]
+    assert [i["id"] for i in mine] == [promoted.json()["id"]]
+    accepted = await api.call(
+        "POST", f"/api/v1/me/invites/{promoted.json()['id']}/accept", editor.access_token
+    )
+    assert (accepted.status_code, accepted.json()["role"]) == (200, "owner")
 
 
 async def test_removed_member_cannot_read(api: ApiClient) -> None:

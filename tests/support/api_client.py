@@ -29,11 +29,18 @@ class ApiClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def signup(self, email: str | None = None, password: str = DEFAULT_PASSWORD) -> Account:
+    async def signup(
+        self,
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        *,
+        display_name: str | None = None,
+    ) -> Account:
         email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
-        response = await self.http.post(
-            "/api/v1/auth/signup", json={"email": email, "password": password}
-        )
+        payload = {"email": email, "password": password}
+        if display_name is not None:
+            payload["display_name"] = display_name
+        response = await self.http.post("/api/v1/auth/signup", json=payload)
         assert response.status_code == 201, response.text
         body = response.json()
         return Account(
@@ -52,12 +59,18 @@ class ApiClient:
         return project_id
 
     async def add_member(self, owner: Account, project_id: str, member: Account, role: str) -> None:
-        response = await self.http.post(
+        """The owner invites the member's email with ``role`` and the member accepts."""
+        invited = await self.http.post(
             f"/api/v1/projects/{project_id}/members",
             json={"email": member.email, "role": role},
             headers=owner.headers,
         )
-        assert response.status_code == 201, response.text
+        assert invited.status_code == 201, invited.text
+        accepted = await self.http.post(
+            f"/api/v1/me/invites/{invited.json()['id']}/accept", headers=member.headers
+        )
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["role"] == role, accepted.text
 
     async def api_key(self, owner: Account, project_id: str, role: str) -> str:
         response = await self.http.post(
