@@ -322,6 +322,7 @@ async def open_job_runtime(
                     max_duration_s=settings.max_audio_duration_s,
                     max_attempts=settings.job_max_attempts,
                     warm_up=settings.job_warm_up,
+                    max_memory_mb=settings.job_max_memory_mb,
                 )
             )
         coordinator = await stack.enter_async_context(

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=3, ge=1, le=10)
     #: Warm each job process up (librosa's numba kernels) before its first job.
     job_warm_up: bool = True
+    #: Resident memory of one job's worker process, in MB (0: no limit); a job past
+    #: it is killed and fails. A warmed-up worker uses about 210 MB before any job.
+    job_max_memory_mb: int = Field(default=2048, ge=0)
 
     @field_validator("database_url")
     @classmethod
@@ -179,6 +182,15 @@ class Settings(BaseSettings):
             parse(value)
         except ValueError:
             raise ValueError(f"{value!r} is not a rate limit like '10/minute'") from None
+        return value
+
+    @field_validator("job_max_memory_mb")
+    @classmethod
+    def _check_job_memory(cls, value: int) -> int:
+        if 0 < value < 256:
+            raise ValueError(
+                "must be 0 (no limit) or at least 256: a job worker uses about 210 MB idle"
+            )
         return value
 
     @field_validator("log_level")

@@ -1,10 +1,11 @@
 """One job end to end, on whichever process runs it (serve or a saq worker).
 
 Fetch the input assets into a temporary folder, run :func:`compute` off the
-event loop (through ``call``: a process pool, or a thread in a worker), store
-the outputs as assets and sidecars, and record the outcome in the ledger. Bad
-input ends as a failed outcome with the audio error's message; anything else
-raises, so that the runner can retry the attempt.
+event loop (through ``call``: a killable worker process), store the outputs as
+assets and sidecars, and record the outcome in the ledger. Bad input, and a
+job stopped for its time or memory limit, end as a failed outcome with the
+error's message; a dead worker (:class:`WorkerCrashedError`) and anything else
+raise, so that the runner can retry the attempt.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from audio_services.jobs.protocol import (
     JobOutcome,
     JobTicket,
     ProgressCallback,
+    WorkerCrashedError,
 )
 
 log = logging.getLogger("jacameno.jobs")
@@ -60,6 +62,8 @@ async def execute(
             if progress is not None:
                 await progress(0.2)
             computed = await call(ticket, files, workdir)
+        except WorkerCrashedError:
+            raise
         except AudioError as exc:
             outcome = JobOutcome("failed", error=str(exc))
             await ledger.fail(ticket.job_id, outcome.error or "failed")

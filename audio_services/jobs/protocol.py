@@ -41,6 +41,16 @@ class JobInputError(AudioError):
     """A job cannot start: its inputs are missing or wrong (no tracks, unknown asset...)."""
 
 
+class JobLimitError(AudioError):
+    """A job went over a limit (its kind's time limit, the memory limit, its requester's
+    storage quota) and was stopped."""
+
+
+class WorkerCrashedError(AudioError):
+    """The process running a job died without being told to (a crash, the OOM killer);
+    the attempt may be retried."""
+
+
 @dataclass(frozen=True, slots=True)
 class JobTicket:
     """Everything needed to run one job, resolved from the document when it was claimed.

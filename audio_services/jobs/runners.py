@@ -1,17 +1,17 @@
 """Where jobs execute: :class:`ProcessPoolRunner` (default, in the serve process) and
 :class:`SaqRunner` (saq workers on Redis, ``jacameno worker``).
 
-Both call :func:`~audio_services.jobs.execute.execute`; the DSP never runs on an
-event loop: in a spawned process pool here, in a thread of a worker process there.
+Both call :func:`~audio_services.jobs.execute.execute` with the DSP in a killable
+worker process (:class:`~audio_services.jobs.workers.WorkerPool`): in the serve
+process here, in the ``jacameno worker`` process there. A job past its kind's time
+limit or the memory limit is killed and fails with that reason; a worker that
+dies by itself is retried.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any
 
@@ -24,10 +24,13 @@ from audio_services.jobs.protocol import (
     DEFAULT_TIMEOUTS_S,
     AssetStore,
     JobLedger,
+    JobLimitError,
     JobOutcome,
     JobTicket,
     ProgressCallback,
+    WorkerCrashedError,
 )
+from audio_services.jobs.workers import WorkerMemoryError, WorkerPool, WorkerTimeoutError
 
 log = logging.getLogger("jacameno.jobs")
 
@@ -35,6 +38,9 @@ log = logging.getLogger("jacameno.jobs")
 SAQ_FUNCTION = "run_job"
 #: Seconds between a worker's heartbeats; saq retries a job silent for 6 of them.
 HEARTBEAT_S = 5
+#: Seconds saq waits past a job's own time limit: the worker stops the job first, and
+#: records why, so saq's timeout only fires when the worker itself is stuck.
+SAQ_TIMEOUT_GRACE_S = 30
 
 
 def timeout_for(kind: str, timeouts: dict[str, int] | None = None) -> int:
@@ -46,11 +52,45 @@ def internal_error(ticket: JobTicket, exc: BaseException) -> str:
     return f"the {ticket.kind} service failed unexpectedly ({type(exc).__name__}: {exc})"
 
 
-class ProcessPoolRunner:
-    """Runs jobs in a bounded pool of spawned processes owned by the serve process.
+async def compute_in_worker(
+    pool: WorkerPool,
+    compute: Callable[..., Computed],
+    ticket: JobTicket,
+    files: dict[str, str],
+    workdir: str,
+    *,
+    max_duration_s: float,
+    timeout_s: float,
+) -> Computed:
+    """``compute`` for ``ticket`` in a worker of ``pool``; a limit becomes a
+    :class:`JobLimitError` whose message is for the user."""
+    try:
+        return await pool.call(
+            compute,
+            ticket.kind,
+            ticket.params,
+            ticket.inputs,
+            files,
+            workdir,
+            max_duration_s,
+            timeout_s=timeout_s,
+        )
+    except WorkerTimeoutError as exc:
+        raise JobLimitError(
+            f"the {ticket.kind} job took longer than {exc.seconds:g} s and was stopped"
+        ) from exc
+    except WorkerMemoryError as exc:
+        raise JobLimitError(
+            f"the {ticket.kind} job used more than {exc.megabytes} MB of memory and was stopped"
+        ) from exc
 
-    A job whose process dies (``BrokenProcessPool``) is retried on a fresh pool up
-    to ``max_attempts`` times; an attempt past its kind's timeout fails the job.
+
+class ProcessPoolRunner:
+    """Runs jobs in ``max_workers`` killable worker processes owned by the serve process.
+
+    A job whose worker dies by itself is retried on a fresh worker up to
+    ``max_attempts`` times; a job past its kind's timeout (``timeouts``) or past
+    ``max_memory_mb`` of resident memory is killed and fails at once.
     """
 
     def __init__(
@@ -63,21 +103,28 @@ class ProcessPoolRunner:
         max_attempts: int = 3,
         warm_up: bool = True,
         timeouts: dict[str, int] | None = None,
+        max_memory_mb: int = 0,
         compute: Callable[..., Computed] = compute_module.compute,
     ) -> None:
         self.assets = assets
         self.ledger = ledger
-        #: The picklable function run in the pool (the seam tests use to crash a worker).
+        #: The picklable function run in a worker (the seam tests use to misbehave).
         self.compute = compute
         self.max_workers = max_workers
         self.max_duration_s = max_duration_s
         self.max_attempts = max_attempts
         self.warm_up = warm_up
         self.timeouts = timeouts
-        self._pool: ProcessPoolExecutor | None = None
+        self.max_memory_mb = max_memory_mb
+        self._pool: WorkerPool | None = None
 
     async def __aenter__(self) -> ProcessPoolRunner:
-        self._pool = self._new_pool()
+        pool = WorkerPool(
+            self.max_workers,
+            warm_up=compute_module.warm_up if self.warm_up else None,
+            max_memory_mb=self.max_memory_mb,
+        )
+        self._pool = await pool.__aenter__()
         return self
 
     async def __aexit__(
@@ -88,30 +135,25 @@ class ProcessPoolRunner:
     ) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
-            await anyio.to_thread.run_sync(lambda: pool.shutdown(wait=True, cancel_futures=True))
+            await pool.__aexit__(exc_type, exc, tb)
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # spawn, not fork: the serve process has threads (fork would copy held locks).
-        return ProcessPoolExecutor(
-            max_workers=self.max_workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=compute_module.warm_up if self.warm_up else None,
-        )
-
-    async def _call(self, ticket: JobTicket, files: dict[str, str], workdir: str) -> Computed:
+    @property
+    def workers(self) -> WorkerPool:
+        """The worker processes (started by ``async with``)."""
         if self._pool is None:
             raise RuntimeError("the process pool runner is not started; use 'async with'")
-        future: Future[Computed] = self._pool.submit(
+        return self._pool
+
+    async def _call(self, ticket: JobTicket, files: dict[str, str], workdir: str) -> Computed:
+        return await compute_in_worker(
+            self.workers,
             self.compute,
-            ticket.kind,
-            ticket.params,
-            ticket.inputs,
+            ticket,
             files,
             workdir,
-            self.max_duration_s,
+            max_duration_s=self.max_duration_s,
+            timeout_s=timeout_for(ticket.kind, self.timeouts),
         )
-        with anyio.fail_after(timeout_for(ticket.kind, self.timeouts)):
-            return await anyio.to_thread.run_sync(future.result, abandon_on_cancel=True)
 
     async def run(self, ticket: JobTicket, progress: ProgressCallback) -> JobOutcome:
         for attempt in range(1, self.max_attempts + 1):
@@ -123,16 +165,9 @@ class ProcessPoolRunner:
                     call=self._call,
                     progress=progress,
                 )
-            except BrokenProcessPool as exc:
-                log.warning("job %s: worker process died (attempt %d)", ticket.job_id, attempt)
-                self._pool = self._new_pool()
+            except WorkerCrashedError as exc:
+                log.warning("job %s: %s (attempt %d)", ticket.job_id, exc, attempt)
                 error = f"the worker process died {attempt} times running this job ({exc})"
-            except TimeoutError:
-                error = (
-                    f"the {ticket.kind} job took longer than"
-                    f" {timeout_for(ticket.kind, self.timeouts)} s and was stopped"
-                )
-                break
             except Exception as exc:
                 log.exception("job %s failed unexpectedly", ticket.job_id)
                 error = internal_error(ticket, exc)
@@ -150,7 +185,8 @@ class SaqRunner:
 
     saq retries a crashed or silent attempt (heartbeats) up to ``max_attempts``
     times with backoff; the worker records the outcome in the ledger, which this
-    side reads once the saq job completes.
+    side reads once the saq job completes. The worker stops a job at its kind's
+    time limit itself; saq's own timeout is ``SAQ_TIMEOUT_GRACE_S`` later.
     """
 
     def __init__(
@@ -169,7 +205,7 @@ class SaqRunner:
     async def run(self, ticket: JobTicket, progress: ProgressCallback) -> JobOutcome:
         from saq import Job
 
-        timeout = timeout_for(ticket.kind, self.timeouts)
+        timeout = timeout_for(ticket.kind, self.timeouts) + SAQ_TIMEOUT_GRACE_S
         job = Job(
             function=SAQ_FUNCTION,
             kwargs={"ticket": ticket.to_json()},
@@ -207,21 +243,27 @@ class SaqRunner:
 
 
 async def run_saq_job(ctx: Any, *, ticket: dict[str, Any]) -> str:
-    """The saq function: execute a ticket in a worker (``ctx`` holds ``assets``,
-    ``ledger`` and ``max_duration_s``, set by the worker's start-up)."""
+    """The saq function: execute a ticket in a killable worker process.
+
+    ``ctx`` (set by the worker's start-up) holds ``assets``, ``ledger``,
+    ``workers`` (a started :class:`WorkerPool`) and ``max_duration_s``; optionally
+    ``compute`` and ``timeouts`` (seconds per kind). A dead worker process raises
+    :class:`WorkerCrashedError`, so saq retries the attempt; a job past its limits
+    is recorded as failed.
+    """
     job_ticket = JobTicket.from_json(ticket)
     saq_job = ctx.get("job")
+    compute: Callable[..., Computed] = ctx.get("compute") or compute_module.compute
 
     async def call(run: JobTicket, files: dict[str, str], workdir: str) -> Computed:
-        return await anyio.to_thread.run_sync(
-            compute_module.compute,
-            run.kind,
-            run.params,
-            run.inputs,
+        return await compute_in_worker(
+            ctx["workers"],
+            compute,
+            run,
             files,
             workdir,
-            float(ctx["max_duration_s"]),
-            abandon_on_cancel=True,
+            max_duration_s=float(ctx["max_duration_s"]),
+            timeout_s=timeout_for(run.kind, ctx.get("timeouts")),
         )
 
     async with anyio.create_task_group() as group:

@@ -19,3 +19,28 @@ def crash_once(kind: str, params: dict[str, Any], inputs: dict[str, Any], *_: An
 
 def crash_always(*_: Any) -> Any:
     os._exit(1)
+
+
+def misbehave(kind: str, params: dict[str, Any], inputs: dict[str, Any], *_: Any) -> Any:
+    """What ``inputs["behaviour"]`` says: ``hang`` (far past any test's time limit),
+    ``swell`` (touch ``inputs["megabytes"]`` MB, 16 MB at a time, then ``hold`` them
+    for an hour if asked) or nothing special.
+    The worker's pid goes to ``inputs["pid_file"]`` when given, before anything else."""
+    if inputs.get("pid_file"):
+        Path(inputs["pid_file"]).write_text(str(os.getpid()))
+    behaviour = inputs.get("behaviour")
+    if behaviour == "hang":
+        import time
+
+        time.sleep(3600)
+    if behaviour == "swell":
+        blocks = []
+        for _ in range(int(inputs["megabytes"]) // 16):
+            block = bytearray(16 * 1024 * 1024)
+            block[::4096] = b"\1" * len(block[::4096])  # touch every page
+            blocks.append(block)
+        if inputs.get("hold"):
+            import time
+
+            time.sleep(3600)
+    return {"result": {"ok": True, "pid": os.getpid()}, "outputs": [], "sidecars": []}

@@ -1,7 +1,10 @@
-"""The job runner's parts on fakes and real databases: claims, crash retries."""
+"""The job runner's parts on fakes and real databases: claims, crash retries, time and
+memory limits that kill the worker."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +16,10 @@ from api.db.migrate import upgrade
 from api.db.models import Project
 from api.job_runtime import SqlJobLedger
 from audio_services.jobs import JobTicket, LedgerRow, StoredAsset
-from audio_services.jobs.runners import ProcessPoolRunner
-from tests.audio_services.test_jobs_crashers import crash_always, crash_once
+from audio_services.jobs.protocol import JobOutcome, WorkerCrashedError
+from audio_services.jobs.runners import ProcessPoolRunner, run_saq_job
+from audio_services.jobs.workers import WorkerPool
+from tests.audio_services.test_jobs_crashers import crash_always, crash_once, misbehave
 
 
 class MemoryLedger:
@@ -109,6 +114,126 @@ async def test_a_job_that_keeps_crashing_fails_after_max_attempts(tmp_path: Path
     assert outcome.status == "failed"
     assert "died 2 times" in (outcome.error or "")
     assert ledger.rows["j1"].status == "failed"
+
+
+async def no_progress(_fraction: float) -> None:
+    return None
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def test_a_job_past_its_time_limit_is_killed_while_another_users_job_runs(
+    tmp_path: Path,
+) -> None:
+    ledger = MemoryLedger()
+    pid_file = tmp_path / "hung.pid"
+    hung = JobTicket(
+        "hung", "p1", "analysis", {}, {"behaviour": "hang", "pid_file": str(pid_file)}, "user:a"
+    )
+    other = JobTicket("other", "p1", "mixing", {}, {"behaviour": "none"}, "user:b")
+    outcomes: dict[str, tuple[JobOutcome, float]] = {}
+    async with ProcessPoolRunner(
+        assets=NoAssets(),
+        ledger=ledger,
+        max_workers=2,
+        max_duration_s=60,
+        warm_up=False,
+        timeouts={"analysis": 2, "mixing": 60},
+        compute=misbehave,
+    ) as runner:
+
+        async def run(ticket: JobTicket) -> None:
+            started = time.monotonic()
+            outcome = await runner.run(ticket, no_progress)
+            outcomes[ticket.job_id] = (outcome, time.monotonic() - started)
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as group:
+                group.start_soon(run, hung)
+                await run(other)
+                # The other user's job is done while the hung one still holds its worker.
+                assert "hung" not in outcomes
+        done, took_s = outcomes["other"]
+        assert done.status == "done"
+        assert took_s < 2
+        failed, stopped_after_s = outcomes["hung"]
+        assert failed.status == "failed"
+        assert failed.error == "the analysis job took longer than 2 s and was stopped"
+        assert 2 <= stopped_after_s < 10
+        assert ledger.rows["hung"].status == "failed"
+        assert ledger.rows["hung"].error == failed.error
+        # Its worker was killed and replaced; the pool still runs jobs.
+        killed = int(pid_file.read_text())
+        assert gone(killed)
+        assert killed not in runner.workers.pids
+        assert len(runner.workers.pids) == 2
+        again = await runner.run(JobTicket("again", "p1", "mixing", {}, {}), no_progress)
+        assert again.status == "done"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "caught_by"),
+    [
+        # Past the address-space limit the worker sets itself: MemoryError at once.
+        ({"behaviour": "swell", "megabytes": 2048}, "RLIMIT_AS"),
+        # Resident past the limit, address space within it: the parent's watch kills it.
+        ({"behaviour": "swell", "megabytes": 288, "hold": True}, "RSS watch"),
+    ],
+)
+async def test_a_job_past_the_memory_limit_is_killed(
+    tmp_path: Path, inputs: dict[str, Any], caught_by: str
+) -> None:
+    ledger = MemoryLedger()
+    pid_file = tmp_path / "big.pid"
+    big = JobTicket("big", "p1", "mixing", {}, {**inputs, "pid_file": str(pid_file)})
+    async with ProcessPoolRunner(
+        assets=NoAssets(),
+        ledger=ledger,
+        max_workers=1,
+        max_duration_s=60,
+        warm_up=False,
+        max_memory_mb=300,
+        timeouts={"mixing": 60},
+        compute=misbehave,
+    ) as runner:
+        with anyio.fail_after(30):
+            outcome = await runner.run(big, no_progress)
+            assert outcome.status == "failed", caught_by
+            assert outcome.error == "the mixing job used more than 300 MB of memory and was stopped"
+            assert ledger.rows["big"].error == outcome.error
+            assert gone(int(pid_file.read_text()))
+            after = await runner.run(JobTicket("small", "p1", "mixing", {}, {}), no_progress)
+        assert after.status == "done"
+
+
+async def test_the_saq_worker_function_enforces_the_same_limits(tmp_path: Path) -> None:
+    ledger = MemoryLedger()
+    async with WorkerPool(1) as pool:
+        ctx: dict[str, Any] = {
+            "assets": NoAssets(),
+            "ledger": ledger,
+            "workers": pool,
+            "max_duration_s": 60.0,
+            "compute": misbehave,
+            "timeouts": {"analysis": 1},
+        }
+        hung = JobTicket("s1", "p1", "analysis", {}, {"behaviour": "hang"})
+        with anyio.fail_after(30):
+            status = await run_saq_job(ctx, ticket=hung.to_json())
+        assert status == "failed"
+        assert ledger.rows["s1"].error == "the analysis job took longer than 1 s and was stopped"
+        # A worker that dies by itself is raised, so that saq retries the attempt.
+        with pytest.RaisesGroup(WorkerCrashedError), anyio.fail_after(30):
+            await run_saq_job({**ctx, "compute": crash_always}, ticket=ticket(tmp_path).to_json())
+        with anyio.fail_after(30):
+            ok = JobTicket("s2", "p1", "analysis", {}, {})
+            assert await run_saq_job(ctx, ticket=ok.to_json()) == "done"
 
 
 async def test_only_one_of_many_concurrent_claims_wins(db_url: str) -> None:
