@@ -43,6 +43,7 @@ __all__ = [
     "MIN_SAMPLE_RATE",
     "AudioInfo",
     "AudioSource",
+    "check_limits",
     "load_audio",
     "probe",
     "read_blocks",
@@ -113,7 +114,7 @@ def load_audio(
     """
     with _open(source) as snd:
         info = _info(snd)
-        _check_limits(info, max_duration_s=max_duration_s, max_channels=max_channels)
+        check_limits(info, max_duration_s=max_duration_s, max_channels=max_channels)
         decoded_bytes = 4 * info.frames * info.channels
         if decoded_bytes > MAX_DECODED_BYTES:
             raise AudioLimitError(
@@ -148,7 +149,7 @@ def read_blocks(
         raise ValueError(f"block_frames must be positive, got {block_frames}")
     with _open(source) as snd:
         info = _info(snd)
-        _check_limits(info, max_duration_s=max_duration_s, max_channels=max_channels)
+        check_limits(info, max_duration_s=max_duration_s, max_channels=max_channels)
         while True:
             block = _read(snd, frames=block_frames)
             if block.shape[1] == 0:
@@ -226,7 +227,8 @@ def _info(snd: sf.SoundFile) -> AudioInfo:
     )
 
 
-def _check_limits(info: AudioInfo, *, max_duration_s: float, max_channels: int) -> None:
+def check_limits(info: AudioInfo, *, max_duration_s: float, max_channels: int) -> None:
+    """Raise :class:`AudioLimitError` (:class:`AudioDecodeError` if no frames) per the header."""
     if info.frames == 0:
         raise AudioDecodeError("the file holds zero audio frames")
     if info.duration_s > max_duration_s:

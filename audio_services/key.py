@@ -19,9 +19,9 @@ from typing import Literal
 import numpy as np
 
 from audio_services.result_json import JsonObject, json_object
-from audio_services.spectral import Float64Array, FloatArray, mono_at_rate, stft_power_batches
+from audio_services.spectral import Float64Array, FloatArray, StftStream, mono_at_rate
 
-__all__ = ["PITCH_CLASS_NAMES", "KeyResult", "estimate_key", "key_from_signal"]
+__all__ = ["PITCH_CLASS_NAMES", "KeyAccumulator", "KeyResult", "estimate_key", "key_from_signal"]
 
 PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
@@ -30,6 +30,9 @@ N_FFT = 8192
 HOP = 4096
 MIN_HZ = 55.0  # A1: lower bins are too coarse (2.7 Hz is a whole semitone at 46 Hz)
 MAX_HZ = 2_000.0  # above B6 mostly harmonics and noise, which blur the profile
+# Histogram bins per semitone: a peak's position within its bin moves its
+# pitch-class weight by under 1e-4 (the bin's weighted centroid is used).
+_BINS_PER_SEMITONE = 1000
 MIN_CORRELATION = 0.7
 """Below this no key is reported. Measured: chord progressions 0.95-0.99 (with or
 without loud drums), drums alone 0.62, one sustained tone 0.60, noise 0.31."""
@@ -79,11 +82,58 @@ def estimate_key(samples: FloatArray, sample_rate: int) -> KeyResult | None:
 
 def key_from_signal(mono: FloatArray, sample_rate: int) -> KeyResult | None:
     """Key of a 1-D mono signal at ``sample_rate`` Hz."""
-    midi, weight = _spectral_peaks(mono, sample_rate)
-    if weight.sum() <= 0.0:
-        return None
-    tuning_semitones = _tuning_offset(midi, weight)
-    chroma = _chroma(midi - tuning_semitones, weight)
+    accumulator = KeyAccumulator(sample_rate)
+    accumulator.add(mono)
+    return accumulator.result()
+
+
+class KeyAccumulator:
+    """The key of a 1-D mono signal fed in consecutive pieces, in constant memory."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._stft = StftStream(N_FFT, HOP)
+        self._tuning_phasor = 0j
+        bins = 12 * _BINS_PER_SEMITONE
+        self._weight = np.zeros(bins)  # per position in the octave
+        self._weighted_position = np.zeros(bins)
+
+    def add(self, mono: FloatArray) -> None:
+        """Take the next samples."""
+        for power in self._stft.push(mono):
+            self._add_power(power)
+
+    def result(self) -> KeyResult | None:
+        """The best key of everything added; ``None`` when nothing is tonal enough."""
+        for power in self._stft.finish():
+            self._add_power(power)
+        if self._weight.sum() <= 0.0:
+            return None
+        tuning_semitones = float(np.angle(self._tuning_phasor) / (2 * np.pi))
+        used = self._weight > 0
+        position = self._weighted_position[used] / self._weight[used]
+        chroma = _chroma(position - tuning_semitones, self._weight[used])
+        return _best_key(chroma, tuning_semitones)
+
+    def _add_power(self, power: FloatArray) -> None:
+        if power.any():  # silence has no peaks
+            self._add_peaks(*_spectral_peaks(power, self.sample_rate))
+
+    def _add_peaks(self, midi: Float64Array, weight: Float64Array) -> None:
+        if not len(midi):
+            return
+        self._tuning_phasor += complex(
+            np.sum(weight * np.exp(2j * np.pi * (midi - np.round(midi))))
+        )
+        position = np.mod(midi, 12.0)
+        bins = np.minimum((position * _BINS_PER_SEMITONE).astype(np.int64), len(self._weight) - 1)
+        self._weight += np.bincount(bins, weights=weight, minlength=len(self._weight))
+        self._weighted_position += np.bincount(
+            bins, weights=weight * position, minlength=len(self._weight)
+        )
+
+
+def _best_key(chroma: Float64Array, tuning_semitones: float) -> KeyResult | None:
     scores = _key_scores(chroma)
     order = np.argsort(scores)[::-1]
     best, runner_up = int(order[0]), int(order[1])
@@ -102,40 +152,24 @@ def key_from_signal(mono: FloatArray, sample_rate: int) -> KeyResult | None:
     )
 
 
-def _spectral_peaks(mono: FloatArray, sample_rate: int) -> tuple[Float64Array, Float64Array]:
-    """MIDI pitch and weight of every spectral peak between MIN_HZ and MAX_HZ, all frames."""
+def _spectral_peaks(power: FloatArray, sample_rate: int) -> tuple[Float64Array, Float64Array]:
+    """MIDI pitch and weight of every spectral peak between MIN_HZ and MAX_HZ in a batch."""
     bin_hz = sample_rate / N_FFT
     low_bin, high_bin = int(MIN_HZ / bin_hz), int(MAX_HZ / bin_hz) + 2
-    pitches: list[Float64Array] = []
-    weights: list[Float64Array] = []
-    for power in stft_power_batches(mono, N_FFT, HOP):
-        # Square root twice: magnitude, then a loudness-like compression so that a
-        # loud bass note does not outweigh the chord above it.
-        mag = np.sqrt(np.sqrt(power[:, low_bin - 1 : high_bin + 1].astype(np.float64)))
-        left, centre, right = mag[:, :-2], mag[:, 1:-1], mag[:, 2:]
-        # Peaks only, and only above a tenth of their frame's largest: the rest is
-        # window leakage and noise.
-        frame_peak = centre.max(axis=1, keepdims=True)
-        is_peak = (centre > left) & (centre >= right) & (centre > 0.1 * frame_peak)
-        frames, bins = np.nonzero(is_peak)
-        a, b, c = left[frames, bins], centre[frames, bins], right[frames, bins]
-        denominator = a - 2 * b + c
-        shift = np.where(
-            denominator < 0, 0.5 * (a - c) / np.where(denominator < 0, denominator, -1), 0
-        )
-        frequency_hz = (low_bin + bins + shift) * bin_hz
-        pitches.append(69.0 + 12.0 * np.log2(frequency_hz / 440.0))
-        weights.append(b)
-    if not pitches:
-        return np.zeros(0), np.zeros(0)
-    return np.concatenate(pitches), np.concatenate(weights)
-
-
-def _tuning_offset(midi: Float64Array, weight: Float64Array) -> float:
-    """Weighted circular mean of the peaks' deviation from equal temperament, in semitones."""
-    angle = 2 * np.pi * (midi - np.round(midi))
-    mean = np.sum(weight * np.exp(1j * angle))
-    return float(np.angle(mean) / (2 * np.pi))
+    # Square root twice: magnitude, then a loudness-like compression so that a
+    # loud bass note does not outweigh the chord above it.
+    mag = np.sqrt(np.sqrt(power[:, low_bin - 1 : high_bin + 1].astype(np.float64)))
+    left, centre, right = mag[:, :-2], mag[:, 1:-1], mag[:, 2:]
+    # Peaks only, and only above a tenth of their frame's largest: the rest is
+    # window leakage and noise.
+    frame_peak = centre.max(axis=1, keepdims=True)
+    is_peak = (centre > left) & (centre >= right) & (centre > 0.1 * frame_peak)
+    frames, bins = np.nonzero(is_peak)
+    a, b, c = left[frames, bins], centre[frames, bins], right[frames, bins]
+    denominator = a - 2 * b + c
+    shift = np.where(denominator < 0, 0.5 * (a - c) / np.where(denominator < 0, denominator, -1), 0)
+    frequency_hz = (low_bin + bins + shift) * bin_hz
+    return 69.0 + 12.0 * np.log2(frequency_hz / 440.0), b
 
 
 def _chroma(midi: Float64Array, weight: Float64Array) -> Float64Array:

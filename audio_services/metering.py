@@ -119,28 +119,97 @@ def db_to_amplitude(gain_db: float) -> float:
     return float(10.0 ** (gain_db / 20.0))
 
 
-def _meter(audio: npt.NDArray[np.float32], sample_rate: int, mode: int) -> Any:
-    """Feed validated audio through a fresh libebur128 state."""
-    num_channels, num_frames = audio.shape
-    state = pyebur128.R128State(num_channels, int(sample_rate), mode)
-    for index, channel_type in enumerate(_CHANNEL_MAPS[num_channels]):
-        state.set_channel(index, channel_type)
-    if num_frames:
-        interleaved = audio[0] if num_channels == 1 else np.ascontiguousarray(audio.T).reshape(-1)
-        state.add_frames(interleaved, num_frames)
-    return state
+class LoudnessMeter:
+    """libebur128 fed block by block: memory stays a block, whatever the duration.
+
+    ``mode`` is a ``pyebur128.MeasurementMode`` combination. Blocks are
+    ``(channels, frames)`` float32 arrays of finite samples (validate arrays with
+    :func:`as_audio`; decoded files are finite already).
+    """
+
+    def __init__(self, sample_rate: int, channels: int, mode: int) -> None:
+        if not 1 <= channels <= MAX_CHANNELS:
+            raise AudioLimitError(f"audio has {channels} channels; 1..{MAX_CHANNELS} are supported")
+        if not MIN_SAMPLE_RATE_HZ <= int(sample_rate) <= MAX_SAMPLE_RATE_HZ:
+            raise AudioLimitError(
+                f"sample rate {sample_rate} Hz is outside "
+                f"{MIN_SAMPLE_RATE_HZ}..{MAX_SAMPLE_RATE_HZ} Hz"
+            )
+        self.sample_rate = int(sample_rate)
+        self.channels = channels
+        self.num_frames = 0
+        self._state = pyebur128.R128State(channels, self.sample_rate, mode)
+        for index, channel_type in enumerate(_CHANNEL_MAPS[channels]):
+            self._state.set_channel(index, channel_type)
+
+    def add(self, block: npt.NDArray[np.float32]) -> None:
+        """Meter the next ``(channels, frames)`` block."""
+        num_frames = block.shape[1]
+        if not num_frames:
+            return
+        if self.channels == 1:
+            interleaved = np.ascontiguousarray(block[0], dtype=np.float32)
+        else:
+            interleaved = np.ascontiguousarray(block.T, dtype=np.float32).reshape(-1)
+        self._state.add_frames(interleaved, num_frames)
+        self.num_frames += num_frames
+
+    @property
+    def integrated_lufs(self) -> float:
+        """Gated integrated loudness (LUFS); ``-inf`` for silence or under 400 ms."""
+        return float(pyebur128.get_loudness_global(self._state))
+
+    @property
+    def loudness_range_lu(self) -> float:
+        """Loudness range (LU); needs ``MODE_LRA``."""
+        return float(pyebur128.get_loudness_range(self._state))
+
+    @property
+    def true_peak(self) -> float:
+        """Largest true peak of any channel, linear; needs ``MODE_TRUE_PEAK``."""
+        return _max_channel_peak(self._state, self.channels, pyebur128.get_true_peak)
+
+    @property
+    def sample_peak(self) -> float:
+        """Largest absolute sample of any channel, linear; needs a peak mode."""
+        return _max_channel_peak(self._state, self.channels, pyebur128.get_sample_peak)
+
+    def report(self) -> LoudnessReport:
+        """Every figure, for a meter created with ``MODE_I | MODE_LRA | MODE_TRUE_PEAK``."""
+        return LoudnessReport(
+            integrated_lufs=self.integrated_lufs,
+            loudness_range_lu=self.loudness_range_lu,
+            true_peak_dbtp=amplitude_to_db(self.true_peak),
+            sample_peak_dbfs=amplitude_to_db(self.sample_peak),
+            num_seconds=self.num_frames / self.sample_rate,
+            sample_rate=self.sample_rate,
+            num_channels=self.channels,
+        )
+
+
+FULL_MODE = _Mode.MODE_I | _Mode.MODE_LRA | _Mode.MODE_TRUE_PEAK
+"""Integrated loudness, loudness range and true peak (with sample peak)."""
+LOUDNESS_MODE = _Mode.MODE_I | _Mode.MODE_LRA
+"""Integrated loudness and loudness range: a fifth of the cost of :data:`FULL_MODE`."""
+_METER_BLOCK_FRAMES = 1 << 16
+
+
+def _meter(audio: npt.NDArray[np.float32], sample_rate: int, mode: int) -> LoudnessMeter:
+    """Feed validated audio through a fresh meter, a block at a time."""
+    meter = LoudnessMeter(sample_rate, audio.shape[0], mode)
+    for start in range(0, audio.shape[1], _METER_BLOCK_FRAMES):
+        meter.add(audio[:, start : start + _METER_BLOCK_FRAMES])
+    return meter
 
 
 def integrated_loudness_lufs(samples: AudioArray, sample_rate: int) -> float:
     """Gated integrated loudness (BS.1770-4), in LUFS; ``-inf`` for silence or < 400 ms."""
-    state = _meter(as_audio(samples, sample_rate), sample_rate, _Mode.MODE_I)
-    return float(pyebur128.get_loudness_global(state))
+    return _meter(as_audio(samples, sample_rate), sample_rate, _Mode.MODE_I).integrated_lufs
 
 
 def loudness_range_lu(samples: AudioArray, sample_rate: int) -> float:
     """Loudness range (EBU Tech 3342), in LU; ``0.0`` when shorter than 3 s."""
-    state = _meter(as_audio(samples, sample_rate), sample_rate, _Mode.MODE_LRA)
-    return float(pyebur128.get_loudness_range(state))
+    return _meter(as_audio(samples, sample_rate), sample_rate, _Mode.MODE_LRA).loudness_range_lu
 
 
 def loudness_and_range(samples: AudioArray, sample_rate: int) -> tuple[float, float]:
@@ -149,15 +218,14 @@ def loudness_and_range(samples: AudioArray, sample_rate: int) -> tuple[float, fl
     A quarter of the cost of :func:`measure_loudness`, whose true-peak
     oversampling dominates.
     """
-    state = _meter(as_audio(samples, sample_rate), sample_rate, _Mode.MODE_I | _Mode.MODE_LRA)
-    return float(pyebur128.get_loudness_global(state)), float(pyebur128.get_loudness_range(state))
+    meter = _meter(as_audio(samples, sample_rate), sample_rate, _Mode.MODE_I | _Mode.MODE_LRA)
+    return meter.integrated_lufs, meter.loudness_range_lu
 
 
 def true_peak_dbtp(samples: AudioArray, sample_rate: int) -> float:
     """Maximum true peak over all channels (BS.1770-4 annex 2, 4x oversampled), in dBTP."""
-    audio = as_audio(samples, sample_rate)
-    state = _meter(audio, sample_rate, _Mode.MODE_TRUE_PEAK)
-    return amplitude_to_db(_max_channel_peak(state, audio.shape[0], pyebur128.get_true_peak))
+    meter = _meter(as_audio(samples, sample_rate), sample_rate, _Mode.MODE_TRUE_PEAK)
+    return amplitude_to_db(meter.true_peak)
 
 
 def sample_peak_dbfs(samples: AudioArray) -> float:
@@ -173,23 +241,7 @@ def sample_peak_dbfs(samples: AudioArray) -> float:
 
 def measure_loudness(samples: AudioArray, sample_rate: int) -> LoudnessReport:
     """Integrated loudness, loudness range, true peak and sample peak in one pass."""
-    audio = as_audio(samples, sample_rate)
-    mode = _Mode.MODE_I | _Mode.MODE_LRA | _Mode.MODE_TRUE_PEAK
-    state = _meter(audio, sample_rate, mode)
-    num_channels, num_frames = audio.shape
-    return LoudnessReport(
-        integrated_lufs=float(pyebur128.get_loudness_global(state)),
-        loudness_range_lu=float(pyebur128.get_loudness_range(state)),
-        true_peak_dbtp=amplitude_to_db(
-            _max_channel_peak(state, num_channels, pyebur128.get_true_peak)
-        ),
-        sample_peak_dbfs=amplitude_to_db(
-            _max_channel_peak(state, num_channels, pyebur128.get_sample_peak)
-        ),
-        num_seconds=num_frames / sample_rate,
-        sample_rate=int(sample_rate),
-        num_channels=num_channels,
-    )
+    return _meter(as_audio(samples, sample_rate), sample_rate, FULL_MODE).report()
 
 
 def _max_channel_peak(state: Any, num_channels: int, getter: Any) -> float:

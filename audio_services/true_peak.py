@@ -17,6 +17,10 @@ stereo at 44.1 kHz on one core, against 1 s for libebur128):
   skipped (their sample peak is reported);
 - work runs chunk by chunk with preallocated buffers, so it stays in cache.
 
+:class:`TruePeakStream` computes the same envelope from consecutive blocks
+(keeping ``2 * half`` frames of history), and :class:`TruePeakMeter` its
+maximum, skipping every chunk that cannot raise the maximum found so far.
+
 The figures equal :func:`audio_services.metering.true_peak_dbtp` to within float
 rounding, with one deliberate difference: the filter's ringing just before the
 first and after the last frame is counted (folded into those frames), so this
@@ -99,31 +103,122 @@ def true_peak_envelope(
     plain sample peak is returned instead; ``floor=0`` computes every frame.
     """
     audio = np.atleast_2d(np.asarray(samples, dtype=np.float32))
-    num_frames = audio.shape[1]
-    envelope = np.abs(audio).max(axis=0) if num_frames else np.zeros(0, np.float32)
-    factor = oversampling_factor(sample_rate)
-    if factor == 1 or num_frames == 0:
-        return envelope
-    spec = _interpolator(factor)
-    half = spec.half
-    # Extended frames -half .. num_frames + half - 1 catch the ringing into the
-    # silence around the signal; ``padded`` adds the window reach on top.
-    padded = np.pad(audio, ((0, 0), (2 * half, 2 * half)))
-    extended = np.pad(envelope, (half, half))
-    num_extended = extended.size
-    sample_peaks = extended.copy()
-    buffers = _Buffers(min(_CHUNK_FRAMES, num_extended), len(spec.odd))
-    for start in range(0, num_extended, _CHUNK_FRAMES):
-        stop = min(start + _CHUNK_FRAMES, num_extended)
-        # The window of extended frame e holds extended frames e - half + 1 .. e + half.
-        reach = sample_peaks[max(0, start - half + 1) : stop + half]
-        if floor > 0.0 and float(reach.max()) * spec.bound < floor:
-            continue
-        _chunk_peaks(padded, start, stop, spec, buffers, extended[start:stop])
-    result = extended[half : half + num_frames]
-    result[0] = max(result[0], extended[:half].max())
-    result[-1] = max(result[-1], extended[half + num_frames :].max())
-    return result
+    stream = TruePeakStream(sample_rate, audio.shape[0], floor=floor)
+    return np.concatenate([stream.push(audio), stream.finish()])
+
+
+class TruePeakStream:
+    """:func:`true_peak_envelope` of consecutive ``(channels, frames)`` blocks.
+
+    :meth:`push` returns the envelope of the frames the samples so far
+    complete (the interpolation window reaches ``half`` frames ahead), and
+    :meth:`finish` the rest; concatenated they equal the whole signal's
+    envelope, the filter's ringing before the first and after the last frame
+    folded into those frames. ``floor`` may be raised between blocks.
+    """
+
+    def __init__(self, sample_rate: int, channels: int, floor: float = 0.0) -> None:
+        self.factor = oversampling_factor(sample_rate)
+        self.floor = floor
+        self.frames = 0
+        self._spec = _interpolator(self.factor) if self.factor > 1 else None
+        self._half = self._spec.half if self._spec is not None else 0
+        # Padded signal: 2 * half zeros, the frames, 2 * half zeros at the end.
+        # ``_buffer`` holds padded samples from ``_buffer_start`` on.
+        self._buffer = np.zeros((channels, 2 * self._half), np.float32)
+        self._buffer_start = 0
+        self._next_extended = 0  # extended frame e is original frame e - half
+        self._lead = 0.0  # ringing before the first frame
+        self._scratch: _Buffers | None = None
+
+    def push(self, block: FloatArray) -> FloatArray:
+        """Envelope values of the next completed frames (lagging ``half`` frames)."""
+        self.frames += block.shape[1]
+        if self._spec is None:
+            return np.abs(block).max(axis=0) if block.shape[1] else np.zeros(0, np.float32)
+        self._buffer = np.concatenate([self._buffer, block], axis=1)
+        return self._compute(self._buffer_start + self._buffer.shape[1] - 2 * self._half)
+
+    def finish(self) -> FloatArray:
+        """The last frames' envelope values, with the trailing ringing folded in."""
+        if self._spec is None or self.frames == 0:
+            return np.zeros(0, np.float32)
+        half = self._half
+        self._buffer = np.concatenate(
+            [self._buffer, np.zeros((self._buffer.shape[0], 2 * half), np.float32)], axis=1
+        )
+        tail = self._compute(self.frames + 2 * half, fold_tail=True)
+        return tail
+
+    def _compute(self, stop: int, *, fold_tail: bool = False) -> FloatArray:
+        """Extended frames ``_next_extended .. stop`` as original-frame envelope values."""
+        assert self._spec is not None
+        half, start = self._half, self._next_extended
+        if stop <= start:
+            return np.zeros(0, np.float32)
+        offset = start - self._buffer_start
+        # Window of extended frame e: padded e + 1 .. e + 2 * half; its sample peak
+        # is padded e + half.
+        local = self._buffer[:, offset:]
+        sample_peaks: FloatArray = np.abs(local).max(axis=0)
+        extended: FloatArray = sample_peaks[half : half + stop - start].copy()
+        length = stop - start
+        if self._scratch is None:
+            self._scratch = _Buffers(_CHUNK_FRAMES, len(self._spec.odd))
+        for chunk in range(0, length, _CHUNK_FRAMES):
+            chunk_stop = min(chunk + _CHUNK_FRAMES, length)
+            # The windows of these frames reach padded chunk + 1 .. chunk_stop + 2 * half.
+            reach = float(sample_peaks[chunk + 1 : chunk_stop + 2 * half].max())
+            if reach == 0.0 or (self.floor > 0.0 and reach * self._spec.bound < self.floor):
+                continue
+            _chunk_peaks(
+                local, chunk, chunk_stop, self._spec, self._scratch, extended[chunk:chunk_stop]
+            )
+        self._next_extended = stop
+        keep_from = stop - self._buffer_start
+        self._buffer = self._buffer[:, keep_from:]
+        self._buffer_start = stop
+        # Extended frames before ``half`` are ringing ahead of frame 0.
+        lead_count = max(0, min(half - start, length))
+        if lead_count:
+            self._lead = max(self._lead, float(extended[:lead_count].max()))
+            extended = extended[lead_count:]
+        first_frame = max(start - half, 0)
+        if first_frame == 0 and len(extended):
+            extended[0] = max(extended[0], self._lead)
+        if fold_tail:
+            frames_left = self.frames - first_frame
+            ringing = extended[frames_left:]
+            extended = extended[:frames_left]
+            if len(ringing) and len(extended):
+                extended[-1] = max(extended[-1], float(ringing.max()))
+        return extended
+
+
+class TruePeakMeter:
+    """Maximum true peak (linear) of consecutive blocks, and their sample peak."""
+
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        self._stream = TruePeakStream(sample_rate, channels)
+        self.true_peak = 0.0
+        self.sample_peak = 0.0
+
+    def add(self, block: FloatArray) -> None:
+        if block.shape[1]:
+            self.sample_peak = max(self.sample_peak, float(np.abs(block).max()))
+        self._take(self._stream.push(block))
+
+    def finish(self) -> float:
+        """The maximum true peak over everything added (0 for silence)."""
+        self._take(self._stream.finish())
+        return self.true_peak
+
+    def _take(self, envelope: FloatArray) -> None:
+        if len(envelope):
+            self.true_peak = max(self.true_peak, float(envelope.max()))
+        # No chunk below what is already found can raise the maximum; the true
+        # peak is never below the sample peak.
+        self._stream.floor = max(self.true_peak, self.sample_peak)
 
 
 class _Buffers:
@@ -190,16 +285,14 @@ def _accumulate(
 def true_peak_linear(samples: FloatArray, sample_rate: int) -> float:
     """Maximum true peak (linear amplitude) over all channels and frames.
 
-    Only chunks whose bound reaches the sample peak are interpolated: the true
-    peak is at least the sample peak, so no other chunk can hold the maximum.
+    Only chunks whose bound reaches the largest value found so far are
+    interpolated: no other chunk can hold the maximum.
     """
     audio = np.atleast_2d(np.asarray(samples, dtype=np.float32))
-    if audio.shape[1] == 0:
-        return 0.0
-    sample_peak = float(np.abs(audio).max())
-    if sample_peak == 0.0:
-        return 0.0
-    return float(true_peak_envelope(audio, sample_rate, floor=sample_peak).max())
+    meter = TruePeakMeter(sample_rate, audio.shape[0])
+    for start in range(0, audio.shape[1], 1 << 16):
+        meter.add(audio[:, start : start + (1 << 16)])
+    return meter.finish()
 
 
 def fast_true_peak_dbtp(samples: FloatArray, sample_rate: int) -> float:

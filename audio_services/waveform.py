@@ -14,6 +14,9 @@ one stored point when N nears the base resolution).
 maxima), not the peaks of a mono downmix: a downmix cancels out-of-phase
 channels and hides a clipped one, an envelope shows what each speaker gets.
 
+:class:`WaveformPyramidBuilder` builds the same pyramid from consecutive
+blocks (the base level is a few MB even for an hour; the audio is never held).
+
 Serialised form (``to_bytes``): a 32-byte little-endian header (magic
 ``b"JWPK"``, version, channels, sample rate, frames, base samples-per-point,
 level count) followed by each level's int16 (min, max) pairs, channel-major:
@@ -40,6 +43,7 @@ __all__ = [
     "MAX_POINTS",
     "WaveformPeaks",
     "WaveformPyramid",
+    "WaveformPyramidBuilder",
     "waveform_peaks",
 ]
 
@@ -145,16 +149,9 @@ class WaveformPyramid:
     def build(cls, samples: npt.ArrayLike, sample_rate: int) -> WaveformPyramid:
         """Compute every level from ``(channels, frames)`` samples; the audio is read once."""
         data = _as_channels(samples)
-        frames = int(data.shape[1])
-        base = 1
-        while base * 2 <= MAX_BASE_SPP and frames // (base * 2) >= MAX_POINTS:
-            base *= 2
-        low, high = _block_extremes(data, data, base)
-        levels = [(_quantise(low), _quantise(high))]
-        while low.shape[1] >= _MIN_LEVEL_POINTS * LEVEL_FACTOR:
-            low, high = _block_extremes(low, high, LEVEL_FACTOR)
-            levels.append((_quantise(low), _quantise(high)))
-        return cls(sample_rate, frames, base, levels)
+        builder = WaveformPyramidBuilder(sample_rate, data.shape[0], data.shape[1])
+        builder.add(data)
+        return builder.finish()
 
     def level_samples_per_point(self, level: int) -> int:
         return self.base_samples_per_point * int(LEVEL_FACTOR**level)
@@ -223,6 +220,55 @@ class WaveformPyramid:
             offset += size
             points = -(-points // LEVEL_FACTOR)
         return cls(sample_rate, frames, base, levels)
+
+
+class WaveformPyramidBuilder:
+    """A :class:`WaveformPyramid` from consecutive ``(channels, frames)`` blocks.
+
+    ``frames_hint`` (the header's frame count) chooses the base resolution; the
+    pyramid records the frames actually added.
+    """
+
+    def __init__(self, sample_rate: int, channels: int, frames_hint: int) -> None:
+        self.sample_rate = sample_rate
+        self.channels = channels
+        base = 1
+        while base * 2 <= MAX_BASE_SPP and frames_hint // (base * 2) >= MAX_POINTS:
+            base *= 2
+        self.base = base
+        self.frames = 0
+        self._carry = np.zeros((channels, 0), np.float32)
+        self._low: list[Int16Array] = []
+        self._high: list[Int16Array] = []
+
+    def add(self, block: FloatArray) -> None:
+        """Take the next block."""
+        self.frames += block.shape[1]
+        data = np.concatenate([self._carry, block], axis=1) if self._carry.shape[1] else block
+        whole = data.shape[1] // self.base * self.base
+        if whole:
+            low, high = _block_extremes(data[:, :whole], data[:, :whole], self.base)
+            self._low.append(_quantise(low))
+            self._high.append(_quantise(high))
+        self._carry = np.array(data[:, whole:], dtype=np.float32)
+
+    def finish(self) -> WaveformPyramid:
+        """The pyramid of everything added (``ValueError`` if nothing was)."""
+        if self.frames == 0:
+            raise ValueError("a waveform needs at least one frame")
+        if self._carry.shape[1]:
+            self._low.append(_quantise(self._carry.min(axis=1, keepdims=True)))
+            self._high.append(_quantise(self._carry.max(axis=1, keepdims=True)))
+        low = np.concatenate(self._low, axis=1)
+        high = np.concatenate(self._high, axis=1)
+        # Quantising is monotonic, so extremes of quantised points are the
+        # quantised extremes: coarser levels are built from the stored integers.
+        levels = [(low, high)]
+        while low.shape[1] >= _MIN_LEVEL_POINTS * LEVEL_FACTOR:
+            low_f, high_f = _block_extremes(low, high, LEVEL_FACTOR)
+            low, high = low_f.astype(np.int16), high_f.astype(np.int16)
+            levels.append((low, high))
+        return WaveformPyramid(self.sample_rate, self.frames, self.base, levels)
 
 
 def _as_channels(samples: npt.ArrayLike) -> FloatArray:

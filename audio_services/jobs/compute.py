@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from audio_services.analysis import analyze
+from audio_services.analysis import analyze_file
 from audio_services.audio_io import load_audio, resample, write_audio
 from audio_services.coaching import coach_track, reference_from_audio
 from audio_services.errors import AudioLimitError
@@ -25,7 +25,6 @@ from audio_services.mixing import Stem, mix
 from audio_services.pitch import track_pitch
 from audio_services.pitch_svg import pitch_curve_svg
 from audio_services.result_json import json_object, json_ready
-from audio_services.waveform import WaveformPyramid
 
 #: Highest sample rate a mix is rendered at, in Hz (stems above it are resampled).
 MAX_MIX_SAMPLE_RATE = 96_000
@@ -67,10 +66,10 @@ def _analysis(
     inputs: dict[str, Any], files: dict[str, str], folder: Path, max_duration_s: float
 ) -> Computed:
     asset_id = inputs["asset_id"]
-    samples, sample_rate = load_audio(files[asset_id], max_duration_s=max_duration_s)
-    figures = analyze(samples, sample_rate).to_json()
+    result, waveform = analyze_file(files[asset_id], max_duration_s=max_duration_s)
+    figures = result.to_json()
     pyramid = folder / "waveform.bin"
-    pyramid.write_bytes(WaveformPyramid.build(samples, sample_rate).to_bytes())
+    pyramid.write_bytes(waveform.to_bytes())
     analysis_json = folder / "analysis.json"
     analysis_json.write_text(json.dumps(figures))
     return {

@@ -1,0 +1,128 @@
+"""Audio jobs hold bounded memory whatever the duration (issue 11), with the right figures.
+
+Each job runs through the real job function (``compute``) in a freshly spawned
+process, as a pool worker runs it, and its peak RSS is read from ``VmHWM``.
+Before streaming, an hour of silence (a 0.6 MB FLAC) held a worker at 3.2 GB;
+the bound here is what every job must stay under, whatever its input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import soundfile as sf
+
+from audio_services.analysis import analyze
+from audio_services.waveform import WaveformPyramid
+from tests.audio_services.memory_probe import IMPORT_ONLY, run_job_in_child
+from tests.audio_services.test_analysis import chord_progression, drum_pattern
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="peak RSS is read from /proc (Linux only)"
+)
+
+PEAK_RSS_BOUND_MIB = 400.0
+"""Every job's peak RSS, imports included (about 215 MiB of them)."""
+GROWTH_BOUND_MIB = 120.0
+"""Peak RSS above the imports alone: blocks, per-hop features and buffers."""
+LOOP_S = 8.0
+"""Generated tracks repeat an 8 s loop (four bars at 120 BPM), written block by block."""
+
+FloatArray = npt.NDArray[np.float32]
+
+
+def write_repeated(
+    path: Path, loop: FloatArray, sample_rate: int, num_seconds: float, subtype: str
+) -> None:
+    """Write ``loop`` (channels, frames) over and over for ``num_seconds``, never all at once."""
+    total = round(num_seconds * sample_rate)
+    with sf.SoundFile(path, "w", sample_rate, loop.shape[0], subtype=subtype) as out:
+        written = 0
+        while written < total:
+            piece = loop[:, : total - written]
+            out.write(piece.T)
+            written += piece.shape[1]
+
+
+def song_loop(sample_rate: int) -> FloatArray:
+    """Four bars of drums at 120 BPM over D major chords, stereo, seamless when repeated."""
+    frames = round(LOOP_S * sample_rate)
+    drums = drum_pattern(120.0, duration_s=LOOP_S, sample_rate=sample_rate, offset_s=0.0, seed=2)
+    chords = chord_progression(2, "major", sample_rate=sample_rate, chord_s=2.0, repeats=1)
+    chords = np.pad(chords, (0, max(0, frames - len(chords))))[:frames]
+    return np.stack([0.7 * drums + 0.5 * chords, 0.5 * drums + 0.7 * chords]).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def baseline_mib() -> float:
+    """Peak RSS of a worker that only imported the job functions."""
+    _, peak_mib = run_job_in_child(IMPORT_ONLY, {}, {}, {}, "")
+    return peak_mib
+
+
+def assert_bounded(peak_mib: float, baseline_mib: float) -> None:
+    assert peak_mib < PEAK_RSS_BOUND_MIB, f"peak RSS {peak_mib:.0f} MiB"
+    assert peak_mib - baseline_mib < GROWTH_BOUND_MIB, (
+        f"peak RSS {peak_mib:.0f} MiB, {peak_mib - baseline_mib:.0f} MiB over the imports"
+    )
+
+
+def analysis_job(path: Path, workdir: Path) -> tuple[dict[str, object], WaveformPyramid, float]:
+    computed, peak_mib = run_job_in_child(
+        "analysis", {}, {"asset_id": "a", "track_id": "t"}, {"a": str(path)}, str(workdir)
+    )
+    assert computed is not None
+    sidecars = {sidecar["suffix"]: Path(sidecar["path"]) for sidecar in computed["sidecars"]}
+    pyramid = WaveformPyramid.from_bytes(sidecars["waveform"].read_bytes())
+    assert json.loads(sidecars["analysis.json"].read_text())["frames"] == pyramid.frames
+    return computed["result"], pyramid, peak_mib
+
+
+@pytest.mark.slow
+def test_an_hour_of_silence_analyses_in_bounded_memory(tmp_path: Path, baseline_mib: float) -> None:
+    path = tmp_path / "silence.flac"
+    write_repeated(path, np.zeros((2, 441_000), np.float32), 44_100, 3600.0, "PCM_16")
+    assert path.stat().st_size < 2_000_000  # a tiny upload that passes every limit
+
+    result, pyramid, peak_mib = analysis_job(path, tmp_path)
+
+    assert_bounded(peak_mib, baseline_mib)
+    assert result["duration_s"] == 3600.0
+    assert result["integrated_lufs"] is None
+    assert result["true_peak_dbtp"] is None
+    assert result["key"] is None
+    assert result["tempo"]["tempo_bpm"] == 0.0  # type: ignore[index]
+    assert pyramid.frames == 3600 * 44_100
+    peaks = pyramid.peaks(2_000)
+    assert not peaks.minima.any()
+    assert not peaks.maxima.any()
+
+
+@pytest.mark.slow
+def test_ten_minutes_of_48k_stereo_analyse_in_bounded_memory_with_the_right_figures(
+    tmp_path: Path, baseline_mib: float
+) -> None:
+    rate = 48_000
+    loop = song_loop(rate)
+    path = tmp_path / "song.wav"
+    write_repeated(path, loop, rate, 10 * 60.0, "FLOAT")
+
+    result, pyramid, peak_mib = analysis_job(path, tmp_path)
+
+    assert_bounded(peak_mib, baseline_mib)
+    # A periodic signal: its loudness and peaks are those of a few loops.
+    short = analyze(np.tile(loop, 4), rate)
+    assert result["integrated_lufs"] == pytest.approx(short.integrated_lufs, abs=0.05)
+    assert result["true_peak_dbtp"] == pytest.approx(short.true_peak_dbtp, abs=0.01)
+    assert result["tempo"]["tempo_bpm"] == pytest.approx(120.0, abs=0.5)  # type: ignore[index]
+    assert len(result["tempo"]["beat_times_s"]) > 1_150  # type: ignore[index]
+    assert result["key"]["name"] == "D major"  # type: ignore[index]
+    assert pyramid.frames == 10 * 60 * rate
+    envelope = pyramid.peaks(1_000, mix=True)
+    assert math.isclose(float(envelope.maxima.max()), float(loop.max()), abs_tol=1e-4)

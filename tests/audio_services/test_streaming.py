@@ -1,0 +1,151 @@
+"""Streaming building blocks equal their whole-signal counterparts, block size regardless."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from audio_services.analysis import ClippingCounter, detect_clipping
+from audio_services.audio_io import resample, write_audio
+from audio_services.errors import AudioLimitError
+from audio_services.resampling import StreamResampler
+from audio_services.sources import ArraySource, FileSource, ResampledSource
+from audio_services.spectral import OnsetAccumulator, StftStream, onset_strength, stft_power_batches
+from audio_services.spill import SpillBuffer
+from audio_services.true_peak import TruePeakMeter, TruePeakStream, true_peak_envelope
+from audio_services.waveform import WaveformPyramid, WaveformPyramidBuilder
+
+FloatArray = npt.NDArray[np.float32]
+BLOCK_SIZES = [1, 777, 4096, 65_536]
+
+
+def noise(channels: int, frames: int, seed: int = 0) -> FloatArray:
+    rng = np.random.default_rng(seed)
+    samples = (0.3 * rng.standard_normal((channels, frames))).astype(np.float32)
+    samples[:, frames // 3 : frames // 2] = 0.0  # a stretch of digital silence
+    return samples
+
+
+def in_blocks(samples: FloatArray, block_frames: int) -> list[FloatArray]:
+    return [samples[:, i : i + block_frames] for i in range(0, samples.shape[1], block_frames)]
+
+
+@pytest.mark.parametrize(
+    ("rate", "target"),
+    [(44_100, 22_050), (48_000, 22_050), (8_000, 22_050), (96_000, 44_100), (22_050, 22_050)],
+)
+@pytest.mark.parametrize("block_frames", BLOCK_SIZES)
+def test_stream_resampler_equals_resample_poly(rate: int, target: int, block_frames: int) -> None:
+    samples = noise(2, 30_011)
+    resampler = StreamResampler(rate, target, 2)
+    pieces = [resampler.push(block) for block in in_blocks(samples, block_frames)]
+    streamed = np.concatenate([*pieces, resampler.finish()], axis=1)
+    np.testing.assert_array_equal(streamed, resample(samples, rate, target))
+
+
+def test_resampled_source_and_file_source(tmp_path: Path) -> None:
+    samples = noise(2, 50_000)
+    path = tmp_path / "noise.wav"
+    write_audio(path, samples, 48_000, subtype="FLOAT")
+    source = FileSource(path)
+    assert (source.sample_rate, source.channels, source.frames_hint) == (48_000, 2, 50_000)
+    resampled = ResampledSource(source, 44_100)
+    streamed = np.concatenate(list(resampled.blocks(4_000)), axis=1)
+    np.testing.assert_array_equal(streamed, resample(samples, 48_000, 44_100))
+    assert resampled.frames_hint == streamed.shape[1]
+    with pytest.raises(AudioLimitError):
+        FileSource(path, max_duration_s=0.5)
+
+
+@pytest.mark.parametrize("block_frames", BLOCK_SIZES)
+def test_stft_stream_gives_the_whole_signal_frames(block_frames: int) -> None:
+    signal = noise(1, 20_000)[0]
+    whole = np.concatenate(list(stft_power_batches(signal, 1024, 256)))
+    stream = StftStream(1024, 256)
+    pieces = [p for block in in_blocks(signal[None], block_frames) for p in stream.push(block[0])]
+    streamed = np.concatenate([*pieces, *stream.finish()])
+    assert streamed.shape == whole.shape == (1 + 20_000 // 256, 513)
+    np.testing.assert_array_equal(streamed, whole)
+
+
+def test_onset_strength_spills_long_signals_to_disk() -> None:
+    signal = noise(1, 22_050 * 30)[0]
+    in_memory = onset_strength(signal, 22_050, n_fft=1024, hop=256)
+    accumulator = OnsetAccumulator(22_050, n_fft=1024, hop=256, memory_bytes=1024)
+    for block in in_blocks(signal[None], 10_000):
+        accumulator.add(block[0])
+    spilled = accumulator.result()
+    # Equal but for float32 rounding: BLAS sums band energies of different batch shapes.
+    np.testing.assert_allclose(spilled.total, in_memory.total, rtol=1e-5)
+    np.testing.assert_allclose(spilled.below_200_hz, in_memory.below_200_hz, rtol=1e-5)
+
+
+@pytest.mark.parametrize("rate", [44_100, 96_000, 192_000])
+@pytest.mark.parametrize("block_frames", BLOCK_SIZES)
+def test_true_peak_stream_equals_the_whole_envelope(rate: int, block_frames: int) -> None:
+    samples = noise(2, 40_003, seed=rate)
+    stream = TruePeakStream(rate, 2)
+    pieces = [stream.push(block) for block in in_blocks(samples, block_frames)]
+    streamed = np.concatenate([*pieces, stream.finish()])
+    np.testing.assert_array_equal(streamed, true_peak_envelope(samples, rate))
+    meter = TruePeakMeter(rate, 2)
+    for block in in_blocks(samples, block_frames):
+        meter.add(block)
+    assert meter.finish() == float(streamed.max())
+    assert meter.sample_peak == float(np.abs(samples).max())
+
+
+def test_true_peak_of_a_single_frame_folds_the_ringing_into_it() -> None:
+    one = np.full((1, 1), 0.5, np.float32)
+    stream = TruePeakStream(48_000, 1)
+    envelope = np.concatenate([stream.push(one), stream.finish()])
+    assert envelope.shape == (1,)
+    np.testing.assert_array_equal(envelope, true_peak_envelope(one, 48_000))
+
+
+def test_clipping_runs_carry_over_block_edges() -> None:
+    samples = np.zeros((2, 3000), np.float32)
+    samples[0, 995:1010] = 1.0  # a run across the first edge
+    samples[1, 1999:2001] = -1.0  # too short, across the second edge
+    samples[1, 2500:2503] = 1.0
+    samples[0, 2998:] = 1.0  # still open at the end: 2 frames
+    whole = detect_clipping(samples)
+    for block_frames in (1, 7, 1000):
+        counter = ClippingCounter(2)
+        for block in in_blocks(samples, block_frames):
+            counter.add(block)
+        assert counter.report() == whole
+    assert (whole.clip_events, whole.clipped_samples, whole.longest_run_frames) == (2, 18, 15)
+
+
+@pytest.mark.parametrize("block_frames", [1_000, 65_536, 333_333])
+def test_waveform_builder_equals_build(block_frames: int) -> None:
+    samples = noise(2, 1_000_003)
+    built = WaveformPyramid.build(samples, 44_100)
+    builder = WaveformPyramidBuilder(44_100, 2, samples.shape[1])
+    for block in in_blocks(samples, block_frames):
+        builder.add(block)
+    assert builder.finish().to_bytes() == built.to_bytes()
+
+
+@pytest.mark.parametrize("memory_bytes", [1 << 30, 64])
+def test_spill_buffer_keeps_rows_in_order_in_memory_or_on_disk(memory_bytes: int) -> None:
+    rows = np.arange(3000, dtype=np.float32).reshape(1000, 3)
+    with SpillBuffer(3, memory_bytes=memory_bytes) as buffer:
+        for start in range(0, 1000, 64):
+            buffer.append(rows[start : start + 64])
+        assert buffer.spilled == (memory_bytes == 64)
+        assert len(buffer) == 1000
+        np.testing.assert_array_equal(np.concatenate(list(buffer.chunks(100))), rows)
+        buffer.transform(lambda chunk: chunk * 2, rows_per_chunk=77)
+        np.testing.assert_array_equal(np.concatenate(list(buffer.chunks())), rows * 2)
+    assert len(buffer) == 0
+
+
+def test_array_source_blocks() -> None:
+    samples = noise(1, 10)
+    blocks = list(ArraySource(samples[0], 8_000).blocks(4))
+    assert [b.shape for b in blocks] == [(1, 4), (1, 4), (1, 2)]
