@@ -5,7 +5,8 @@ runtime the lifespan (or ``jacameno worker``) opens.
   so two processes never run one job.
 - :class:`StoreAssetStore`: assets in the object store plus their ``assets`` rows;
   derived data (waveform pyramid, analysis JSON) sits next to an asset under
-  ``<storage_key>.<suffix>``.
+  ``<storage_key>.<suffix>``. A produced asset counts against its requester's
+  storage quota (``api/quota.py``).
 - :func:`open_job_runtime`: the coordinator with the runner ``Settings`` asks for.
 """
 
@@ -19,17 +20,19 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.analytics import EventKind, record_event
 from api.db import Database
 from api.db.models import Asset, Job, JobState, new_id, utcnow
+from api.quota import StorageQuota, owner_of_actor
 from api.settings import Settings
 from api.storage import ObjectNotFoundError, ObjectStore
 from audio_services.jobs import JobInputError, JobTicket, LedgerRow, StoredAsset
 from audio_services.jobs.coordinator import JobCoordinator
+from audio_services.jobs.protocol import JobLimitError
 from audio_services.jobs.runners import ProcessPoolRunner, SaqRunner
 from collab.server import RoomServer
 
@@ -228,11 +231,19 @@ class SqlJobLedger:
 
 
 class StoreAssetStore:
-    """:class:`audio_services.jobs.AssetStore` over the object store and ``assets`` rows."""
+    """:class:`audio_services.jobs.AssetStore` over the object store and ``assets`` rows.
 
-    def __init__(self, database: Database, store: ObjectStore) -> None:
+    A produced asset is recorded as created by the user its requester resolves to
+    (``created_by`` is an actor, ``user:<id>`` or ``apikey:<id>``), and is refused
+    (:class:`JobLimitError`) when it takes that user past ``quota``.
+    """
+
+    def __init__(
+        self, database: Database, store: ObjectStore, quota: StorageQuota | None = None
+    ) -> None:
         self.database = database
         self.store = store
+        self.quota = quota or StorageQuota(0)
 
     async def fetch(self, project_id: str, asset_id: str, directory: Path) -> StoredAsset:
         async with _session(self.database) as session:
@@ -263,25 +274,43 @@ class StoreAssetStore:
         key = asset_key(project_id, asset_id, filename)
         stored = await self.store.put(key, _file_chunks(path), content_type=content_type)
         audio = audio or {}
-        async with _session(self.database) as session:
-            session.add(
-                Asset(
-                    id=asset_id,
-                    project_id=project_id,
-                    storage_key=key,
-                    kind=kind,
-                    filename=filename,
-                    content_type=content_type
-                    or mimetypes.guess_type(filename)[0]
-                    or "application/octet-stream",
-                    size_bytes=stored.size_bytes,
-                    sha256=stored.sha256,
-                    duration_s=audio.get("duration_s"),
-                    sample_rate=audio.get("sample_rate"),
-                    channels=audio.get("channels"),
-                    created_by=created_by if created_by and len(created_by) == 32 else None,
+        try:
+            async with _session(self.database) as session:
+                owner = await owner_of_actor(session, created_by) if created_by else None
+                session.add(
+                    Asset(
+                        id=asset_id,
+                        project_id=project_id,
+                        storage_key=key,
+                        kind=kind,
+                        filename=filename,
+                        content_type=content_type
+                        or mimetypes.guess_type(filename)[0]
+                        or "application/octet-stream",
+                        size_bytes=stored.size_bytes,
+                        sha256=stored.sha256,
+                        duration_s=audio.get("duration_s"),
+                        sample_rate=audio.get("sample_rate"),
+                        channels=audio.get("channels"),
+                        created_by=owner,
+                    )
                 )
-            )
+            # Counted after the insert, so that two jobs at once cannot both slip in.
+            async with _session(self.database) as session:
+                left = await self.quota.room_left(session, owner)
+            if left is not None and left < 0:
+                raise JobLimitError(
+                    f"the {filename} this job produced ({stored.size_bytes / 2**20:.1f} MB)"
+                    f" does not fit in the requester's storage quota"
+                    f" ({self.quota.describe(self.quota.quota_bytes - left)});"
+                    " delete some assets first"
+                )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                async with _session(self.database) as session:
+                    await session.execute(delete(Asset).where(Asset.id == asset_id))
+                await self.store.delete(key)
+            raise
         return asset_id
 
     async def put_sidecar(self, asset_id: str, suffix: str, path: Path) -> None:
@@ -316,7 +345,9 @@ async def open_job_runtime(
         else:
             runner = await stack.enter_async_context(
                 ProcessPoolRunner(
-                    assets=StoreAssetStore(database, store),
+                    assets=StoreAssetStore(
+                        database, store, StorageQuota(settings.storage_quota_mb_per_user)
+                    ),
                     ledger=ledger,
                     max_workers=settings.job_workers,
                     max_duration_s=settings.max_audio_duration_s,

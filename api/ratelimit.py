@@ -39,6 +39,7 @@ class RateLimits:
             "auth_account": parse(settings.rate_limit_auth_account),
             "ai_user": parse(settings.rate_limit_ai_user),
             "ws_connect_ip": parse(settings.rate_limit_ws_connect_ip),
+            "upload_user": parse(settings.rate_limit_upload_user),
         }
 
     async def hit(self, rule: str, *identifiers: str) -> None:

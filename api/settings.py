@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     rate_limit_auth_account: str = "10/minute"
     rate_limit_ai_user: str = "30/hour"
     rate_limit_ws_connect_ip: str = "120/minute"
+    #: ``upload_user``: track uploads per caller (user or API key).
+    rate_limit_upload_user: str = "120/hour"
     #: Turn every rate limit off (benchmarks on loopback).
     rate_limits_enabled: bool = True
 
@@ -133,6 +135,8 @@ class Settings(BaseSettings):
     #: Resident memory of one job's worker process, in MB (0: no limit); a job past
     #: it is killed and fails. A warmed-up worker uses about 210 MB before any job.
     job_max_memory_mb: int = Field(default=2048, ge=0)
+    #: Bytes of assets one user may store (uploads and job renders), in MB (0: no quota).
+    storage_quota_mb_per_user: int = Field(default=10_240, ge=0)
 
     @field_validator("database_url")
     @classmethod
@@ -173,6 +177,7 @@ class Settings(BaseSettings):
         "rate_limit_auth_account",
         "rate_limit_ai_user",
         "rate_limit_ws_connect_ip",
+        "rate_limit_upload_user",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:

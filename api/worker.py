@@ -20,6 +20,7 @@ import structlog
 
 from api.db import Database
 from api.job_runtime import SqlJobLedger, StoreAssetStore, saq_queue
+from api.quota import StorageQuota
 from api.settings import Settings, SettingsError
 from api.storage import open_object_store
 from audio_services.jobs import AssetStore
@@ -60,7 +61,9 @@ async def running_worker(
     )
 
     async def startup(ctx: Any) -> None:
-        assets: AssetStore = StoreAssetStore(database, store)
+        assets: AssetStore = StoreAssetStore(
+            database, store, StorageQuota(settings.storage_quota_mb_per_user)
+        )
         ctx["assets"] = wrap_assets(assets) if wrap_assets is not None else assets
         ctx["ledger"] = SqlJobLedger(database)
         ctx["workers"] = processes

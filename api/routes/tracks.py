@@ -7,6 +7,13 @@ name: libsndfile must recognise it as WAV, FLAC, OGG or MP3 (else 415), its
 header must be within the duration limit (413) and the channel and sample-rate
 limits (422). It is then streamed to the object store, recorded as an asset and
 a track, added to the project document, and its analysis queued as a job.
+
+Fair use, checked before the body is read: uploads per caller are rate limited
+(``JACAMENO_RATE_LIMIT_UPLOAD_USER``, 429), and a body whose Content-Length
+cannot fit in the uploader's storage quota
+(``JACAMENO_STORAGE_QUOTA_MB_PER_USER``) is refused with 413. The quota is
+checked again on the stored size: an upload that took its owner past it is
+deleted and answered 413.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from api.errors import (
 )
 from api.http import ApiRoute, json_response
 from api.job_runtime import asset_key
+from api.quota import StorageQuota, owner_of_actor
 from api.routes.assets import asset_out
 from api.schemas import TrackUploadOut
 from api.services import require_principal, services_of
@@ -48,6 +56,9 @@ ACCEPTED_FORMATS = {
 MAX_CHANNELS = 6
 CHUNK_BYTES = 256 * 1024
 MAX_NAME_CHARS = 200
+#: Bytes of a multipart body that are not the file (boundaries, headers, form fields):
+#: a Content-Length this much over the quota left may still hold a file that fits.
+FORM_OVERHEAD_BYTES = 16 * 1024
 
 
 def check_audio(file: BinaryIO, max_duration_s: float) -> AudioInfo:
@@ -99,15 +110,49 @@ def _text_field(form: Any, name: str, *, required: bool = True) -> str | None:
     return value
 
 
+def _quota_error(quota: StorageQuota, room_left: int, size_bytes: int) -> PayloadTooLargeError:
+    used = quota.quota_bytes - room_left
+    return PayloadTooLargeError(
+        f"this upload ({size_bytes / 2**20:.1f} MB) does not fit in your storage quota"
+        f" ({quota.describe(used)}); delete some assets first",
+        details={
+            "reason": "storage_quota",
+            "quota_bytes": quota.quota_bytes,
+            "used_bytes": used,
+            "upload_bytes": size_bytes,
+        },
+    )
+
+
+def _declared_bytes(request: Request) -> int | None:
+    try:
+        return int(request.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
 async def upload_track(request: Request) -> Response:
     services = services_of(request)
     settings = services.settings
+    quota = StorageQuota(settings.storage_quota_mb_per_user)
     async with services.database.session() as session:
         principal = await require_principal(request, session)
+    # Every attempt counts, refused ones too, before any of the body is read.
+    await services.rate_limits.hit("upload_user", principal.actor)
+    async with services.database.session() as session:
         # ``?project_id=`` lets the role be checked before the body is read.
         early_project = request.query_params.get("project_id")
         if early_project:
             await require_project_role(session, principal, early_project, ProjectRole.EDITOR)
+        owner = await owner_of_actor(session, principal.actor)
+        room_left = await quota.room_left(session, owner)
+    declared = _declared_bytes(request)
+    if (
+        room_left is not None
+        and declared is not None
+        and declared - FORM_OVERHEAD_BYTES > room_left
+    ):
+        raise _quota_error(quota, room_left, declared)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise UnsupportedMediaTypeError("send multipart/form-data with project_id, name and file")
     async with request.form(max_files=1, max_fields=8) as form:
@@ -155,9 +200,15 @@ async def upload_track(request: Request) -> Response:
                 duration_s=info.duration_s,
                 sample_rate=info.sample_rate,
                 channels=info.channels,
-                created_by=getattr(principal, "user_id", None),
+                created_by=owner,
             )
             session.add(asset)
+        if room_left is not None:
+            # Counted after the insert: of two uploads at once, neither slips past.
+            async with services.database.session() as session:
+                room_left = await quota.room_left(session, owner)
+            if room_left is not None and room_left < 0:
+                raise _quota_error(quota, room_left + stored.size_bytes, stored.size_bytes)
         track_id, job_id = await services.jobs.add_track(
             project_id, name, kind, asset_id, principal.actor
         )
@@ -191,6 +242,6 @@ routes = [
         tag="audio",
         response=TrackUploadOut,
         status=201,
-        errors=(400, 401, 403, 404, 413, 415, 422),
+        errors=(400, 401, 403, 404, 413, 415, 422, 429),
     ),
 ]
