@@ -65,6 +65,7 @@ __all__ = [
     "intonation_band",
     "parse_key",
     "reference_from_audio",
+    "reference_from_track",
 ]
 
 CoachingKind = Literal["flat", "sharp", "early", "late", "missed", "phrase", "breath"]
@@ -283,10 +284,12 @@ def coach_track(
 
 def reference_from_audio(samples: npt.ArrayLike, sample_rate: int) -> list[ReferenceNote]:
     """Reference notes from a guide vocal or a monophonic instrument recording."""
-    return [
-        ReferenceNote(note.start_s, note.end_s, note.midi)
-        for note in segment_notes(track_pitch(samples, sample_rate))
-    ]
+    return reference_from_track(track_pitch(samples, sample_rate))
+
+
+def reference_from_track(track: PitchTrack) -> list[ReferenceNote]:
+    """Reference notes from the pitch track of a guide recording."""
+    return [ReferenceNote(note.start_s, note.end_s, note.midi) for note in segment_notes(track)]
 
 
 def _sung_note(note: Note, target: float | None, offset_ms: float | None) -> SungNote:

@@ -5,6 +5,10 @@ praat-parselmouth: measured here at about 200x realtime and within a cent
 (median) of the true pitch of a synthetic voice with 40-cent vibrato, where
 librosa's pYIN ran at 1.8x realtime.
 
+Long takes are tracked in overlapping chunks laid on the whole take's frame
+grid (:mod:`audio_services.pitch_chunks`), so memory does not grow with
+duration; a take up to a minute long is one Praat call.
+
 Notes are stretches of voiced frames with a stable *centre* pitch: a running
 median over ``CENTRE_WINDOW_S`` (longer than one vibrato cycle, so vibrato
 averages out; a median keeps note changes sharp) splits a voiced stretch
@@ -19,12 +23,12 @@ from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
-import parselmouth
 from scipy.ndimage import median_filter
 
 from audio_services.errors import AudioDecodeError
+from audio_services.pitch_chunks import track_chunks
 from audio_services.result_json import JsonObject, json_object
-from audio_services.spectral import mono_at_rate
+from audio_services.sources import ArraySource, BlockSource
 
 __all__ = [
     "Note",
@@ -34,6 +38,7 @@ __all__ = [
     "midi_to_name",
     "segment_notes",
     "track_pitch",
+    "track_pitch_source",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -137,31 +142,37 @@ def track_pitch(
     audio = audio[None, :] if audio.ndim == 1 else audio
     if audio.ndim != 2 or audio.shape[1] == 0 or not np.isfinite(audio).all():
         raise AudioDecodeError(f"need finite (channels, frames) audio, got shape {audio.shape}")
-    rate = min(sample_rate, TRACKING_SAMPLE_RATE)
-    mono = mono_at_rate(audio, sample_rate, rate).astype(np.float64)
-    duration_s = len(mono) / rate
-    # Praat needs three periods of the lowest pitch in its window.
-    if duration_s < 3.0 / min_hz + 2 * time_step_s:
-        empty = np.zeros(0)
-        return PitchTrack(empty, empty, empty, empty, time_step_s, duration_s, empty, empty)
-    pitch = parselmouth.Sound(mono, sampling_frequency=rate).to_pitch_ac(
-        time_step=time_step_s, pitch_floor=min_hz, pitch_ceiling=max_hz
+    return track_pitch_source(
+        ArraySource(audio, sample_rate), time_step_s=time_step_s, min_hz=min_hz, max_hz=max_hz
     )
-    times_s = np.asarray(pitch.xs(), dtype=np.float64)
-    selected = pitch.selected_array
-    f0_hz = np.where(selected["frequency"] > 0, selected["frequency"], np.nan)
-    level_db, zero_crossing_hz = _frame_level_and_crossings(mono, rate, times_s, time_step_s)
-    envelope_times_s = np.arange(0.0, duration_s, ENVELOPE_STEP_S)
-    envelope_db, _ = _frame_level_and_crossings(mono, rate, envelope_times_s, 0.005)
-    return PitchTrack(
-        times_s=times_s,
-        f0_hz=f0_hz.astype(np.float64),
-        strength=np.asarray(selected["strength"], dtype=np.float64),
-        level_db=level_db,
+
+
+def track_pitch_source(
+    source: BlockSource,
+    *,
+    time_step_s: float = DEFAULT_TIME_STEP_S,
+    min_hz: float = DEFAULT_MIN_HZ,
+    max_hz: float = DEFAULT_MAX_HZ,
+) -> PitchTrack:
+    """:func:`track_pitch` of a block source (a file is read twice, never held whole)."""
+    rate = min(source.sample_rate, TRACKING_SAMPLE_RATE)
+    frames = track_chunks(
+        source,
+        rate,
         time_step_s=time_step_s,
-        duration_s=duration_s,
-        zero_crossing_hz=zero_crossing_hz,
-        envelope_db=envelope_db,
+        min_hz=min_hz,
+        max_hz=max_hz,
+        envelope_step_s=ENVELOPE_STEP_S,
+    )
+    return PitchTrack(
+        times_s=frames.times_s,
+        f0_hz=np.where(frames.f0_hz > 0, frames.f0_hz, np.nan),
+        strength=frames.strength,
+        level_db=frames.level_db,
+        time_step_s=time_step_s,
+        duration_s=frames.duration_s,
+        zero_crossing_hz=frames.zero_crossing_hz,
+        envelope_db=frames.envelope_db,
     )
 
 
@@ -262,21 +273,3 @@ def _envelope_onset(track: PitchTrack, voiced_s: float) -> float:
     window = track.envelope_db[low:high]
     above = np.flatnonzero(window >= window.max() - ONSET_BELOW_PEAK_DB)
     return min(float((low + above[0]) * step), voiced_s)
-
-
-def _frame_level_and_crossings(
-    mono: FloatArray, sample_rate: int, times_s: FloatArray, time_step_s: float
-) -> tuple[FloatArray, FloatArray]:
-    """RMS level (dBFS) and zero-crossing rate (Hz) in windows of two time steps."""
-    half = max(round(time_step_s * sample_rate), 1)
-    padded = np.pad(mono, half)
-    energy = np.concatenate([[0.0], np.cumsum(padded**2)])
-    signs = np.signbit(padded).astype(np.int8)
-    crossings = np.concatenate([[0], np.cumsum(np.abs(np.diff(signs)))])
-    centres = np.rint(times_s * sample_rate).astype(np.int64) + half
-    low, high = centres - half, np.minimum(centres + half, len(padded) - 1)
-    width = np.maximum(high - low, 1)
-    rms = np.sqrt((energy[high] - energy[low]) / width)
-    level_db = 20.0 * np.log10(np.maximum(rms, 1e-10))
-    zero_crossing_hz = (crossings[high - 1] - crossings[low]) * sample_rate / (2.0 * width)
-    return level_db, zero_crossing_hz.astype(np.float64)

@@ -17,14 +17,15 @@ import numpy as np
 
 from audio_services.analysis import analyze_file
 from audio_services.audio_io import load_audio, resample, write_audio
-from audio_services.coaching import coach_track, reference_from_audio
+from audio_services.coaching import coach_track, reference_from_track
 from audio_services.errors import AudioLimitError
 from audio_services.mastering import master
 from audio_services.mastering_settings import MasterSettings
 from audio_services.mixing import Stem, mix
-from audio_services.pitch import track_pitch
+from audio_services.pitch import track_pitch_source
 from audio_services.pitch_svg import pitch_curve_svg
 from audio_services.result_json import json_object, json_ready
+from audio_services.sources import FileSource
 
 #: Highest sample rate a mix is rendered at, in Hz (stems above it are resampled).
 MAX_MIX_SAMPLE_RATE = 96_000
@@ -137,16 +138,13 @@ def _coaching(
     folder: Path,
     max_duration_s: float,
 ) -> Computed:
-    samples, sample_rate = load_audio(
-        files[inputs["asset_id"]], max_duration_s=max_duration_s, mono=True
-    )
+    # Both takes stream from their files (read twice each, never held whole).
+    vocal = FileSource(files[inputs["asset_id"]], max_duration_s=max_duration_s)
     reference = None
     if inputs.get("reference_asset_id"):
-        ref_samples, ref_rate = load_audio(
-            files[inputs["reference_asset_id"]], max_duration_s=max_duration_s, mono=True
-        )
-        reference = reference_from_audio(ref_samples, ref_rate)
-    pitch = track_pitch(samples, sample_rate)
+        guide = FileSource(files[inputs["reference_asset_id"]], max_duration_s=max_duration_s)
+        reference = reference_from_track(track_pitch_source(guide))
+    pitch = track_pitch_source(vocal)
     report = coach_track(pitch, key=inputs.get("key"), reference=reference)
     svg = folder / "pitch.svg"
     svg.write_text(

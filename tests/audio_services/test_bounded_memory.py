@@ -22,6 +22,7 @@ from audio_services.analysis import analyze
 from audio_services.waveform import WaveformPyramid
 from tests.audio_services.memory_probe import IMPORT_ONLY, run_job_in_child
 from tests.audio_services.test_analysis import chord_progression, drum_pattern
+from tests.audio_services.test_coaching import sing
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="peak RSS is read from /proc (Linux only)"
@@ -126,3 +127,39 @@ def test_ten_minutes_of_48k_stereo_analyse_in_bounded_memory_with_the_right_figu
     assert pyramid.frames == 10 * 60 * rate
     envelope = pyramid.peaks(1_000, mix=True)
     assert math.isclose(float(envelope.maxima.max()), float(loop.max()), abs_tol=1e-4)
+
+
+def vocal_loop(sample_rate: int) -> FloatArray:
+    """Eight sung notes (A minor, 40-cent vibrato) and a rest: a seamless 8 s phrase."""
+    melody = (57, 60, 64, 62, 60, 59, 57, 64)
+    notes = [(0.3 + 0.8 * i, 0.9 + 0.8 * i, float(m)) for i, m in enumerate(melody)]
+    samples, _ = sing(notes, sample_rate=sample_rate, tail_s=LOOP_S - notes[-1][1])
+    return samples[None, : round(LOOP_S * sample_rate)]
+
+
+@pytest.mark.slow
+def test_coaching_a_long_take_runs_in_bounded_memory_with_the_right_figures(
+    tmp_path: Path, baseline_mib: float
+) -> None:
+    rate = 44_100
+    loop = vocal_loop(rate)
+    path = tmp_path / "vocal.wav"
+    minutes = 10
+    write_repeated(path, loop, rate, minutes * 60.0, "PCM_16")
+
+    computed, peak_mib = run_job_in_child(
+        "coaching",
+        {},
+        {"asset_id": "v", "track_id": "t", "key": "A minor"},
+        {"v": str(path)},
+        str(tmp_path),
+    )
+
+    assert_bounded(peak_mib, baseline_mib)
+    assert computed is not None
+    summary = computed["result"]["summary"]
+    repeats = minutes * 60 / LOOP_S
+    assert summary["note_count"] == 8 * repeats
+    assert summary["phrase_count"] == repeats
+    assert summary["percent_in_tune"] == 100.0
+    assert summary["median_abs_cents"] < 5.0
