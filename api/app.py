@@ -103,6 +103,18 @@ def uvicorn_ws_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
+    """Proxy options for uvicorn: forwarding headers count only from ``trusted_proxies``.
+
+    uvicorn's own default trusts 127.0.0.1, so any local caller could pick its
+    address (and its rate-limit bucket) with ``X-Forwarded-For``; here nothing is
+    trusted unless listed.
+    """
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
+
+
 def create_app(settings: Settings) -> Starlette:
     """Build the application for ``settings`` (from :func:`api.settings.load_settings`)."""
     metrics = Metrics()

@@ -19,7 +19,7 @@ EXIT_CONFIG = 2
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app, uvicorn_ws_options
+    from api.app import create_app, uvicorn_proxy_options, uvicorn_ws_options
     from api.observability import configure_logging
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
@@ -38,8 +38,8 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_config=None,
         lifespan="on",
-        proxy_headers=True,
         server_header=False,
+        **uvicorn_proxy_options(settings),
         **uvicorn_ws_options(settings),
     )
     return 0

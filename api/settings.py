@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from enum import StrEnum
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -81,6 +82,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.JSON
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    #: Proxies (IPs or CIDR networks) whose X-Forwarded-For/-Proto are believed;
+    #: empty: forwarding headers are ignored and the peer address is the client.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     #: Largest accepted request body outside uploads, in bytes.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     #: Largest accepted upload, in bytes.
@@ -100,7 +104,9 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1, le=20)
     argon2_memory_kib: int = Field(default=65_536, ge=8, le=4_194_304)
     #: Rate limits in the ``limits`` notation ("N/second|minute|hour|day").
+    #: ``auth_ip``: sign-ups, and failed log-ins, per client address (two counters).
     rate_limit_auth_ip: str = "20/minute"
+    #: ``auth_account``: failed log-ins per account from one client address.
     rate_limit_auth_account: str = "10/minute"
     rate_limit_ai_user: str = "30/hour"
     rate_limit_ws_connect_ip: str = "120/minute"
@@ -108,6 +114,13 @@ class Settings(BaseSettings):
     rate_limit_upload_user: str = "120/hour"
     #: Turn every rate limit off (benchmarks on loopback).
     rate_limits_enabled: bool = True
+    #: Delay before answering a log-in to an account that failed recently (from any
+    #: address): this many seconds after one failure, doubling with each further one.
+    login_delay_step_s: float = Field(default=0.25, ge=0.0, le=10.0)
+    #: Longest such delay, in seconds: an attacker slows the owner down, never locks them out.
+    login_delay_max_s: float = Field(default=4.0, ge=0.0, le=60.0)
+    #: Seconds an account's failed log-ins are remembered for that delay.
+    login_failure_window_s: int = Field(default=900, ge=1, le=86_400)
 
     #: Largest collaboration message in bytes; larger ones close the socket with 1009.
     #: A whole offline backlog arrives as one message, so this is generous on purpose.
@@ -212,6 +225,25 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        proxies = []
+        for item in value:
+            try:
+                # A bare address stays one; a network is normalised (10.0.0.1/8 -> 10.0.0.0/8).
+                network = ip_network(str(item).strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or CIDR network (e.g. 10.0.0.0/8);"
+                    " to trust every peer, write 0.0.0.0/0,::/0"
+                ) from None
+            single = network.prefixlen == network.max_prefixlen and "/" not in str(item)
+            proxies.append(str(network.network_address) if single else str(network))
+        return tuple(proxies)
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:

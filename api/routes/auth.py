@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import anyio
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,7 +59,6 @@ async def signup(request: Request) -> Response:
     services = services_of(request)
     body = await read_body(request, SignupIn)
     await services.rate_limits.hit("auth_ip", client_ip(request))
-    await services.rate_limits.hit("auth_account", body.email)
     password_hash = await services.passwords.hash(body.password)
     try:
         async with services.database.session() as session:
@@ -77,21 +77,28 @@ async def signup(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
+    """Sign in. Failures are throttled per address (429) and slowed per account
+    (a delay, never a refusal): see :class:`api.ratelimit.LoginThrottle`."""
     services = services_of(request)
     body = await read_body(request, LoginIn)
     try:
         email = normalise_email(body.email)
     except ValueError:
         email = body.email.strip().lower()
-    await services.rate_limits.hit("auth_ip", client_ip(request))
-    await services.rate_limits.hit("auth_account", email)
+    throttle = services.rate_limits.logins
+    attempt = await throttle.start(email, client_ip(request))
+    await anyio.sleep(attempt.delay_s)
+    answer: AuthOut | None = None
     async with services.database.session() as session:
         user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
         ok = await services.passwords.verify(body.password, user.password_hash if user else None)
-        if user is None or not ok or not user.is_active:
-            raise UnauthorizedError("invalid email or password")
-        record_event(session, EventKind.LOGIN, user_id=user.id)
-        answer = await _issue(services, session, user)
+        if user is not None and ok and user.is_active:
+            record_event(session, EventKind.LOGIN, user_id=user.id)
+            answer = await _issue(services, session, user)
+    if answer is None:
+        await throttle.failed(attempt)
+        raise UnauthorizedError("invalid email or password")
+    await throttle.succeeded(attempt)
     return json_response(answer)
 
 

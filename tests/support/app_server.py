@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import anyio
 import uvicorn
 
-from api.app import create_app, uvicorn_ws_options
+from api.app import create_app, uvicorn_proxy_options, uvicorn_ws_options
 from api.settings import Settings
 
 START_TIMEOUT_S = 30.0
@@ -65,6 +65,7 @@ def serve_in_thread(settings: Settings) -> Iterator[RunningServer]:
         port=port,
         log_config=None,
         lifespan="on",
+        **uvicorn_proxy_options(settings),
         **uvicorn_ws_options(settings),
     )
     server = _Server(config)
