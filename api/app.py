@@ -26,7 +26,13 @@ from api.db.migrate import upgrade
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from api.graphql.app import graphql_route
 from api.job_runtime import open_job_runtime
-from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from api.middleware import (
+    BodyLimitMiddleware,
+    ErrorBoundaryMiddleware,
+    NulRefusalMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from api.observability import Metrics, init_sentry
 from api.openapi import openapi_route
 from api.ratelimit import RateLimits
@@ -185,12 +191,15 @@ def create_app(settings: Settings) -> Starlette:
             allow_headers=["authorization", "content-type", "x-request-id"],
             expose_headers=["x-request-id", "retry-after"],
         ),
+        Middleware(NulRefusalMiddleware),
         Middleware(
             BodyLimitMiddleware,
             max_bytes=settings.max_body_bytes,
             upload_max_bytes=settings.max_upload_bytes,
             upload_prefixes=UPLOAD_PREFIXES,
         ),
+        # Innermost: an unforeseen exception is answered inside the middleware above.
+        Middleware(ErrorBoundaryMiddleware),
     ]
     init_sentry(settings)
     return Starlette(

@@ -129,6 +129,11 @@ async def handle_http_exception(_request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, str(exc.detail), None, headers)
 
 
-async def handle_unexpected(_request: Request, _exc: Exception) -> Response:
-    """Anything unforeseen: a 500 without internals; the logging middleware has the trace."""
+def internal_error_response() -> JSONResponse:
+    """The answer to anything unforeseen: a 500 without internals."""
     return error_response(500, "internal", "internal server error")
+
+
+async def handle_unexpected(_request: Request, _exc: Exception) -> Response:
+    """Last resort for a fault outside the error boundary (api.middleware); uvicorn logs it."""
+    return internal_error_response()

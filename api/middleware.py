@@ -1,4 +1,6 @@
-"""Pure ASGI middleware: request ids and access logs, security headers, body limits."""
+"""Pure ASGI middleware: request ids and access logs, security headers, body limits,
+and the boundary that answers unforeseen exceptions.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PayloadTooLargeError, error_response
-from api.observability import Metrics, redact_query
+from api.errors import PayloadTooLargeError, error_response, internal_error_response
+from api.observability import Metrics, redact_query, scrub
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 log = structlog.get_logger("jacameno.http")
@@ -60,8 +62,9 @@ class RequestContextMiddleware:
             # a collaboration socket sends thousands of frames a second.
             await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         except Exception:
+            # Only a fault of the middleware itself gets here (ErrorBoundaryMiddleware
+            # answers the app's); uvicorn logs its traceback, once.
             status = 500
-            log.exception("request failed", **_describe(scope))
             raise
         finally:
             elapsed = time.perf_counter() - started
@@ -89,10 +92,55 @@ def _describe(scope: Scope) -> dict[str, Any]:
     client = scope.get("client")
     return {
         "method": scope.get("method", "WS"),
-        "path": scope.get("path", ""),
+        "path": scrub(scope.get("path", "")),
         "query": redact_query(query) if query else "",
         "client": client[0] if client else None,
     }
+
+
+class ErrorBoundaryMiddleware:
+    """Answer an unforeseen exception inside our middleware, and log it once.
+
+    Starlette's own last resort (``ServerErrorMiddleware``) sits outside every user
+    middleware: its 500 had no security, CORS or request-id headers, and it re-raised,
+    so uvicorn logged a second traceback. Placed innermost, this one logs the
+    exception and answers the 500 envelope (HTTP) or closes with 1011 (WebSocket);
+    nothing propagates.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            # WebSocket frames go straight through (the collaboration hot path).
+            await self.app(scope, receive, send_tracking if scope["type"] == "http" else send)
+        except Exception:
+            log.exception("request failed", **_describe(scope))
+            if scope["type"] == "websocket":
+                await _close_quietly(send)
+            elif not started:
+                await internal_error_response()(scope, receive, send)
+            # An answer already under way is cut short: uvicorn closes the connection.
+
+
+async def _close_quietly(send: Send) -> None:
+    # Before the handshake uvicorn turns this into HTTP 403; after a close it refuses.
+    try:
+        await send({"type": "websocket.close", "code": 1011, "reason": "internal error"})
+    except (RuntimeError, OSError):
+        return
 
 
 class SecurityHeadersMiddleware:
@@ -118,6 +166,31 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class NulRefusalMiddleware:
+    """Refuse U+0000 in the path or query string: 400, or a WebSocket refused before accept.
+
+    PostgreSQL text cannot hold U+0000, so ``/api/v1/projects/%00`` reached a query
+    and answered 500 there. JSON bodies get the same refusal in :mod:`api.http`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not _has_nul(scope):
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        else:
+            response = error_response(400, "bad_request", "the URL may not contain U+0000 (%00)")
+            await response(scope, receive, send)
+
+
+def _has_nul(scope: Scope) -> bool:
+    query: bytes = scope.get("query_string", b"")
+    return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
 
 
 class BodyLimitMiddleware:

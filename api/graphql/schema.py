@@ -6,7 +6,15 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from graphql.language import StringValueNode
+from graphql.validation import ValidationRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
@@ -176,6 +184,15 @@ class Mutation:
         )
 
 
+class NoNulInStrings(ValidationRule):
+    """Refuse U+0000 in string literals: PostgreSQL text cannot hold it (variables are
+    refused with the JSON body, in :func:`api.http.parse_json`)."""
+
+    def enter_string_value(self, node: StringValueNode, *_args: object) -> None:
+        if "\x00" in node.value:
+            self.report_error(GraphQLError("strings may not contain U+0000", node))
+
+
 def _is_unexpected(error: GraphQLError) -> bool:
     """Mask errors that are neither ours (ApiError) nor GraphQL's own validation errors."""
     original = error.original_error
@@ -209,6 +226,7 @@ def build_schema() -> Schema:
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: AddValidationRules([NoNulInStrings]),
             lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="internal error"),
         ],
     )
