@@ -22,7 +22,7 @@ from api.auth.revocation import MemoryRevocationList, RedisRevocationList, Revoc
 from api.auth.tokens import TokenIssuer
 from api.db import Database
 from api.db.catalog import sync_plugin_catalog
-from api.db.migrate import upgrade
+from api.db.migrate import require_current_schema, upgrade
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from api.graphql.app import graphql_route
 from api.job_runtime import open_job_runtime
@@ -132,6 +132,8 @@ def create_app(settings: Settings) -> Starlette:
                 await upgrade(settings.database_url)
             database = Database(settings.database_url, pool_size=settings.database_pool_size)
             stack.push_async_callback(database.aclose)
+            # A schema older (or newer) than the code stops start-up with the fix.
+            await require_current_schema(database.engine)
             if settings.is_sqlite and settings.auto_migrate:
                 await sync_plugin_catalog(database)
             store = open_object_store(settings)

@@ -25,6 +25,10 @@ def _serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = load_settings(**overrides)
     configure_logging(settings)
+    if not (settings.is_sqlite and settings.auto_migrate):
+        # The lifespan checks too; checking first keeps a refusal to one line (no
+        # uvicorn start-up chatter). Auto-migrated SQLite is brought to head there.
+        anyio.run(_require_current_schema, settings.database_url)
     app = create_app(settings)
     # ~200,000 objects exist after start-up (numpy, librosa, pedalboard...): a full
     # collection over them took 108 ms here, a latency spike for every peer. Freeze
@@ -43,6 +47,17 @@ def _serve(args: argparse.Namespace) -> int:
         **uvicorn_ws_options(settings),
     )
     return 0
+
+
+async def _require_current_schema(url: str) -> None:
+    from api.db.engine import create_engine
+    from api.db.migrate import require_current_schema
+
+    engine = create_engine(url)
+    try:
+        await require_current_schema(engine)
+    finally:
+        await engine.dispose()
 
 
 def _db(args: argparse.Namespace) -> int:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import anyio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.db.migrate import SchemaMismatchError, head_revision, schema_revision
 from api.services import services_of
 
 #: Seconds each dependency gets to answer a readiness probe.
@@ -22,22 +25,34 @@ async def healthz(_request: Request) -> Response:
 
 
 async def _probe(check: Callable[[], Awaitable[object]]) -> dict[str, str]:
+    """Run one check; a check that returns a dict adds its fields (and may set ``status``)."""
     try:
         with anyio.fail_after(READINESS_TIMEOUT_S):
-            await check()
+            details = await check()
     except TimeoutError:
         return {"status": "error", "error": f"no answer within {READINESS_TIMEOUT_S} s"}
     except Exception as exc:  # readiness reports any failure, whatever its type
         return {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:300]}
-    return {"status": "ok"}
+    return {"status": "ok", **(details if isinstance(details, dict) else {})}
+
+
+async def _schema(engine: AsyncEngine) -> dict[str, str]:
+    """The database's schema revision beside the code's; an error when they differ."""
+    current = await schema_revision(engine)
+    head = head_revision()
+    revisions = {"current": current or "none", "head": head}
+    if current != head:
+        return {"status": "error", **revisions, "error": str(SchemaMismatchError(current, head))}
+    return revisions
 
 
 async def readyz(request: Request) -> Response:
-    """Each dependency with its status; 503 when any fails."""
+    """Each dependency with its status and the schema revision; 503 when any is not ok."""
     services = services_of(request)
     checks: dict[str, Callable[[], Awaitable[object]]] = {
         "database": services.database.check,
         "storage": services.store.check,
+        "schema": partial(_schema, services.database.engine),
     }
     if services.redis is not None:
         checks["redis"] = services.redis.ping

@@ -5,6 +5,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from api.db.migrate import head_revision, upgrade
 from api.settings import Settings
 from tests.support.app_server import run_server
 
@@ -18,7 +19,12 @@ async def test_healthz_and_readyz_on_embedded_defaults(
     assert health.status_code == 200
     assert health.json() == {"status": "ok"}
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": {"status": "ok"}, "storage": {"status": "ok"}}
+    head = head_revision()
+    assert ready.json()["checks"] == {
+        "database": {"status": "ok"},
+        "schema": {"status": "ok", "current": head, "head": head},
+        "storage": {"status": "ok"},
+    }
 
 
 async def test_readyz_is_503_when_the_database_is_unreachable(
@@ -63,6 +69,7 @@ async def test_readyz_is_503_when_redis_is_down(make_settings: Callable[..., Set
 async def test_readyz_on_postgresql(
     make_settings: Callable[..., Settings], postgres_url: str
 ) -> None:
+    await upgrade(postgres_url)
     async with (
         run_server(make_settings(database_url=postgres_url)) as server,
         httpx.AsyncClient() as client,
