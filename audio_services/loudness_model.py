@@ -4,8 +4,10 @@ The mastering loop needs the loudness of ``scale * gain[n] * x[n]`` for several
 candidate limiter curves. K-weighting (ITU-R BS.1770-4) is linear and time
 invariant, and a limiter's gain moves over milliseconds while the K filter's
 memory is short, so ``K(g x) ~= g K(x)``: the K-weighted power of ``x`` is
-computed once, and each prediction is a weighted sum plus the BS.1770 gating
-(400 ms blocks every 100 ms, absolute gate -70 LUFS, relative gate -10 LU).
+computed once, as it streams by (:class:`KWeightedPower`), and each prediction
+is a weighted sum per 100 ms segment plus the BS.1770 gating
+(:func:`gated_loudness_of_segments`: 400 ms blocks every 100 ms, absolute gate
+-70 LUFS, relative gate -10 LU).
 
 It predicts; it does not measure. The mastering loop always confirms with
 libebur128 (:func:`audio_services.metering.loudness_and_range`), and on
@@ -59,26 +61,35 @@ def k_weighting_sos(sample_rate: int) -> npt.NDArray[np.float64]:
     return np.array([shelf, high_pass])
 
 
-class GainLoudnessModel:
-    """Integrated loudness of ``scale * gain * samples`` for mono or stereo ``samples``."""
+class KWeightedPower:
+    """Per-frame K-weighted power of consecutive ``(channels, frames)`` blocks.
 
-    def __init__(self, samples: FloatArray, sample_rate: int) -> None:
-        weighted = signal.sosfilt(k_weighting_sos(sample_rate).astype(np.float32), samples, axis=1)
-        # Mono and stereo channels all weigh 1.0 in BS.1770-4.
-        self._power = np.einsum("cn,cn->n", weighted, weighted).astype(np.float32)
-        self._segment = round(0.1 * sample_rate)
-        self._num_segments = self._power.size // self._segment
+    Mono and stereo channels all weigh 1.0 in BS.1770-4, so the power is the
+    sum over channels; the filters' state carries from block to block.
+    """
 
-    def predict_lufs(self, gain: FloatArray | None = None, scale: float = 1.0) -> float:
-        """Predicted integrated loudness (LUFS); ``-inf`` when no block passes the gates."""
-        used = self._num_segments * self._segment
-        if self._num_segments < 4:
-            return -math.inf
-        power = self._power[:used] if gain is None else self._power[:used] * np.square(gain[:used])
-        segments = power.reshape(self._num_segments, self._segment).sum(axis=1, dtype=np.float64)
-        window = np.convolve(segments, np.ones(4), mode="valid")
-        blocks = window * (scale * scale) / (4 * self._segment)
-        return gated_loudness_lufs(blocks)
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        self._sos = k_weighting_sos(sample_rate).astype(np.float32)
+        self._state = np.zeros((len(self._sos), channels, 2), np.float32)
+
+    def push(self, block: FloatArray) -> FloatArray:
+        weighted, self._state = signal.sosfilt(self._sos, block, axis=1, zi=self._state)
+        power: FloatArray = np.einsum("cn,cn->n", weighted, weighted).astype(np.float32)
+        return power
+
+
+def gated_loudness_of_segments(
+    segment_power: npt.NDArray[np.float64], segment_frames: int
+) -> float:
+    """BS.1770-4 loudness (LUFS) from summed power per 100 ms segment of ``segment_frames``.
+
+    Blocks are four consecutive segments (400 ms every 100 ms); ``-inf`` under
+    four segments or when no block passes the gates.
+    """
+    if len(segment_power) < 4:
+        return -math.inf
+    window = np.convolve(segment_power, np.ones(4), mode="valid")
+    return gated_loudness_lufs(window / (4 * segment_frames))
 
 
 def gated_loudness_lufs(block_powers: npt.NDArray[np.float64]) -> float:

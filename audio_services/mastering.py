@@ -10,15 +10,23 @@
    loud targets a soft clipper that shaves transients before the limiter;
 5. the look-ahead true-peak limiter (:mod:`audio_services.limiter`), with the
    gain into it found by a secant search on *predicted* loudness
-   (:mod:`audio_services.loudness_search`; K-weighted power computed once, each
-   candidate limiter curve costs a weighted sum), then one rendered pass
-   measured with libebur128. A second pass, correcting the model's offset,
-   runs only if that measurement misses the target by more than 0.1 LU. The
-   true-peak envelope is computed once too: the limiter's input is a fixed
-   signal times the gain, and true peaks scale linearly with gain;
+   (:mod:`audio_services.loudness_search`: the shaped signal reduced to one
+   row per limiter control point, about 5 kHz, and each candidate curve costs
+   a weighted sum), then one rendered pass measured with libebur128. A second
+   pass, correcting the model's offset, runs only if that measurement misses
+   the target by more than 0.1 LU;
 6. a verification of the true peak (4x, BS.1770-4) and, if the limiter left a
-   residual overshoot, a static trim under the ceiling. The ceiling therefore
-   always holds, as measured by the same interpolator libebur128 uses.
+   residual overshoot, a static trim under the ceiling, rendered again. The
+   ceiling therefore always holds, as measured by the same interpolator
+   libebur128 uses.
+
+The audio streams through in blocks (:func:`master_source`): the input is read
+once to measure it, once to shape it into the limiter's control rows, and once
+per rendered pass (shaped again: the pedalboard chain runs with
+``reset=False`` block after block, so every pass shapes it identically), and
+the output is written block by block to a sink. Memory is a few blocks and
+the control rows (spilled to a temporary file on long tracks), whatever the
+duration.
 
 Settings and presets live in :mod:`audio_services.mastering_settings` and are
 re-exported here.
@@ -27,7 +35,8 @@ re-exported here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -38,8 +47,7 @@ import pedalboard
 from pedalboard import Pedalboard  # type: ignore[attr-defined]
 
 from audio_services.errors import AudioLimitError, AudioProcessingError
-from audio_services.limiter import apply_gain
-from audio_services.loudness_search import LimiterGainSearch
+from audio_services.loudness_search import LimiterControl, LimiterGainSearch
 from audio_services.mastering_settings import (
     MASTER_PRESETS,
     TARGET_LUFS_RANGE,
@@ -47,22 +55,27 @@ from audio_services.mastering_settings import (
     master_settings,
 )
 from audio_services.metering import (
+    LOUDNESS_MODE,
     AudioArray,
+    LoudnessMeter,
     LoudnessReport,
     amplitude_to_db,
     as_audio,
     db_to_amplitude,
-    loudness_and_range,
 )
-from audio_services.reference_match import match_spectrum
-from audio_services.true_peak import true_peak_linear
+from audio_services.reference_match import StreamingFir, WelchAccumulator, matching_fir
+from audio_services.sinks import ArraySink, AudioSink
+from audio_services.sources import ArraySource, BlockSource
+from audio_services.true_peak import TruePeakMeter
 
 __all__ = [
     "MASTER_PRESETS",
+    "MasterReport",
     "MasterResult",
     "MasterSettings",
     "master",
     "master_settings",
+    "master_source",
     "set_stereo_width",
     "soft_clip",
 ]
@@ -75,11 +88,17 @@ _CONVERGED_LU = 0.1
 _CLIP_ABOVE_CEILING_DB = 2.0
 _CLIP_KNEE_DB = 4.0
 _TILT_PIVOT_HZ = 1_000.0
+# The control rows are first built exact for gains into the limiter up to this
+# (the shaped signal is already normalised to the target, so the gain found is
+# usually a few dB); a search that wants more rebuilds them with this headroom.
+_FIRST_EXACT_GAIN_DB = 12.0
+_GAIN_HEADROOM_DB = 6.0
+_MAX_GAIN_DB = 30.0
 
 
 @dataclass(frozen=True, slots=True)
-class MasterResult:
-    """The mastered audio and what was measured and done on the way.
+class MasterReport:
+    """What was measured and done while mastering.
 
     ``gain_db`` is the static gain from input to limiter (normalisation plus the
     loop's correction); ``limiter_reduction_db`` the deepest limiter gain
@@ -87,7 +106,6 @@ class MasterResult:
     Output true peak is measured with the libebur128-equivalent 4x interpolator.
     """
 
-    samples: FloatArray = field(repr=False)
     sample_rate: int
     settings: MasterSettings
     input: LoudnessReport
@@ -99,7 +117,7 @@ class MasterResult:
     passes: int
 
     def to_json(self) -> dict[str, Any]:
-        """Everything but the samples, JSON-safe."""
+        """Every figure, JSON-safe."""
         return {
             "sample_rate": self.sample_rate,
             "settings": self.settings.to_json(),
@@ -111,6 +129,13 @@ class MasterResult:
             "trim_db": self.trim_db,
             "passes": self.passes,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class MasterResult(MasterReport):
+    """The mastered audio and its :class:`MasterReport` (``to_json`` leaves the samples out)."""
+
+    samples: FloatArray = field(repr=False)
 
 
 def master(
@@ -130,130 +155,306 @@ def master(
         AudioProcessingError: silent input (nothing to normalise) or reference, or
             a target the limiter cannot reach within ``loudness_tolerance_lu``.
     """
-    settings = settings or MasterSettings()
     audio = as_audio(samples, sample_rate)
     if audio.shape[0] > 2:
         raise AudioLimitError(f"mastering takes mono or stereo audio, got {audio.shape[0]} ch")
-    input_report = _fast_report(audio, sample_rate)
+    guide = None
+    if reference is not None:
+        guide = ArraySource(as_audio(reference, sample_rate), sample_rate)
+    output = np.empty_like(audio)
+    report = master_source(
+        ArraySource(audio, sample_rate), ArraySink(output), settings, reference=guide
+    )
+    figures = {item.name: getattr(report, item.name) for item in fields(MasterReport)}
+    return MasterResult(samples=output, **figures)
+
+
+def master_source(
+    source: BlockSource,
+    sink: AudioSink,
+    settings: MasterSettings | None = None,
+    *,
+    reference: BlockSource | None = None,
+) -> MasterReport:
+    """:func:`master` from a block source into a sink, a few blocks in memory at a time.
+
+    ``reference`` must have ``source``'s sample rate (wrap it in a
+    :class:`~audio_services.sources.ResampledSource`). Blocks must be finite
+    (decoded files are; validate arrays with :func:`~audio_services.metering.as_audio`).
+    """
+    settings = settings or MasterSettings()
+    if source.channels > 2:
+        raise AudioLimitError(f"mastering takes mono or stereo audio, got {source.channels} ch")
+    sample_rate = source.sample_rate
+    matching = reference is not None and settings.reference_match_amount > 0.0
+    input_report, own_spectrum = _measure(source, spectrum=matching)
     if not math.isfinite(input_report.integrated_lufs):
         raise AudioProcessingError(
             "cannot master silence: the input has no measurable loudness "
             "(digital silence, below -70 LUFS, or shorter than 400 ms)"
         )
     target_lufs, input_lufs = settings.target_lufs, input_report.integrated_lufs
+    taps = None
     if reference is not None:
-        audio, reference_lufs = _apply_reference(audio, sample_rate, reference, settings)
-        input_lufs, _ = loudness_and_range(audio, sample_rate)  # the EQ moved it
+        if reference.sample_rate != sample_rate:
+            raise ValueError("the reference must have the input's sample rate")
+        reference_report, reference_spectrum = _measure(reference, spectrum=matching)
+        if not math.isfinite(reference_report.integrated_lufs):
+            raise AudioProcessingError("the reference track is silent: nothing to match")
+        if own_spectrum is not None and reference_spectrum is not None:
+            frequencies, own_db = own_spectrum.spectrum_db()
+            _, reference_db = reference_spectrum.spectrum_db()
+            taps = matching_fir(
+                frequencies, own_db, reference_db, sample_rate, settings.reference_match_amount
+            )
+            input_lufs = _equalised_loudness(source, taps)  # the EQ moved it
         if settings.match_reference_loudness:
-            target_lufs = min(reference_lufs, TARGET_LUFS_RANGE[1])
-
-    shaped = _shape(audio, sample_rate, settings, target_lufs, input_lufs)
-    ceiling = db_to_amplitude(settings.ceiling_dbtp)
-    if settings.uses_clipper:
-        shaped = soft_clip(shaped, db_to_amplitude(settings.ceiling_dbtp + _CLIP_ABOVE_CEILING_DB))
-    return _limit_to_target(shaped, sample_rate, settings, target_lufs, ceiling, input_report)
+            target_lufs = min(reference_report.integrated_lufs, TARGET_LUFS_RANGE[1])
+    shaper = _Shaper(source, settings, target_lufs, input_lufs, taps)
+    return _limit_to_target(shaper, sink, settings, target_lufs, input_report)
 
 
 def _limit_to_target(
-    shaped: FloatArray,
-    sample_rate: int,
+    shaper: _Shaper,
+    sink: AudioSink,
     settings: MasterSettings,
     target_lufs: float,
-    ceiling: float,
     input_report: LoudnessReport,
-) -> MasterResult:
-    limiter = LimiterGainSearch(
-        shaped,
-        sample_rate,
-        ceiling,
-        settings.limiter_lookahead_ms,
-        settings.limiter_release_ms,
-    )
-    offset_lu = 0.0  # measured minus predicted loudness, learnt from each pass
-    gain_db = target_lufs - limiter.model.predict_lufs()
-    passes = 0
-    while True:
-        passes += 1
-        gain_db, curve, predicted = limiter.search(gain_db, target_lufs - offset_lu)
-        output = apply_gain(shaped, curve, db_to_amplitude(gain_db))
-        lufs, lra = loudness_and_range(output, sample_rate)
-        if abs(target_lufs - lufs) <= _CONVERGED_LU or passes >= settings.max_passes:
-            break
-        offset_lu = lufs - predicted
-
-    output, trim_db, true_peak = _enforce_ceiling(output, sample_rate, ceiling)
-    if trim_db:
-        lufs, lra = loudness_and_range(output, sample_rate)
-    if abs(target_lufs - lufs) > settings.loudness_tolerance_lu:
+) -> MasterReport:
+    ceiling = db_to_amplitude(settings.ceiling_dbtp)
+    search = shaper.search(ceiling, _FIRST_EXACT_GAIN_DB)
+    try:
+        offset_lu = 0.0  # measured minus predicted loudness, learnt from each pass
+        gain_db = target_lufs - search.predict_lufs()
+        passes = 0
+        while True:
+            gain_db, predicted = search.search(gain_db, target_lufs - offset_lu)
+            if gain_db > search.control.exact_up_to_db:
+                # Exact rows for a louder gain than planned: shape the input again.
+                search.control.close()
+                exact_db = min(_MAX_GAIN_DB, gain_db + _GAIN_HEADROOM_DB)
+                search = shaper.search(ceiling, exact_db)
+                continue
+            passes += 1
+            rendered = shaper.render(sink, search, gain_db)
+            if abs(target_lufs - rendered.lufs) <= _CONVERGED_LU or passes >= settings.max_passes:
+                break
+            offset_lu = rendered.lufs - predicted
+        trim_db = 0.0
+        if rendered.true_peak > ceiling:
+            # True peaks scale exactly with a static gain; the factor keeps float32
+            # rounding of the product from landing a hair above the ceiling.
+            trim = ceiling / rendered.true_peak * (1.0 - 1e-5)
+            trim_db = amplitude_to_db(trim)
+            rendered = shaper.render(sink, search, gain_db, trim=trim)
+    finally:
+        search.control.close()
+    if abs(target_lufs - rendered.lufs) > settings.loudness_tolerance_lu:
         raise AudioProcessingError(
             f"could not reach {target_lufs:.1f} LUFS under a {settings.ceiling_dbtp:.1f} dBTP "
-            f"ceiling (got {lufs:.2f} LUFS after {passes} passes); "
+            f"ceiling (got {rendered.lufs:.2f} LUFS after {passes} passes); "
             "choose a quieter target or a higher ceiling"
         )
-    reduction = 0.0 if curve is None else -amplitude_to_db(float(curve.min()))
-    return MasterResult(
-        samples=output,
-        sample_rate=sample_rate,
+    return MasterReport(
+        sample_rate=shaper.sample_rate,
         settings=settings,
         input=input_report,
-        output=_report(output, sample_rate, lufs, lra, true_peak),
+        output=rendered.report(shaper.sample_rate, shaper.channels),
         target_lufs=target_lufs,
         gain_db=target_lufs - input_report.integrated_lufs + gain_db,
-        limiter_reduction_db=reduction,
+        limiter_reduction_db=max(0.0, -amplitude_to_db(rendered.min_gain)),
         trim_db=trim_db,
         passes=passes,
     )
 
 
-def _enforce_ceiling(
-    output: FloatArray, sample_rate: int, ceiling: float
-) -> tuple[FloatArray, float, float]:
-    """Verify the true peak; trim statically if the limiter left an overshoot."""
-    if not np.isfinite(output).all():
-        raise AudioProcessingError("mastering produced NaN or inf samples")
-    true_peak = true_peak_linear(output, sample_rate)
-    if true_peak <= ceiling:
-        return output, 0.0, true_peak
-    # True peaks scale exactly with a static gain; the factor keeps float32
-    # rounding of the product from landing a hair above the ceiling.
-    trim = ceiling / true_peak * (1.0 - 1e-5)
-    trimmed = (output * np.float32(trim)).astype(np.float32, copy=False)
-    return trimmed, amplitude_to_db(trim), true_peak * trim
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    """Measurements of one rendered pass."""
 
+    frames: int
+    lufs: float
+    lra: float
+    true_peak: float
+    sample_peak: float
+    min_gain: float
 
-def _shape(
-    audio: FloatArray,
-    sample_rate: int,
-    settings: MasterSettings,
-    target_lufs: float,
-    input_lufs: float,
-) -> FloatArray:
-    """Width, low cut, tilt, normalisation to the target, and compression."""
-    if audio.shape[0] == 2 and settings.stereo_width != 1.0:
-        audio = set_stereo_width(audio, settings.stereo_width)
-    plugins: list[pedalboard.Plugin] = []
-    if settings.low_cut_hz is not None:
-        # Two first-order sections: 12 dB/octave, -6 dB at the cutoff.
-        cutoff_hz = min(settings.low_cut_hz, 0.45 * sample_rate)
-        plugins += [pedalboard.HighpassFilter(cutoff_hz), pedalboard.HighpassFilter(cutoff_hz)]
-    if settings.tilt_db:
-        half_db = settings.tilt_db / 2.0
-        plugins += [
-            pedalboard.LowShelfFilter(_TILT_PIVOT_HZ, -half_db, 0.5),
-            pedalboard.HighShelfFilter(_TILT_PIVOT_HZ, half_db, 0.5),
-        ]
-    plugins.append(pedalboard.Gain(target_lufs - input_lufs))
-    if settings.compression_ratio > 1.0:
-        plugins.append(
-            pedalboard.Compressor(
-                threshold_db=target_lufs + settings.compressor_threshold_lu,
-                ratio=settings.compression_ratio,
-                attack_ms=settings.compressor_attack_ms,
-                release_ms=settings.compressor_release_ms,
-            )
+    def report(self, sample_rate: int, channels: int) -> LoudnessReport:
+        return LoudnessReport(
+            integrated_lufs=self.lufs,
+            loudness_range_lu=self.lra,
+            true_peak_dbtp=amplitude_to_db(self.true_peak),
+            sample_peak_dbfs=amplitude_to_db(self.sample_peak),
+            num_seconds=self.frames / sample_rate,
+            sample_rate=sample_rate,
+            num_channels=channels,
         )
-    processed = Pedalboard(plugins)(audio, sample_rate)
-    return np.ascontiguousarray(processed, dtype=np.float32)
+
+
+class _Shaper:
+    """Reference EQ, width, the pedalboard chain and the clipper, fresh for every pass."""
+
+    def __init__(
+        self,
+        source: BlockSource,
+        settings: MasterSettings,
+        target_lufs: float,
+        input_lufs: float,
+        taps: npt.NDArray[np.float64] | None,
+    ) -> None:
+        self.source = source
+        self.sample_rate = source.sample_rate
+        self.channels = source.channels
+        self.settings = settings
+        self.target_lufs = target_lufs
+        self.input_lufs = input_lufs
+        self.taps = taps
+
+    def blocks(self) -> Iterator[FloatArray]:
+        """The shaped signal, block by block (a new pass from the start)."""
+        board = self._board()
+        equaliser = None if self.taps is None else StreamingFir(self.taps, self.channels)
+        for block in self.source.blocks():
+            piece = block if equaliser is None else equaliser.push(block)
+            if piece.shape[1]:
+                yield self._shape(board, piece)
+        if equaliser is not None:
+            tail = equaliser.finish()
+            if tail.shape[1]:
+                yield self._shape(board, tail)
+
+    def search(self, ceiling: float, exact_up_to_db: float) -> LimiterGainSearch:
+        """One pass: the shaped signal's control rows, ready to search."""
+        control = LimiterControl(self.sample_rate, self.channels, ceiling, exact_up_to_db)
+        for block in self.blocks():
+            control.add(block)
+        control.finish()
+        return LimiterGainSearch(
+            control, ceiling, self.settings.limiter_lookahead_ms, self.settings.limiter_release_ms
+        )
+
+    def render(
+        self, sink: AudioSink, search: LimiterGainSearch, gain_db: float, trim: float = 1.0
+    ) -> _Rendered:
+        """One pass: shaped, limited, scaled, measured and written to ``sink``."""
+        scale = np.float32(db_to_amplitude(gain_db) * trim)
+        gains = _Pieces(search.frame_gains(gain_db))
+        limiting = search.limits(gain_db)
+        meter = LoudnessMeter(self.sample_rate, self.channels, LOUDNESS_MODE)
+        peaks = TruePeakMeter(self.sample_rate, self.channels)
+        min_gain = 1.0
+        sink.begin()
+        for block in self.blocks():
+            if limiting:
+                curve = gains.take(block.shape[1])
+                min_gain = min(min_gain, float(curve.min()))
+                out = (block * (curve * scale)[np.newaxis, :]).astype(np.float32, copy=False)
+            else:
+                out = (block * scale).astype(np.float32, copy=False)
+            if not np.isfinite(out).all():
+                raise AudioProcessingError("mastering produced NaN or inf samples")
+            meter.add(out)
+            peaks.add(out)
+            sink.write(out)
+        sink.end()
+        true_peak = peaks.finish()
+        return _Rendered(
+            frames=meter.num_frames,
+            lufs=meter.integrated_lufs,
+            lra=meter.loudness_range_lu,
+            true_peak=true_peak,
+            sample_peak=peaks.sample_peak,
+            min_gain=min_gain,
+        )
+
+    def _board(self) -> Pedalboard:
+        settings = self.settings
+        plugins: list[pedalboard.Plugin] = []
+        if settings.low_cut_hz is not None:
+            # Two first-order sections: 12 dB/octave, -6 dB at the cutoff.
+            cutoff_hz = min(settings.low_cut_hz, 0.45 * self.sample_rate)
+            plugins += [pedalboard.HighpassFilter(cutoff_hz), pedalboard.HighpassFilter(cutoff_hz)]
+        if settings.tilt_db:
+            half_db = settings.tilt_db / 2.0
+            plugins += [
+                pedalboard.LowShelfFilter(_TILT_PIVOT_HZ, -half_db, 0.5),
+                pedalboard.HighShelfFilter(_TILT_PIVOT_HZ, half_db, 0.5),
+            ]
+        plugins.append(pedalboard.Gain(self.target_lufs - self.input_lufs))
+        if settings.compression_ratio > 1.0:
+            plugins.append(
+                pedalboard.Compressor(
+                    threshold_db=self.target_lufs + settings.compressor_threshold_lu,
+                    ratio=settings.compression_ratio,
+                    attack_ms=settings.compressor_attack_ms,
+                    release_ms=settings.compressor_release_ms,
+                )
+            )
+        return Pedalboard(plugins)
+
+    def _shape(self, board: Pedalboard, block: FloatArray) -> FloatArray:
+        settings = self.settings
+        if block.shape[0] == 2 and settings.stereo_width != 1.0:
+            block = set_stereo_width(block, settings.stereo_width)
+        shaped = np.ascontiguousarray(board(block, self.sample_rate, reset=False), dtype=np.float32)
+        if settings.uses_clipper:
+            limit = db_to_amplitude(settings.ceiling_dbtp + _CLIP_ABOVE_CEILING_DB)
+            shaped = soft_clip(shaped, limit)
+        return shaped
+
+
+class _Pieces:
+    """Takes consecutive runs of values from an iterator of arrays."""
+
+    def __init__(self, pieces: Iterator[FloatArray]) -> None:
+        self._pieces = pieces
+        self._buffer = np.zeros(0, np.float32)
+
+    def take(self, count: int) -> FloatArray:
+        parts, available = [self._buffer], len(self._buffer)
+        while available < count:
+            piece = next(self._pieces, None)
+            if piece is None:
+                raise AssertionError("the limiter curve ended before the audio")
+            parts.append(piece)
+            available += len(piece)
+        data = np.concatenate(parts) if len(parts) > 1 else self._buffer
+        self._buffer = data[count:]
+        return data[:count]
+
+
+def _measure(
+    source: BlockSource, *, spectrum: bool
+) -> tuple[LoudnessReport, WelchAccumulator | None]:
+    """Loudness, range, peaks (and the long-term spectrum if asked) in one pass."""
+    meter = LoudnessMeter(source.sample_rate, source.channels, LOUDNESS_MODE)
+    peaks = TruePeakMeter(source.sample_rate, source.channels)
+    welch = WelchAccumulator(source.sample_rate) if spectrum else None
+    for block in source.blocks():
+        meter.add(block)
+        peaks.add(block)
+        if welch is not None:
+            welch.add(block)
+    report = LoudnessReport(
+        integrated_lufs=meter.integrated_lufs,
+        loudness_range_lu=meter.loudness_range_lu,
+        true_peak_dbtp=amplitude_to_db(peaks.finish()),
+        sample_peak_dbfs=amplitude_to_db(peaks.sample_peak),
+        num_seconds=meter.num_frames / source.sample_rate,
+        sample_rate=source.sample_rate,
+        num_channels=source.channels,
+    )
+    return report, welch
+
+
+def _equalised_loudness(source: BlockSource, taps: npt.NDArray[np.float64]) -> float:
+    """Integrated loudness (LUFS) of ``source`` through the matching FIR."""
+    meter = LoudnessMeter(source.sample_rate, source.channels, LOUDNESS_MODE)
+    equaliser = StreamingFir(taps, source.channels)
+    for block in source.blocks():
+        meter.add(equaliser.push(block))
+    meter.add(equaliser.finish())
+    return meter.integrated_lufs
 
 
 def set_stereo_width(audio: FloatArray, width: float) -> FloatArray:
@@ -277,34 +478,3 @@ def soft_clip(audio: FloatArray, limit: float) -> FloatArray:
         excess = (magnitude[loud] - knee) / np.float32(span)
         out[loud] = np.sign(out[loud]) * (knee + span * np.tanh(excess))
     return out
-
-
-def _apply_reference(
-    audio: FloatArray, sample_rate: int, reference: AudioArray, settings: MasterSettings
-) -> tuple[FloatArray, float]:
-    reference_audio = as_audio(reference, sample_rate)
-    reference_lufs, _ = loudness_and_range(reference_audio, sample_rate)
-    if not math.isfinite(reference_lufs):
-        raise AudioProcessingError("the reference track is silent: nothing to match")
-    if settings.reference_match_amount > 0.0:
-        audio = match_spectrum(audio, reference_audio, sample_rate, settings.reference_match_amount)
-    return audio, reference_lufs
-
-
-def _fast_report(audio: FloatArray, sample_rate: int) -> LoudnessReport:
-    lufs, lra = loudness_and_range(audio, sample_rate)
-    return _report(audio, sample_rate, lufs, lra, true_peak_linear(audio, sample_rate))
-
-
-def _report(
-    audio: FloatArray, sample_rate: int, lufs: float, lra: float, true_peak: float
-) -> LoudnessReport:
-    return LoudnessReport(
-        integrated_lufs=lufs,
-        loudness_range_lu=lra,
-        true_peak_dbtp=amplitude_to_db(true_peak),
-        sample_peak_dbfs=amplitude_to_db(float(np.abs(audio).max())),
-        num_seconds=audio.shape[1] / sample_rate,
-        sample_rate=sample_rate,
-        num_channels=audio.shape[0],
-    )

@@ -19,13 +19,14 @@ from audio_services.analysis import analyze_file
 from audio_services.audio_io import load_audio, resample, write_audio
 from audio_services.coaching import coach_track, reference_from_track
 from audio_services.errors import AudioLimitError
-from audio_services.mastering import master
+from audio_services.mastering import master_source
 from audio_services.mastering_settings import MasterSettings
 from audio_services.mixing import Stem, mix
 from audio_services.pitch import track_pitch_source
 from audio_services.pitch_svg import pitch_curve_svg
 from audio_services.result_json import json_object, json_ready
-from audio_services.sources import FileSource
+from audio_services.sinks import FileSink
+from audio_services.sources import FileSource, ResampledSource
 
 #: Highest sample rate a mix is rendered at, in Hz (stems above it are resampled).
 MAX_MIX_SAMPLE_RATE = 96_000
@@ -118,17 +119,15 @@ def _mastering(
     max_duration_s: float,
 ) -> Computed:
     settings = MasterSettings.from_json(inputs["settings"])
-    samples, sample_rate = load_audio(files[inputs["asset_id"]], max_duration_s=max_duration_s)
+    source = FileSource(files[inputs["asset_id"]], max_duration_s=max_duration_s)
     reference = None
     if inputs.get("reference_asset_id"):
-        reference, _ = load_audio(
-            files[inputs["reference_asset_id"]],
-            max_duration_s=max_duration_s,
-            target_sample_rate=sample_rate,
-        )
-    result = master(samples, sample_rate, settings, reference=reference)
-    figures = {"source_asset_id": inputs["asset_id"], **result.to_json()}
-    return _rendered("master", folder / "master.flac", result.samples, sample_rate, figures)
+        guide = FileSource(files[inputs["reference_asset_id"]], max_duration_s=max_duration_s)
+        reference = ResampledSource(guide, source.sample_rate)
+    sink = _flac_sink(folder / "master.flac", source.sample_rate, source.channels)
+    report = master_source(source, sink, settings, reference=reference)
+    figures = {"source_asset_id": inputs["asset_id"], **report.to_json()}
+    return _written("master", sink, figures)
 
 
 def _coaching(
@@ -183,6 +182,34 @@ def _coaching(
                 "filename": "pitch.svg",
                 "content_type": "image/svg+xml",
                 "audio": None,
+            }
+        ],
+        "sidecars": [],
+    }
+
+
+def _flac_sink(path: Path, sample_rate: int, channels: int) -> FileSink:
+    """Where a render is streamed: 24-bit FLAC."""
+    return FileSink(path, sample_rate, channels, format="FLAC", subtype="PCM_24")
+
+
+def _written(kind: str, sink: FileSink, figures: dict[str, Any]) -> Computed:
+    """A render streamed to ``sink``, described as the job's one output."""
+    path = Path(sink.path)
+    return {
+        "result": figures,
+        "outputs": [
+            {
+                "role": kind,
+                "path": str(path),
+                "kind": kind,
+                "filename": path.name,
+                "content_type": "audio/flac",
+                "audio": {
+                    "duration_s": sink.frames / sink.sample_rate,
+                    "sample_rate": sink.sample_rate,
+                    "channels": sink.channels,
+                },
             }
         ],
         "sidecars": [],

@@ -19,6 +19,9 @@ import pytest
 import soundfile as sf
 
 from audio_services.analysis import analyze
+from audio_services.metering import LOUDNESS_MODE, LoudnessMeter, amplitude_to_db
+from audio_services.sources import FileSource
+from audio_services.true_peak import TruePeakMeter
 from audio_services.waveform import WaveformPyramid
 from tests.audio_services.memory_probe import IMPORT_ONLY, run_job_in_child
 from tests.audio_services.test_analysis import chord_progression, drum_pattern
@@ -163,3 +166,41 @@ def test_coaching_a_long_take_runs_in_bounded_memory_with_the_right_figures(
     assert summary["phrase_count"] == repeats
     assert summary["percent_in_tune"] == 100.0
     assert summary["median_abs_cents"] < 5.0
+
+
+def measure_file(path: Path) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) of a file, streamed."""
+    source = FileSource(path)
+    meter = LoudnessMeter(source.sample_rate, source.channels, LOUDNESS_MODE)
+    peaks = TruePeakMeter(source.sample_rate, source.channels)
+    for block in source.blocks():
+        meter.add(block)
+        peaks.add(block)
+    return meter.integrated_lufs, amplitude_to_db(peaks.finish())
+
+
+@pytest.mark.slow
+def test_mastering_a_long_track_runs_in_bounded_memory_on_target(
+    tmp_path: Path, baseline_mib: float
+) -> None:
+    rate = 44_100
+    path = tmp_path / "song.wav"
+    write_repeated(path, song_loop(rate), rate, 10 * 60.0, "PCM_16")
+
+    computed, peak_mib = run_job_in_child(
+        "mastering",
+        {},
+        {"asset_id": "s", "settings": {"preset": "club"}},
+        {"s": str(path)},
+        str(tmp_path),
+    )
+
+    assert_bounded(peak_mib, baseline_mib)
+    assert computed is not None
+    result, (output,) = computed["result"], computed["outputs"]
+    assert output["audio"]["duration_s"] == 600.0
+    lufs, true_peak_dbtp = measure_file(Path(output["path"]))
+    assert lufs == pytest.approx(-9.0, abs=0.5)
+    assert true_peak_dbtp <= -1.0 + 0.01  # 24-bit FLAC rounding of a -1.0 dBTP master
+    assert result["output"]["integrated_lufs"] == pytest.approx(lufs, abs=0.01)
+    assert result["output"]["true_peak_dbtp"] <= -1.0

@@ -7,11 +7,21 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from scipy import signal
 
 from audio_services.analysis import ClippingCounter, detect_clipping
 from audio_services.audio_io import resample, write_audio
 from audio_services.errors import AudioLimitError
+from audio_services.limiter import (
+    ControlPeaks,
+    FrameGains,
+    LimiterCurve,
+    control_step,
+    limiter_gain,
+)
+from audio_services.reference_match import StreamingFir, WelchAccumulator
 from audio_services.resampling import StreamResampler
+from audio_services.sinks import ArraySink, FileSink
 from audio_services.sources import ArraySource, FileSource, ResampledSource
 from audio_services.spectral import OnsetAccumulator, StftStream, onset_strength, stft_power_batches
 from audio_services.spill import SpillBuffer
@@ -149,3 +159,58 @@ def test_array_source_blocks() -> None:
     samples = noise(1, 10)
     blocks = list(ArraySource(samples[0], 8_000).blocks(4))
     assert [b.shape for b in blocks] == [(1, 4), (1, 4), (1, 2)]
+
+
+@pytest.mark.parametrize("rate", [44_100, 96_000])
+@pytest.mark.parametrize("block_frames", [1_000, 65_536])
+def test_limiter_curve_streams_to_the_whole_signal_curve(rate: int, block_frames: int) -> None:
+    rng = np.random.default_rng(rate)
+    envelope = np.abs(rng.standard_normal(200_003)).astype(np.float32) * 0.4
+    whole = limiter_gain(envelope, rate, 0.8)
+    assert whole is not None
+    step = control_step(rate)
+    peaks, curve, frames = ControlPeaks(step), LimiterCurve(rate, 0.8), FrameGains(step, 200_003)
+    pieces = [
+        frames.push(curve.push(peaks.push(block[0])))
+        for block in in_blocks(envelope[np.newaxis, :], block_frames)
+    ]
+    pieces += [frames.push(curve.push(peaks.finish())), frames.push(curve.finish())]
+    streamed = np.concatenate([*pieces, frames.finish()])
+    np.testing.assert_array_equal(streamed, whole)
+    assert np.all(envelope * whole <= 0.8 * (1 + 1e-6))
+
+
+@pytest.mark.parametrize("block_frames", [999, 65_536])
+def test_streaming_fir_and_welch_equal_scipy(block_frames: int) -> None:
+    samples = noise(2, 50_001)
+    taps = signal.firwin2(4097, [0.0, 1_000.0, 22_050.0], [1.0, 0.5, 0.2], fs=44_100)
+    fir = StreamingFir(taps, 2)
+    pieces = [fir.push(block) for block in in_blocks(samples, block_frames)]
+    streamed = np.concatenate([*pieces, fir.finish()], axis=1)
+    expected = signal.oaconvolve(samples, taps[np.newaxis, :].astype(np.float32), "same", axes=1)
+    np.testing.assert_allclose(streamed, expected, atol=1e-6)
+    welch = WelchAccumulator(44_100)
+    for block in in_blocks(samples, block_frames):
+        welch.add(block)
+    frequencies, spectrum_db = welch.spectrum_db()
+    scipy_frequencies, density = signal.welch(samples.mean(axis=0), fs=44_100, nperseg=8192)
+    np.testing.assert_array_equal(frequencies, scipy_frequencies)
+    np.testing.assert_allclose(spectrum_db, 10 * np.log10(density), atol=1e-3)
+
+
+def test_sinks_are_rewritten_by_each_pass(tmp_path: Path) -> None:
+    samples = noise(2, 10_000)
+    path = tmp_path / "out.flac"
+    sink = FileSink(path, 44_100, 2, format="FLAC", subtype="PCM_24")
+    for scale in (1.0, 0.5):  # the second pass replaces the first
+        sink.begin()
+        for block in in_blocks(samples * np.float32(scale), 3_000):
+            sink.write(block)
+        sink.end()
+    written = np.concatenate(list(FileSource(path).blocks()), axis=1)
+    np.testing.assert_allclose(written, samples * 0.5, atol=1e-6)
+    array = ArraySink(np.zeros_like(samples))
+    array.begin()
+    array.write(samples[:, :5_000])
+    with pytest.raises(AssertionError):
+        array.end()
