@@ -7,7 +7,7 @@ gives the whole document as plain JSON; `restore_to()` brings a named version ba
 forward edit and `diff_summary()` says what differs between two states.
 """
 
-from .base import Clock, Origin, new_id
+from .base import Clock, Origin, new_doc, new_id
 from .coaching import NoteSpec
 from .document import ProjectDocument, create_document
 from .errors import (
@@ -106,6 +106,7 @@ __all__ = [
     "is_valid_order_key",
     "load_state",
     "migrate",
+    "new_doc",
     "new_id",
     "order_sort_key",
     "restore_to",

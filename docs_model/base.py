@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Hashable
@@ -13,7 +14,7 @@ from .errors import MalformedDocumentError, UnknownTrackError
 from .fields import describe, has_key
 from .roots import Roots, get_roots
 
-__all__ = ["Clock", "DocumentBase", "Origin", "new_id", "roots_of"]
+__all__ = ["CLIENT_ID_BITS", "Clock", "DocumentBase", "Origin", "new_doc", "new_id", "roots_of"]
 
 Clock: TypeAlias = Callable[[], float]
 """Returns the time as float epoch seconds (`time.time` by default)."""
@@ -21,6 +22,16 @@ Clock: TypeAlias = Callable[[], float]
 Origin: TypeAlias = Hashable | None
 """A transaction origin: anything hashable. Services pass their own and skip it in their
 observers, so they do not react to their own writes."""
+
+
+#: Client ids this many bits wide: yjs uses 32-bit ids, and peers that assume so (pycrdt
+#: 0.12, for one) misread the 53-bit ids pycrdt picks by default and re-send items.
+CLIENT_ID_BITS = 32
+
+
+def new_doc() -> Doc[Any]:
+    """A fresh `pycrdt.Doc` with a random 32-bit client id, as yjs peers expect."""
+    return Doc(client_id=secrets.randbits(CLIENT_ID_BITS))
 
 
 def new_id() -> str:
@@ -32,7 +43,7 @@ class DocumentBase:
     """Holds the typed roots of one `pycrdt.Doc`; the mixins add the operations."""
 
     def __init__(self, doc: Doc[Any] | None = None, *, clock: Clock = time.time) -> None:
-        self._doc = doc if doc is not None else Doc()
+        self._doc = doc if doc is not None else new_doc()
         self._roots = get_roots(self._doc)
         self._clock = clock
 

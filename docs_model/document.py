@@ -7,7 +7,7 @@ from typing import Any
 
 from pycrdt import Doc
 
-from .base import Clock, Origin
+from .base import Clock, Origin, new_doc
 from .coaching import CoachingMixin
 from .comments import CommentsMixin
 from .fields import UNSET, Unset, checked_fields
@@ -97,6 +97,6 @@ def create_document(
     clock: Clock = time.time,
 ) -> ProjectDocument:
     """A new, initialised project document on a fresh `pycrdt.Doc`."""
-    project = ProjectDocument(Doc(), clock=clock)
+    project = ProjectDocument(new_doc(), clock=clock)
     project.initialise(title=title, bpm=bpm, key=key, time_signature=time_signature)
     return project

@@ -17,7 +17,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
-from .base import DocumentBase, Origin, roots_of
+from .base import DocumentBase, Origin, new_doc, roots_of
 from .document import ProjectDocument
 from .errors import InvalidValueError
 from .json_view import to_json
@@ -33,7 +33,7 @@ RESTORED_MAP_ROOTS = (META, TRACKS, LYRICS_META, MIX, COACHING)
 
 def load_state(state: bytes) -> Doc[Any]:
     """A new `Doc` holding the binary Yjs state `state` (a version, a snapshot)."""
-    doc: Doc[Any] = Doc()
+    doc: Doc[Any] = new_doc()
     try:
         doc.apply_update(state)
     except (ValueError, RuntimeError) as exc:
