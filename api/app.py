@@ -26,6 +26,7 @@ from api.db.migrate import require_current_schema, upgrade
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from api.graphql.app import graphql_route
 from api.job_runtime import open_job_runtime
+from api.live_access import LiveAccess
 from api.middleware import (
     BodyLimitMiddleware,
     ErrorBoundaryMiddleware,
@@ -168,6 +169,7 @@ def create_app(settings: Settings) -> Starlette:
                 revoked=revoked,
                 rate_limits=RateLimits(settings, redis),
                 rooms=rooms,
+                live=LiveAccess(rooms),
                 jobs=job_coordinator,
             )
             log.info(
@@ -204,6 +206,7 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(ErrorBoundaryMiddleware),
     ]
     init_sentry(settings)
+    collab_route.install_denial_noise_filter()
     return Starlette(
         routes=build_routes(settings),
         middleware=middleware,

@@ -1,19 +1,32 @@
 """``WS /collab/{project_id}``: authenticate and authorise before accepting, then serve the room.
 
 Browsers cannot set headers on a WebSocket, so the token (access token or API
-key) comes as ``?token=``; an ``Authorization: Bearer`` header works too. Every
-refusal is an accepted-then-closed socket with a documented 4xxx code
-(:class:`collab.channel.CloseCode`), never a 500.
+key) comes as ``?token=``; an ``Authorization: Bearer`` header works too.
+
+Every refusal is an HTTP answer to the upgrade request (401, 403, 404, 429 with
+the JSON error envelope, through the ASGI WebSocket denial response), never an
+accepted socket that is then closed: y-websocket 1.x and 2.x reset their
+reconnect back-off whenever a socket opens, so accept-then-close made a tab with
+a stale token reconnect about nine times a second forever. Under an ASGI server
+without the denial extension, refusals fall back to accept-then-close with the
+documented 4xxx code (:class:`collab.channel.CloseCode`).
+
+The connect rate limit is keyed by address *and* credential, so one
+misbehaving client cannot get everyone behind the same address refused.
 """
 
 from __future__ import annotations
+
+import contextvars
+import hashlib
+import logging
 
 import structlog
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from api.auth.permissions import require_project_role, role_allows
+from api.auth.permissions import require_project_role
 from api.auth.principal import bearer_token
 from api.db.models import ProjectRole
 from api.errors import (
@@ -22,10 +35,39 @@ from api.errors import (
     NotFoundError,
     RateLimitedError,
     UnauthorizedError,
+    error_response,
 )
+from api.live_access import grant_for
 from api.services import client_ip, services_of
 from api.ws_direct import DirectFrames
 from collab.channel import ChannelClosedError, CloseCode
+
+#: The ASGI extension that lets a WebSocket route answer the upgrade with HTTP.
+DENIAL_EXTENSION = "websocket.http.response"
+#: What uvicorn (0.54, sans-I/O protocol) logs at ERROR after every denial response,
+#: because its handshake flag stays unset: the refusal itself went out as sent.
+_UVICORN_DENIAL_NOISE = "ASGI callable returned without completing handshake."
+#: Set in the task that answered an upgrade with a denial response.
+_denied = contextvars.ContextVar("jacameno_ws_denied", default=False)
+
+
+class DenialNoiseFilter(logging.Filter):
+    """Drops uvicorn's spurious error line for upgrades this route refused on purpose.
+
+    uvicorn logs it from the same task right after the route returns, so the
+    context variable :func:`refuse` set is still visible; any other occurrence
+    (a route that really forgot the handshake) is kept.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.getMessage() == _UVICORN_DENIAL_NOISE and _denied.get())
+
+
+def install_denial_noise_filter() -> None:
+    """Add :class:`DenialNoiseFilter` to uvicorn's error logger once (idempotent)."""
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, DenialNoiseFilter) for f in logger.filters):
+        logger.addFilter(DenialNoiseFilter())
 
 log = structlog.get_logger("jacameno.collab")
 
@@ -33,11 +75,11 @@ log = structlog.get_logger("jacameno.collab")
 class WebSocketChannel:
     """A Starlette WebSocket as a collab ``Channel``."""
 
-    def __init__(self, websocket: WebSocket, send: Send) -> None:
+    def __init__(self, websocket: WebSocket, send: Send, *, direct_frames: bool = True) -> None:
         self._ws = websocket
         self._send = send
         #: Frames written straight to uvicorn's transport when that is equivalent (accepted).
-        self._direct = DirectFrames.for_scope(websocket.scope)
+        self._direct = DirectFrames.for_scope(websocket.scope) if direct_frames else None
         client = websocket.client
         self._remote = f"{client.host}:{client.port}" if client else "unknown"
 
@@ -102,13 +144,34 @@ class CollabEndpoint:
         await collab_session(websocket, send)
 
 
+def _credential_key(token: str | None) -> str:
+    """A short digest naming the credential in rate-limit keys (never the token itself)."""
+    return hashlib.sha256((token or "").encode()).hexdigest()[:16]
+
+
+async def refuse(websocket: WebSocket, error: ApiError) -> None:
+    """Answer the upgrade with the HTTP error (or, without the extension, accept and close)."""
+    if DENIAL_EXTENSION in websocket.scope.get("extensions", {}):
+        headers = None
+        if isinstance(error, RateLimitedError):
+            headers = {"Retry-After": str(error.retry_after_s)}
+        response = error_response(error.status, error.code, error.message, error.details, headers)
+        _denied.set(True)
+        await websocket.send_denial_response(response)
+        return
+    await websocket.accept()
+    await websocket.close(close_code_for(error), error.message[:120])
+
+
 async def collab_session(websocket: WebSocket, send: Send) -> None:
     services = services_of(websocket)
     project_id = websocket.path_params["project_id"]
     try:
-        await services.rate_limits.hit("ws_connect_ip", client_ip(websocket))
         token = websocket.query_params.get("token") or bearer_token(
             websocket.headers.get("authorization")
+        )
+        await services.rate_limits.hit(
+            "ws_connect_ip", client_ip(websocket), _credential_key(token)
         )
         if not token:
             raise UnauthorizedError("pass ?token=<access token or API key>")
@@ -116,23 +179,21 @@ async def collab_session(websocket: WebSocket, send: Send) -> None:
             principal = await services.principal_for(token, session)
             role = await require_project_role(session, principal, project_id, ProjectRole.VIEWER)
     except ApiError as exc:
-        refusal = close_code_for(exc)
         log.info(
             "collab connection refused",
             project_id=project_id,
-            code=int(refusal),
+            status=exc.status,
             reason=exc.message,
         )
-        await websocket.accept()
-        await websocket.close(refusal, exc.message[:120])
+        await refuse(websocket, exc)
         return
     await websocket.accept()
     services.metrics.websocket_connections.inc()
     try:
         code, reason = await services.rooms.serve(
-            WebSocketChannel(websocket, send),
+            WebSocketChannel(websocket, send, direct_frames=services.settings.collab_direct_frames),
             project_id,
-            can_write=role_allows(role, ProjectRole.EDITOR),
+            grant_for(principal, role),
         )
     finally:
         services.metrics.websocket_connections.dec()

@@ -43,11 +43,16 @@ SAQ_QUEUE = "jacameno-jobs"
 _FINAL = (JobState.DONE.value, JobState.FAILED.value)
 
 
+def project_folder(project_id: str) -> str:
+    """The object-store folder holding every object of a project (no trailing slash)."""
+    return f"projects/{project_id}"
+
+
 def asset_key(project_id: str, asset_id: str, filename: str) -> str:
     """Object-store key of an asset's bytes (the extension kept for downloads)."""
     suffix = Path(filename).suffix.lower()
     extension = suffix if suffix[1:].isalnum() and len(suffix) <= 6 else ""
-    return f"projects/{project_id}/assets/{asset_id}{extension}"
+    return f"{project_folder(project_id)}/assets/{asset_id}{extension}"
 
 
 def sidecar_key(storage_key: str, suffix: str) -> str:

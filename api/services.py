@@ -14,6 +14,7 @@ from api.auth.revocation import RevocationList
 from api.auth.tokens import TokenIssuer
 from api.db import Database
 from api.errors import UnauthorizedError
+from api.live_access import LiveAccess
 from api.observability import Metrics
 from api.ratelimit import RateLimits
 from api.settings import Settings
@@ -39,6 +40,8 @@ class AppServices:
     revoked: RevocationList
     rate_limits: RateLimits
     rooms: RoomServer
+    #: Applies access changes to open collaboration sockets (see api/live_access.py).
+    live: LiveAccess
     #: The audio job coordinator (runner, document watching); see api/job_runtime.py.
     jobs: JobCoordinator
 

@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     collab_compact_after_updates: int = Field(default=500, ge=1)
     #: Negotiate permessage-deflate on collaboration sockets (off: lower latency).
     collab_ws_deflate: bool = False
+    #: Write relayed frames straight to uvicorn's transport (api/ws_direct.py); off: every
+    #: frame goes through ASGI. Tested with the uvicorn range pyproject.toml pins.
+    collab_direct_frames: bool = True
 
     #: Longest accepted audio upload, in seconds (read from the file's header).
     max_audio_duration_s: float = Field(default=3600.0, gt=0.0, le=24 * 3600.0)

@@ -32,8 +32,11 @@ class CloseCode(IntEnum):
     NOT_FOUND = 4404
     #: The client did not keep up with the room; reconnect to resync.
     TOO_SLOW = 4408
-    #: Too many connection attempts; retry later.
+    #: Too many connection attempts, or too much presence traffic; retry later.
     RATE_LIMITED = 4429
+    #: An update depended on changes the server has not received: reconnect to resync
+    #: (y-websocket treats 4500-4599 as transient).
+    RESYNC = 4500
     #: The document store is unavailable; retry later.
     UNAVAILABLE = 4503
 

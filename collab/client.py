@@ -72,6 +72,13 @@ FATAL_CLOSE_CODES = frozenset(
         CloseCode.MESSAGE_TOO_BIG,
     }
 )
+#: HTTP refusals of the upgrade request, as the close codes they stand for.
+_REFUSAL_CODES = {
+    401: CloseCode.UNAUTHORIZED,
+    403: CloseCode.FORBIDDEN,
+    404: CloseCode.NOT_FOUND,
+    429: CloseCode.RATE_LIMITED,
+}
 #: Frames queued while connected before the client drops the connection and resyncs.
 DEFAULT_OUTBOX_FRAMES = 10_000
 #: Seconds `CollabClient.flush` waits by default before raising `NotStoredError`.
@@ -92,6 +99,15 @@ class ClientRefusedError(CollabError):
 
 class NotStoredError(CollabError):
     """`CollabClient.flush` timed out: the server has not stored this client's edits."""
+
+
+def _refusal_reason(body: bytes | bytearray | None) -> str:
+    """The message of the server's JSON error envelope, or "" if the body is not one."""
+    try:
+        message = json.loads(body or b"")["error"]["message"]
+    except (ValueError, TypeError, KeyError):
+        return ""
+    return str(message)
 
 
 def collab_url(base_url: str, project_id: str) -> str:
@@ -357,8 +373,10 @@ class CollabClient:
                     backoff_s = 0.1
                     await self._session(ws)
             except InvalidStatus as exc:
-                self.close_code = exc.response.status_code
-                self.close_reason = "refused before the handshake"
+                # The server refuses before accepting, with an HTTP status and a JSON reason.
+                status = exc.response.status_code
+                self.close_code = _REFUSAL_CODES.get(status, status)
+                self.close_reason = _refusal_reason(exc.response.body) or f"HTTP {status}"
             except (OSError, ConnectionClosed, TimeoutError) as exc:
                 log.debug("connection failed", extra={"error": str(exc)})
             self.connected = False

@@ -9,20 +9,25 @@ costs N socket writes and no task switches, as in the Node servers.
 Otherwise, or when the channel has to wait (transport back-pressure), frames
 wait in a bounded queue drained by the connection's one writer task, in order.
 A peer whose queue overflows is disconnected with :attr:`CloseCode.TOO_SLOW`
-(it resyncs on reconnect) rather than silently missing updates.
+(it resyncs on reconnect) rather than silently missing updates. A send that
+fails for any other reason closes that peer alone (1011): one broken channel
+never stops the fan-out to the others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
+import time
 from collections import deque
 from collections.abc import Coroutine
 from typing import Any
 
 import anyio
 
+from collab.access import Grant
 from collab.channel import Channel, ChannelClosedError, CloseCode
 from collab.config import CollabConfig
 
@@ -33,11 +38,39 @@ _ids = itertools.count(1)
 ABNORMAL_CLOSURE = 1006
 
 
+class ByteBudget:
+    """A token bucket over bytes: ``rate_per_s`` on average, ``burst`` at once."""
+
+    __slots__ = ("_burst", "_last", "_rate", "_tokens")
+
+    def __init__(self, rate_per_s: float, burst: float) -> None:
+        self._rate = rate_per_s
+        self._burst = burst
+        self._tokens = burst
+        self._last = time.monotonic()
+
+    def spend(self, amount: int) -> bool:
+        """Take ``amount`` bytes from the budget; False (nothing taken) when it lacks them."""
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
+        self._last = now
+        if amount > self._tokens:
+            return False
+        self._tokens -= amount
+        return True
+
+
 class Connection:
-    def __init__(self, channel: Channel, *, can_write: bool, config: CollabConfig) -> None:
+    def __init__(self, channel: Channel, *, grant: Grant, config: CollabConfig) -> None:
         self.id = next(_ids)
         self.channel = channel
-        self.can_write = can_write
+        #: What this peer may do; replaced when its rights change (see RoomServer).
+        self.grant = grant
+        self.awareness_budget = ByteBudget(
+            config.awareness_bytes_per_s, config.awareness_burst_bytes
+        )
+        #: Whether the peer has been told (once) that its edits are refused.
+        self.told_read_only = False
         self._max_messages = config.send_queue_messages
         self._max_bytes = config.send_queue_bytes
         self._queue: deque[bytes] = deque()
@@ -56,12 +89,23 @@ class Connection:
     def closing(self) -> bool:
         return self.close_code is not None
 
+    @property
+    def can_write(self) -> bool:
+        return self.grant.can_write
+
     def send(self, frame: bytes) -> None:
-        """Send ``frame`` to this peer now, or queue it; never blocks the caller (the fan-out)."""
+        """Send ``frame`` to this peer now, or queue it; never blocks or raises to the caller
+        (the fan-out): a failing channel closes this peer alone."""
         if self.close_code is not None:
             return
         if self._eager and not self._queue and not self._writing and self._unfinished is None:
-            if not self.channel.send_now(frame):
+            try:
+                sent = self.channel.send_now(frame)
+            except Exception:
+                log.exception("sending to a peer failed")
+                self.close(CloseCode.INTERNAL_ERROR, "internal error while sending")
+                return
+            if not sent:
                 self._send_eagerly(frame)
             return
         if (
@@ -121,6 +165,11 @@ class Connection:
                     return
         except ChannelClosedError:
             self.close(ABNORMAL_CLOSURE, "peer went away")
+        except Exception:
+            log.exception("sending to a peer failed")
+            self.close(CloseCode.INTERNAL_ERROR, "internal error while sending")
+            with contextlib.suppress(Exception):
+                await self.channel.close(CloseCode.INTERNAL_ERROR, "internal error while sending")
         finally:
             if self._unfinished is not None:  # never awaited: close it without a warning
                 self._unfinished.close()

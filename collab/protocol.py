@@ -149,12 +149,34 @@ def query_awareness_message() -> bytes:
     return bytes((MessageType.QUERY_AWARENESS,))
 
 
+#: y-protocols' auth message kind: the server refused something (``auth.js``).
+AUTH_PERMISSION_DENIED = 0
+
+
+def permission_denied_message(reason: str) -> bytes:
+    """The y-protocols auth message "permission denied" (y-websocket logs ``reason``)."""
+    return bytes((MessageType.AUTH, AUTH_PERMISSION_DENIED)) + write_varbytes(reason.encode())
+
+
 def check_update(update: bytes) -> None:
     """Raise :class:`ProtocolError` when ``update`` is not a decodable Yjs update (v1)."""
     try:
         pycrdt.get_state(update)
     except ValueError as exc:
         raise ProtocolError(f"the update does not decode: {exc}") from None
+
+
+def decode_state_vector(state_vector: bytes) -> dict[int, int]:
+    """A Yjs state vector (``varuint count``, then ``client, clock`` pairs) as a dict."""
+    reader = _Reader(state_vector)
+    count = reader.varuint()
+    clocks = {}
+    for _ in range(count):
+        client = reader.varuint()
+        clocks[client] = reader.varuint()
+    if not reader.done():
+        raise ProtocolError("malformed state vector: trailing bytes")
+    return clocks
 
 
 def is_empty_update(update: bytes) -> bool:
@@ -175,12 +197,13 @@ class AwarenessEntry:
         return self.state_json == "null"
 
 
-def decode_awareness(payload: bytes) -> list[AwarenessEntry]:
-    """Decode an awareness update; raises :class:`ProtocolError` when malformed."""
+def decode_awareness(payload: bytes, *, max_entries: int = 100_000) -> list[AwarenessEntry]:
+    """Decode an awareness update; raises :class:`ProtocolError` when malformed or when
+    it announces more than ``max_entries`` entries (checked before reading any)."""
     reader = _Reader(payload)
     count = reader.varuint()
-    if count > 100_000:
-        raise ProtocolError("malformed awareness update: implausible client count")
+    if count > max_entries:
+        raise ProtocolError(f"awareness update with {count} entries; at most {max_entries}")
     entries = []
     for _ in range(count):
         client_id = reader.varuint()

@@ -1,8 +1,22 @@
 """A room: one project document in memory, its peers, and its awareness.
 
-The room's ``Doc`` only ever holds persisted updates: incoming updates are
-checked, queued to the update log, and applied and relayed only once written.
-A sync-step-1 answer is therefore never more than the database holds.
+The server never stores or relays what it cannot apply: every incoming update is
+applied to the room's ``Doc`` first, then queued to the update log, and relayed
+to the other peers only once written. An update that decodes but cannot be
+applied (an item whose parent is a plain value), or that depends on structs
+nobody sent (it would sit pending and break the next update that completes it),
+or deletes clocks nobody has (it would delete whatever later arrives under those
+ids, in some documents and not in others), is refused before it is logged, and
+only its sender is closed. Such an update
+may have applied in part before it failed, and a pending one stays inside the
+document, so the room then rebuilds its document from its own encoding (which
+leaves pending structs out) and tells its listeners (services re-attach their
+observers).
+
+So the document may hold updates a moment before they are durable; a peer that
+syncs in that moment receives them, and being a peer it keeps them: after a
+crash it sends them back on its next sync. Relaying, the path every update
+takes to peers already connected, waits for the write.
 """
 
 from __future__ import annotations
@@ -17,8 +31,17 @@ import anyio
 import pycrdt
 
 from collab.awareness import RoomAwareness
+from collab.config import CollabConfig
 from collab.connection import Connection
-from collab.errors import ProtocolError
+from collab.errors import (
+    CollabError,
+    FloodError,
+    MissingDependenciesError,
+    ProtocolError,
+    RoomDeletedError,
+    UnappliableUpdateError,
+)
+from collab.folding import covers
 from collab.latch import Latch
 from collab.protocol import (
     AwarenessMessage,
@@ -26,21 +49,25 @@ from collab.protocol import (
     SyncMessage,
     SyncType,
     awareness_message,
-    check_update,
     decode_message,
+    decode_state_vector,
     is_empty_update,
+    permission_denied_message,
     sync_step1,
     sync_step2,
     sync_update,
 )
+from collab.update_format import deletes_unknown
 from collab.update_log import PendingWrite, UpdateLog
 
 log = logging.getLogger("jacameno.collab.room")
 
-#: A room's share of one log batch is relayed as one merged frame from this many updates:
+#: A room's share of one log batch is relayed as merged frames from this many updates:
 #: every frame costs each receiving client a decode and a transaction, so under load
 #: fewer, merged frames keep clients' event loops (and so latency) short.
 MERGE_FROM_BATCH = 2
+#: Told once to a read-only peer whose provider sends an edit (y-websocket logs it).
+READ_ONLY_NOTICE = "read-only: your role in this project cannot edit, so your changes are not saved"
 
 
 @dataclass
@@ -53,6 +80,10 @@ class CollabStats:
     closes: dict[int, int] = field(default_factory=dict)
     updates_accepted: int = 0
     updates_refused_read_only: int = 0
+    #: Updates refused because they cannot be applied (their senders were closed).
+    updates_rejected: int = 0
+    #: Stored updates moved to quarantine because they cannot be applied.
+    updates_quarantined: int = 0
     frames_relayed: int = 0
     awareness_duplicates_dropped: int = 0
     compactions: int = 0
@@ -72,16 +103,20 @@ class Room:
         log_count: int,
         log_bytes: int,
         on_log_growth: Callable[[Room], None],
+        config: CollabConfig | None = None,
+        on_rebuilt: Callable[[Room], None] | None = None,
     ) -> None:
         self.name = name
         self.doc = doc
-        self.awareness = RoomAwareness()
+        self.config = config or CollabConfig()
+        self.awareness = RoomAwareness(self.config)
         self.connections: dict[int, Connection] = {}
         self._update_log = update_log
         self._stats = stats
         self._on_log_growth = on_log_growth
-        #: Updates submitted to the log and not yet applied here.
-        self.pending = 0
+        self._on_rebuilt = on_rebuilt
+        #: Updates applied here and submitted to the log, not yet written.
+        self._pending = 0
         self._flushed = Latch()
         self._flushed.set()
         #: Logged updates (and bytes) since the last snapshot.
@@ -90,10 +125,19 @@ class Room:
         #: Connections promised by the server but not yet joined (eviction waits for them).
         self.reserved = 0
         self.empty_since: float | None = time.monotonic()
+        #: Stored updates failed to load: a compaction should quarantine them.
+        self.quarantine_due = False
+        #: The document was deleted: nothing more is written.
+        self.deleted = False
         #: Set once the room is unloaded; a later open loads a new Room.
         self.evicted = anyio.Event()
         #: Set after each compaction of this room's log (replaced by a fresh event).
         self.compacted = anyio.Event()
+
+    @property
+    def pending(self) -> int:
+        """Updates applied here and submitted to the log, not yet written."""
+        return self._pending
 
     # ------------------------------------------------------------------ membership
 
@@ -114,10 +158,20 @@ class Room:
         if not self.connections:
             self.empty_since = time.monotonic()
 
+    def expire_awareness(self) -> None:
+        """Drop presence states nobody renewed, and tell the peers."""
+        removal = self.awareness.expire()
+        if removal is not None:
+            self.broadcast(awareness_message(removal))
+
     # ------------------------------------------------------------------ incoming
 
     async def receive(self, connection: Connection, frame: bytes) -> None:
-        """Handle one frame from ``connection``; raises :class:`ProtocolError` if malformed."""
+        """Handle one frame from ``connection``.
+
+        Raises :class:`ProtocolError` when it is malformed or cannot be applied, and
+        :class:`FloodError` when the peer exceeds its presence budget.
+        """
         message = decode_message(frame)
         if isinstance(message, SyncMessage):
             if message.sync_type is SyncType.STEP1:
@@ -129,6 +183,8 @@ class Room:
                 return
             await self._receive_update(connection, message.payload)
         elif isinstance(message, AwarenessMessage):
+            if not connection.awareness_budget.spend(len(message.payload)):
+                raise FloodError("presence traffic over this connection's budget")
             forward = self.awareness.apply(message.payload, connection.id)
             if forward is None:
                 self._stats.awareness_duplicates_dropped += 1
@@ -144,63 +200,151 @@ class Room:
         if is_empty_update(update):
             return
         if not connection.can_write:
-            # Read-only peers keep their awareness; their edits stop here.
+            # Read-only peers keep their awareness; their edits stop here, and they are
+            # told so once (y-protocols' auth message), not left believing they synced.
             connection.refused_updates += 1
             self._stats.updates_refused_read_only += 1
+            if not connection.told_read_only:
+                connection.told_read_only = True
+                connection.send(permission_denied_message(READ_ONLY_NOTICE))
             return
-        check_update(update)
-        await self.submit(update, origin=connection.id)
+        await self.submit(update, origin=connection.id, tag=connection.grant.origin)
+
+    def apply(self, update: bytes, *, tag: str) -> None:
+        """Apply ``update`` to the room's document with the transaction origin ``tag``.
+
+        Raises :class:`UnappliableUpdateError` when it cannot be applied whole or leaves
+        structs pending. The document is then rebuilt without its pending structs, and
+        the part that did apply is returned in the error (``salvaged``) to be written
+        like any edit, so that the room never holds what the log does not.
+        """
+        before = self.doc.get_state()
+        failure: Exception | None = None
+        try:
+            with self.doc.transaction(origin=tag):
+                try:
+                    self.doc.apply_update(update)
+                except Exception as exc:  # pycrdt raises RuntimeError or ValueError
+                    failure = exc
+        except Exception:
+            # An observer (a service) failed inside the commit: the update applied; the
+            # service's fault must not refuse a peer's edit.
+            log.exception("an observer failed on an update", extra={"room": self.name})
+        if failure is None:
+            after = decode_state_vector(self.doc.get_state())
+            try:
+                if covers(after, update) and not deletes_unknown(update, after):
+                    return
+            except ProtocolError as exc:
+                # Content no yjs client writes: refuse what cannot be checked.
+                failure = exc
+        self._stats.updates_rejected += 1
+        self._rebuild()
+        salvaged = self.doc.get_update(before)
+        if failure is not None:
+            raise UnappliableUpdateError(
+                f"the update cannot be applied: {failure}", salvaged=salvaged
+            )
+        raise MissingDependenciesError(
+            "the update depends on changes the server has not received; reconnect to resync",
+            salvaged=salvaged,
+        )
+
+    def _rebuild(self) -> None:
+        """Replace the document by a copy of its encoding, which leaves out whatever a
+        refused update left pending inside."""
+        fresh: pycrdt.Doc[Any] = pycrdt.Doc()
+        fresh.apply_update(self.doc.get_update())
+        self.doc = fresh
+        if self._on_rebuilt is not None:
+            self._on_rebuilt(self)
 
     async def submit(self, update: bytes, *, origin: int | None, tag: str = "peer") -> PendingWrite:
-        """Queue a checked update for the log; it is applied and relayed once written."""
+        """Apply an update and queue it for the log; it is relayed once written.
+
+        Raises :class:`UnappliableUpdateError` when it cannot be applied (what of it did
+        apply is queued instead), :class:`RoomDeletedError` when the document was deleted.
+        """
+        if self.deleted:
+            raise RoomDeletedError(self.name)
+        try:
+            self.apply(update, tag=tag)
+        except UnappliableUpdateError as refused:
+            if refused.salvaged is not None and not is_empty_update(refused.salvaged):
+                await self._queue(refused.salvaged, origin=origin, tag=tag)
+            raise
+        return await self._queue(update, origin=origin, tag=tag)
+
+    async def _queue(self, update: bytes, *, origin: int | None, tag: str) -> PendingWrite:
         write = PendingWrite(target=self, room=self.name, update=update, origin=origin, tag=tag)
-        self.pending += 1
+        self._pending += 1
         if self._flushed.is_set():
             self._flushed = Latch()
-        await self._update_log.submit(write)
+        try:
+            await self._update_log.submit(write)
+        except BaseException:
+            # Never queued (the server is stopping): nothing will write it.
+            self._forget([write])
+            raise
         return write
+
+    def abandoned(self, writes: list[PendingWrite]) -> None:
+        """Forget updates that will never be written (the log gave up at shutdown)."""
+        self._forget(writes)
+
+    def _forget(self, writes: list[PendingWrite]) -> None:
+        self._pending = max(0, self._pending - len(writes))
+        if not self._pending:
+            self._flushed.set()
 
     # ------------------------------------------------------------------ persisted
 
     def persisted(self, writes: list[PendingWrite]) -> None:
-        """Relay durable updates (merged into one frame when several), then apply them.
+        """Relay durable updates to the peers (merged into few frames when several).
 
-        Peers come first: the room's document answers later sync requests and feeds
-        services' observers, and nothing else runs between the two steps.
+        The bookkeeping runs whatever fails, so that nothing waits forever for a flush.
         """
+        try:
+            self._relay(writes)
+        finally:
+            self._forget(writes)
+            self.log_count += len(writes)
+            self.log_bytes += sum(len(w.update) for w in writes)
+            self._stats.updates_accepted += len(writes)
+            try:
+                self._on_log_growth(self)
+            except CollabError:
+                log.exception("scheduling a compaction failed", extra={"room": self.name})
+
+    def _relay(self, writes: list[PendingWrite]) -> None:
         if len(writes) < MERGE_FROM_BATCH:
             for write in writes:
                 self.broadcast(sync_update(write.update), exclude=write.origin)
-        else:
-            # Under load: one merged frame for the whole batch. Senders get their own
-            # edits back (unless they were the only sender), which Yjs ignores; that is
-            # cheaper than N frames to N peers. (Peers then hold the same state in a
-            # different byte encoding.)
-            merged = pycrdt.merge_updates(*(w.update for w in writes))
-            origins = {w.origin for w in writes}
-            self.broadcast(
-                sync_update(merged), exclude=origins.pop() if len(origins) == 1 else None
-            )
-        for write in writes:
-            # Observers (services) see the writer's tag as the transaction origin.
-            with self.doc.transaction(origin=write.tag):
-                self.doc.apply_update(write.update)
-        self.pending -= len(writes)
-        self.log_count += len(writes)
-        self.log_bytes += sum(len(w.update) for w in writes)
-        self._stats.updates_accepted += len(writes)
-        if self.pending == 0:
-            self._flushed.set()
-        self._on_log_growth(self)
+            return
+        # Under load: merged frames (at most max_merge_updates each: merging is
+        # superlinear). Senders get their own edits back (unless they were the only
+        # sender of the frame), which Yjs ignores; that is cheaper than N frames to N
+        # peers. (Peers then hold the same state in a different byte encoding.)
+        step = self.config.max_merge_updates
+        for start in range(0, len(writes), step):
+            chunk = writes[start : start + step]
+            origins = {w.origin for w in chunk}
+            if len(chunk) == 1:
+                merged = chunk[0].update
+            else:
+                merged = pycrdt.merge_updates(*(w.update for w in chunk))
+            sender = origins.pop() if len(origins) == 1 else None
+            self.broadcast(sync_update(merged), exclude=sender)
 
     async def flushed(self) -> None:
-        """Wait until every submitted update is written and applied."""
+        """Wait until every submitted update is written."""
         await self._flushed.wait()
 
     # ------------------------------------------------------------------ outgoing
 
     def broadcast(self, frame: bytes, *, exclude: int | None = None) -> None:
-        for connection_id, connection in self.connections.items():
+        """Send ``frame`` to every peer but ``exclude``; one failing peer is closed, not fatal."""
+        for connection_id, connection in list(self.connections.items()):
             if connection_id != exclude:
                 connection.send(frame)
                 self._stats.frames_relayed += 1

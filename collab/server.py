@@ -1,10 +1,17 @@
 """The room server: loads rooms on demand, serves connections, flushes and evicts rooms.
 
 Use it as ``async with RoomServer(store, config) as rooms:``; it owns a task
-group holding the update-log writer, eviction timers and compactions. Room
-start is serialised per room (two first clients never race a load), a room is
-evicted only after its pending writes are flushed, and shutdown closes every
-connection and writes everything still queued.
+group holding the update-log writer, eviction timers, compactions and the
+presence sweeper, and the :class:`~collab.folding.DocumentFolder` whose child
+process folds big logs. Room start is serialised per room (two first clients
+never race a load), a room is evicted only after its pending writes are
+flushed, and shutdown closes every connection and writes everything still
+queued, within a bounded time whatever a room holds.
+
+Rights are live: each connection carries a :class:`~collab.access.Grant`; the
+application calls :meth:`RoomServer.revoke`, :meth:`RoomServer.set_write_access`
+and :meth:`RoomServer.delete_room` when credentials, roles or projects change,
+and a grant's expiry closes its connection by itself.
 """
 
 from __future__ import annotations
@@ -20,30 +27,52 @@ import anyio
 import pycrdt
 from anyio.abc import TaskGroup
 
+from collab.access import Grant
 from collab.channel import Channel, ChannelClosedError, CloseCode
 from collab.config import CollabConfig
 from collab.connection import Connection
-from collab.errors import CollabError, PersistenceError, ProtocolError
+from collab.errors import (
+    CollabError,
+    FloodError,
+    MissingDependenciesError,
+    PersistenceError,
+    ProtocolError,
+    RoomDeletedError,
+)
+from collab.folding import DocumentFolder
 from collab.protocol import is_empty_update
 from collab.room import CollabStats, Room
 from collab.store import DocumentStore
 from collab.update_log import UpdateLog
+from docs_model import new_doc
 
 log = logging.getLogger("jacameno.collab.server")
 
-#: Seconds shutdown waits for connections to close before flushing regardless.
-SHUTDOWN_GRACE_S = 5.0
+#: Seconds between sweeps that expire presence states nobody renewed.
+AWARENESS_SWEEP_S = 5.0
+#: Close reason for a connection whose project was deleted.
+DELETED_REASON = "the project was deleted"
 
 
 class RoomServer:
-    def __init__(self, store: DocumentStore, config: CollabConfig | None = None) -> None:
+    def __init__(
+        self,
+        store: DocumentStore,
+        config: CollabConfig | None = None,
+        *,
+        folder: DocumentFolder | None = None,
+    ) -> None:
         self.config = config or CollabConfig()
         self.store = store
         self.stats = CollabStats()
         self.update_log = UpdateLog(store, self.config)
+        #: Folds logs for loads and compactions (big ones in a child process).
+        self.folder = folder or DocumentFolder()
         self._rooms: dict[str, Room] = {}
         self._locks: dict[str, anyio.Lock] = {}
         self._compacting: set[str] = set()
+        #: Rooms whose document was deleted in this process: never loaded again.
+        self._deleted: set[str] = set()
         self._listeners: list[Callable[[Room], None]] = []
         self._task_group: TaskGroup | None = None
         self._log_done = anyio.Event()
@@ -55,9 +84,11 @@ class RoomServer:
     # ------------------------------------------------------------------ lifecycle
 
     async def __aenter__(self) -> RoomServer:
+        await self.folder.__aenter__()
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
         self._task_group.start_soon(self._run_log)
+        self._task_group.start_soon(self._sweep_awareness)
         return self
 
     async def __aexit__(
@@ -67,10 +98,13 @@ class RoomServer:
         tb: TracebackType | None,
     ) -> bool | None:
         assert self._task_group is not None, "RoomServer was not started"
-        with anyio.CancelScope(shield=True):
-            await self._shutdown()
-        self._task_group.cancel_scope.cancel()
-        return await self._task_group.__aexit__(exc_type, exc, tb)
+        try:
+            with anyio.CancelScope(shield=True):
+                await self._shutdown()
+            self._task_group.cancel_scope.cancel()
+            return await self._task_group.__aexit__(exc_type, exc, tb)
+        finally:
+            await self.folder.__aexit__(None, None, None)
 
     async def _run_log(self) -> None:
         try:
@@ -79,18 +113,30 @@ class RoomServer:
             self._log_done.set()
 
     async def _shutdown(self) -> None:
+        """Close every connection, then write what is queued; bounded in time throughout."""
         self._stopping = True
+        grace = self.config.shutdown_grace_s
         for room in list(self._rooms.values()):
             for connection in list(room.connections.values()):
                 connection.close(CloseCode.SERVICE_RESTART, "server restarting; reconnect")
-        with anyio.move_on_after(SHUTDOWN_GRACE_S):
+        with anyio.move_on_after(grace):
             await self._idle.wait()
         self.update_log.close()
-        await self._log_done.wait()
+        with anyio.move_on_after(2 * grace):
+            await self._log_done.wait()
+        if not self._log_done.is_set():
+            log.error("the update log did not drain within %.0f s; stopping anyway", 2 * grace)
         log.info(
             "room server stopped",
             extra={"rooms": len(self._rooms), "lost_updates": self.update_log.lost},
         )
+
+    async def _sweep_awareness(self) -> None:
+        period = min(AWARENESS_SWEEP_S, self.config.awareness_timeout_s / 3)
+        while True:
+            await anyio.sleep(period)
+            for room in list(self._rooms.values()):
+                room.expire_awareness()
 
     @property
     def rooms(self) -> dict[str, Room]:
@@ -99,7 +145,7 @@ class RoomServer:
 
     # ------------------------------------------------------------------ serving
 
-    async def serve(self, channel: Channel, room_name: str, *, can_write: bool) -> tuple[int, str]:
+    async def serve(self, channel: Channel, room_name: str, grant: Grant) -> tuple[int, str]:
         """Serve one accepted channel until it closes; return the close code and reason."""
         if self._stopping:
             await channel.close(CloseCode.SERVICE_RESTART, "server restarting; reconnect")
@@ -109,12 +155,16 @@ class RoomServer:
         try:
             try:
                 room = await self.open_room(room_name)
+            except RoomDeletedError:
+                await channel.close(CloseCode.NOT_FOUND, DELETED_REASON)
+                self.stats.closed(CloseCode.NOT_FOUND)
+                return CloseCode.NOT_FOUND, DELETED_REASON
             except PersistenceError as exc:
                 log.error("cannot load room", extra={"room": room_name, "error": str(exc)})
                 await channel.close(CloseCode.UNAVAILABLE, "document store unavailable; retry")
                 self.stats.closed(CloseCode.UNAVAILABLE)
                 return CloseCode.UNAVAILABLE, "document store unavailable"
-            connection = Connection(channel, can_write=can_write, config=self.config)
+            connection = Connection(channel, grant=grant, config=self.config)
             room.reserved -= 1
             room.join(connection)
             self.stats.connections_opened += 1
@@ -131,6 +181,7 @@ class RoomServer:
                 extra={
                     "room": room_name,
                     "remote": channel.remote,
+                    "actor": connection.grant.actor,
                     "code": code,
                     "reason": connection.close_reason,
                     "refused_updates": connection.refused_updates,
@@ -149,7 +200,15 @@ class RoomServer:
                 await connection.write_loop()
                 group.cancel_scope.cancel()
 
+            async def expire(at: float) -> None:
+                await anyio.sleep(max(0.0, at - time.time()))
+                connection.close(
+                    CloseCode.UNAUTHORIZED, "access token expired; reconnect with a fresh one"
+                )
+
             group.start_soon(write)
+            if connection.grant.expires_at is not None:
+                group.start_soon(expire, connection.grant.expires_at)
             if await self._read_loop(room, connection):
                 group.cancel_scope.cancel()
 
@@ -171,8 +230,22 @@ class RoomServer:
                 return False
             try:
                 await room.receive(connection, frame)
+            except MissingDependenciesError as exc:
+                connection.close(CloseCode.RESYNC, str(exc)[:120])
+                return False
             except ProtocolError as exc:
+                log.info(
+                    "closing a peer that sent a bad message",
+                    extra={"room": room.name, "actor": connection.grant.actor, "error": str(exc)},
+                )
                 connection.close(CloseCode.MALFORMED, str(exc)[:120])
+                return False
+            except FloodError as exc:
+                connection.close(CloseCode.RATE_LIMITED, str(exc)[:120])
+                return False
+            except PersistenceError:
+                # The log is closed: the server is stopping.
+                connection.close(CloseCode.SERVICE_RESTART, "server restarting; reconnect")
                 return False
         return False
 
@@ -184,27 +257,51 @@ class RoomServer:
         Raises :class:`PersistenceError` when the store cannot be read: a database
         fault never turns into an empty document.
         """
+        if name in self._deleted:
+            raise RoomDeletedError(name)
         lock = self._locks.setdefault(name, anyio.Lock())
         async with lock:
             room = self._rooms.get(name)
             if room is None:
-                stored = await self.store.load(name)
-                doc = await anyio.to_thread.run_sync(_build_doc, stored.updates)
-                room = Room(
-                    name,
-                    doc,
-                    update_log=self.update_log,
-                    stats=self.stats,
-                    log_count=stored.log_count,
-                    log_bytes=stored.log_bytes,
-                    on_log_growth=self._maybe_compact,
-                )
+                if name in self._deleted:
+                    raise RoomDeletedError(name)
+                room = await self._load(name)
                 self._rooms[name] = room
                 self.stats.rooms_loaded += 1
-                for listener in self._listeners:
-                    listener(room)
+                self._announce(room)
+                if room.log_count and room.quarantine_due:
+                    self._start_compaction(room)
             room.reserved += 1
             return room
+
+    async def _load(self, name: str) -> Room:
+        """Load a room: fold its snapshot and log (off this process when big), then apply
+        the one folded state. Updates that cannot be applied are left out and quarantined
+        by a compaction started at once: the rest of the document loads."""
+        stored = await self.store.load(name)
+        folded = await self.folder.fold(stored.snapshot, stored.log)
+        doc: pycrdt.Doc[Any] = pycrdt.Doc()
+        doc.apply_update(folded.state)
+        room = Room(
+            name,
+            doc,
+            update_log=self.update_log,
+            stats=self.stats,
+            log_count=stored.log_count,
+            log_bytes=stored.log_bytes,
+            on_log_growth=self._maybe_compact,
+            config=self.config,
+            on_rebuilt=self._announce,
+        )
+        if folded.rejected:
+            room.quarantine_due = True
+            log.warning(
+                "room %s loaded without %d stored updates that cannot be applied",
+                name,
+                len(folded.rejected),
+                extra={"room": name, "reasons": [r.reason for r in folded.rejected][:5]},
+            )
+        return room
 
     @asynccontextmanager
     async def document(self, room_name: str, *, origin: str) -> AsyncIterator[pycrdt.Doc[Any]]:
@@ -218,7 +315,7 @@ class RoomServer:
         """
         room = await self.open_room(room_name)
         try:
-            working: pycrdt.Doc[Any] = pycrdt.Doc()
+            working = new_doc()
             working.apply_update(room.doc.get_update())
             before = working.get_state()
             yield working
@@ -232,8 +329,13 @@ class RoomServer:
                 room.empty_since = time.monotonic()
                 self._schedule_eviction(room)
 
+    def _announce(self, room: Room) -> None:
+        for listener in self._listeners:
+            listener(room)
+
     def add_room_listener(self, listener: Callable[[Room], None]) -> None:
-        """Call ``listener(room)`` for every room loaded from now on (and those loaded now)."""
+        """Call ``listener(room)`` for every room loaded from now on (and those loaded now),
+        and again whenever a room replaces its document (observe ``room.doc`` anew)."""
         self._listeners.append(listener)
         for room in self._rooms.values():
             listener(room)
@@ -287,7 +389,11 @@ class RoomServer:
             room.log_count >= self.config.compact_after_updates
             or room.log_bytes >= self.config.compact_after_bytes
         )
-        if over and room.name not in self._compacting and self._task_group is not None:
+        if over:
+            self._start_compaction(room)
+
+    def _start_compaction(self, room: Room) -> None:
+        if room.name not in self._compacting and self._task_group is not None:
             self._compacting.add(room.name)
             self._task_group.start_soon(self._compact_in_background, room)
 
@@ -299,20 +405,76 @@ class RoomServer:
 
     async def _compact(self, room: Room) -> None:
         try:
-            result = await self.store.compact(room.name)
+            result = await self.store.compact(room.name, self.folder.fold)
         except CollabError as exc:
             log.warning("compaction failed", extra={"room": room.name, "error": str(exc)})
             return
         if result is not None:
             room.log_count = max(0, room.log_count - result.folded_updates)
             room.log_bytes = 0 if room.log_count == 0 else room.log_bytes
+            room.quarantine_due = False
             self.stats.compactions += 1
+            self.stats.updates_quarantined += result.quarantined
             done, room.compacted = room.compacted, anyio.Event()
             done.set()
 
+    # ------------------------------------------------------------------ live rights
 
-def _build_doc(updates: list[bytes]) -> pycrdt.Doc[Any]:
-    doc: pycrdt.Doc[Any] = pycrdt.Doc()
-    for update in updates:
-        doc.apply_update(update)
-    return doc
+    def _connections(self, room_name: str | None) -> list[tuple[Room, Connection]]:
+        if room_name is None:
+            rooms = list(self._rooms.values())
+        else:
+            rooms = [self._rooms[room_name]] if room_name in self._rooms else []
+        return [(room, c) for room in rooms for c in list(room.connections.values())]
+
+    def revoke(
+        self,
+        credential: str,
+        *,
+        code: int = CloseCode.UNAUTHORIZED,
+        reason: str = "access revoked",
+        room: str | None = None,
+    ) -> int:
+        """Close every connection (of ``room``, or anywhere) whose grant rests on
+        ``credential``; returns how many were closed."""
+        closed = 0
+        for _room, connection in self._connections(room):
+            if credential in connection.grant.credentials and not connection.closing:
+                connection.close(code, reason)
+                closed += 1
+        return closed
+
+    def set_write_access(self, room: str, actor: str, *, can_write: bool) -> int:
+        """Make ``actor``'s connections to ``room`` read-only (or writable again), at once.
+
+        Returns how many connections changed.
+        """
+        changed = 0
+        for _room, connection in self._connections(room):
+            if connection.grant.actor == actor and connection.grant.can_write != can_write:
+                connection.grant = connection.grant.with_write(can_write)
+                connection.told_read_only = False
+                changed += 1
+        return changed
+
+    async def delete_room(self, name: str) -> None:
+        """Delete a room's document for good: close its connections (4404), wait for
+        writes already on their way, then remove every stored trace.
+
+        The room is never loaded again by this process; updates that were still on
+        their way are written before the delete and deleted with the rest.
+        """
+        self._deleted.add(name)
+        lock = self._locks.setdefault(name, anyio.Lock())
+        async with lock:
+            room = self._rooms.get(name)
+            if room is not None:
+                room.deleted = True
+                for connection in list(room.connections.values()):
+                    connection.close(CloseCode.NOT_FOUND, DELETED_REASON)
+                await room.flushed()
+                del self._rooms[name]
+                self.stats.rooms_evicted += 1
+                room.evicted.set()
+            await self.store.delete(name)
+        self._drop_lock_if_unused(name, lock)

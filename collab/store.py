@@ -4,6 +4,11 @@
 SQLAlchemy Core for SQLite and PostgreSQL. Every failure is a
 :class:`~collab.errors.PersistenceError`: a database fault is never mistaken
 for an empty, new document.
+
+Compaction folds the snapshot and the logged updates with a fold function the
+caller passes (the room server's :class:`~collab.folding.DocumentFolder`, which
+folds big logs in a child process); updates the fold rejects are moved to
+``doc_quarantine`` in the same transaction that writes the new snapshot.
 """
 
 from __future__ import annotations
@@ -13,12 +18,11 @@ import functools
 import logging
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
-import pycrdt
 from sqlalchemy import (
     Delete,
     Insert,
@@ -35,7 +39,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from collab.errors import PersistenceError
-from collab.sql_tables import doc_snapshots, doc_updates
+from collab.folding import Folded, fold_updates
+from collab.sql_tables import doc_quarantine, doc_snapshots, doc_updates
 
 log = logging.getLogger("jacameno.collab.store")
 
@@ -45,16 +50,28 @@ _SQLITE_DIALECT = sqlite_dialect.dialect(paramstyle="qmark")
 
 @dataclass(frozen=True, slots=True)
 class StoredDocument:
-    """A room's persisted state: the snapshot (if any) first, then later logged updates."""
+    """A room's persisted state: the snapshot (if any), then the updates logged after it."""
 
-    updates: list[bytes]
-    #: Logged updates not yet folded into the snapshot, and their total size in bytes.
-    log_count: int
-    log_bytes: int
+    snapshot: bytes | None
+    #: ``(id, update)`` of each logged update not yet folded into the snapshot, in order.
+    log: list[tuple[int, bytes]]
+
+    @property
+    def updates(self) -> list[bytes]:
+        """The snapshot (if any) then every logged update: apply them in this order."""
+        return ([self.snapshot] if self.snapshot is not None else []) + [u for _, u in self.log]
+
+    @property
+    def log_count(self) -> int:
+        return len(self.log)
+
+    @property
+    def log_bytes(self) -> int:
+        return sum(len(update) for _, update in self.log)
 
     @property
     def is_new(self) -> bool:
-        return not self.updates
+        return self.snapshot is None and not self.log
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +79,17 @@ class CompactionResult:
     room: str
     folded_updates: int
     snapshot_bytes: int
+    #: Stored updates moved to quarantine (the snapshot counts as one).
+    quarantined: int = 0
+
+
+FoldFunction = Callable[[bytes | None, Sequence[tuple[int, bytes]]], Awaitable[Folded]]
+"""Folds a snapshot and ``(id, update)`` pairs into one state (see collab.folding)."""
+
+
+async def fold_inline(snapshot: bytes | None, log: Sequence[tuple[int, bytes]]) -> Folded:
+    """:func:`~collab.folding.fold_updates` on the caller's thread (small logs, tests)."""
+    return fold_updates(snapshot, log)
 
 
 class DocumentStore(Protocol):
@@ -77,8 +105,11 @@ class DocumentStore(Protocol):
         """Append as :meth:`append` does if that needs no waiting; False if nothing was written."""
         ...
 
-    async def compact(self, room: str) -> CompactionResult | None:
-        """Fold the room's log into its snapshot in one transaction; None if nothing to do."""
+    async def compact(self, room: str, fold: FoldFunction = fold_inline) -> CompactionResult | None:
+        """Fold the room's log into its snapshot in one transaction; None if nothing to do.
+
+        Updates ``fold`` rejects are moved to quarantine in the same transaction.
+        """
         ...
 
     async def delete(self, room: str) -> None:
@@ -266,17 +297,14 @@ class SQLDocumentStore:
                 ).first()
                 after = snapshot.last_update_id if snapshot else 0
                 rows = await conn.execute(
-                    select(doc_updates.c.payload)
+                    select(doc_updates.c.id, doc_updates.c.payload)
                     .where(doc_updates.c.room == room, doc_updates.c.id > after)
                     .order_by(doc_updates.c.id)
                 )
-                logged = [bytes(row.payload) for row in rows]
+                logged = [(int(row.id), bytes(row.payload)) for row in rows]
         except (SQLAlchemyError, OSError) as exc:
             raise PersistenceError(f"cannot load document {room!r}: {exc}") from exc
-        updates = ([bytes(snapshot.state)] if snapshot else []) + logged
-        return StoredDocument(
-            updates=updates, log_count=len(logged), log_bytes=sum(len(u) for u in logged)
-        )
+        return StoredDocument(snapshot=bytes(snapshot.state) if snapshot else None, log=logged)
 
     def append_now(self, entries: Sequence[tuple[str, bytes]]) -> bool:
         """Commit on the event loop's thread if nothing else is appending; else False.
@@ -336,22 +364,24 @@ class SQLDocumentStore:
                 await self._drop_writer()
                 raise PersistenceError(f"cannot append {len(entries)} updates: {exc}") from exc
 
-    async def compact(self, room: str) -> CompactionResult | None:
+    async def compact(self, room: str, fold: FoldFunction = fold_inline) -> CompactionResult | None:
         try:
             if self._sqlite_path is not None:
-                return await self._compact_sqlite(self._sqlite_path, room)
+                return await self._compact_sqlite(self._sqlite_path, room, fold)
             async with self._engine.begin() as conn:
                 await self._lock_room(conn, room)
                 read = await self._read_log(conn, room)
                 if read is None:
                     return None
-                merged = await anyio.to_thread.run_sync(_merge, read.parts)
-                await self._fold(conn, room, read, merged)
+                folded = await fold(read.snapshot, read.log)
+                await self._fold(conn, room, read, folded)
         except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
             raise PersistenceError(f"cannot compact document {room!r}: {exc}") from exc
-        return CompactionResult(room=room, folded_updates=read.count, snapshot_bytes=len(merged))
+        return _result(room, read, folded)
 
-    async def _compact_sqlite(self, path: str, room: str) -> CompactionResult | None:
+    async def _compact_sqlite(
+        self, path: str, room: str, fold: FoldFunction
+    ) -> CompactionResult | None:
         """Read and merge outside SQLite's one write lock; write under the append lock.
 
         Holding the file's write lock while appends run inline would make them wait
@@ -366,13 +396,13 @@ class SQLDocumentStore:
             read = await self._read_log(conn, room)
         if read is None:
             return None
-        merged = await anyio.to_thread.run_sync(_merge, read.parts)
+        folded = await fold(read.snapshot, read.log)
         connection = await anyio.to_thread.run_sync(
             functools.partial(_sqlite_connect, path, any_thread=True)
         )
         try:
             async with self._writer_lock:
-                await anyio.to_thread.run_sync(_sqlite_fold, connection, room, read, merged)
+                await anyio.to_thread.run_sync(_sqlite_fold, connection, room, read, folded)
             while True:
                 async with self._writer_lock:
                     deleted = await anyio.to_thread.run_sync(
@@ -382,7 +412,7 @@ class SQLDocumentStore:
                     break
         finally:
             connection.close()
-        return CompactionResult(room=room, folded_updates=read.count, snapshot_bytes=len(merged))
+        return _result(room, read, folded)
 
     @staticmethod
     async def _read_log(conn: AsyncConnection, room: str) -> _LogRead | None:
@@ -404,13 +434,20 @@ class SQLDocumentStore:
         ).all()
         if not rows:
             return None
-        parts = ([bytes(snapshot.state)] if snapshot else []) + [bytes(row.payload) for row in rows]
-        return _LogRead(parts=parts, after=after, last_id=rows[-1].id, count=len(rows))
+        return _LogRead(
+            snapshot=bytes(snapshot.state) if snapshot else None,
+            log=[(int(row.id), bytes(row.payload)) for row in rows],
+            after=after,
+            last_id=rows[-1].id,
+        )
 
     @staticmethod
-    async def _fold(conn: AsyncConnection, room: str, read: _LogRead, merged: bytes) -> None:
-        """Replace the snapshot with ``merged`` and delete the updates it holds."""
-        moved = await conn.execute(_snapshot(room, read, merged))
+    async def _fold(conn: AsyncConnection, room: str, read: _LogRead, folded: Folded) -> None:
+        """Replace the snapshot with ``folded``, quarantine what it rejected, and delete
+        the updates it holds."""
+        for statement in _quarantine(room, read, folded):
+            await conn.execute(statement)
+        moved = await conn.execute(_snapshot(room, read, folded.state))
         _check_moved(room, moved.rowcount)
         await conn.execute(_purge(room, read.last_id))
 
@@ -419,6 +456,7 @@ class SQLDocumentStore:
             async with self._engine.begin() as conn:
                 await conn.execute(delete(doc_updates).where(doc_updates.c.room == room))
                 await conn.execute(delete(doc_snapshots).where(doc_snapshots.c.room == room))
+                await conn.execute(delete(doc_quarantine).where(doc_quarantine.c.room == room))
         except (SQLAlchemyError, OSError) as exc:
             raise PersistenceError(f"cannot delete document {room!r}: {exc}") from exc
 
@@ -435,11 +473,45 @@ class SQLDocumentStore:
 class _LogRead:
     """What compaction read: the snapshot (if any) then the logged updates after it."""
 
-    parts: list[bytes]
+    snapshot: bytes | None
+    log: list[tuple[int, bytes]]
     #: The snapshot's watermark, or None when the room has no snapshot yet.
     after: int | None
     last_id: int
-    count: int
+
+
+def _result(room: str, read: _LogRead, folded: Folded) -> CompactionResult:
+    if folded.rejected:
+        log.warning(
+            "quarantined %d stored updates that cannot be applied",
+            len(folded.rejected),
+            extra={"room": room, "reasons": [r.reason for r in folded.rejected][:5]},
+        )
+    return CompactionResult(
+        room=room,
+        folded_updates=len(read.log),
+        snapshot_bytes=len(folded.state),
+        quarantined=len(folded.rejected),
+    )
+
+
+def _quarantine(room: str, read: _LogRead, folded: Folded) -> list[Insert]:
+    """Statements keeping each rejected update (or the snapshot) aside with its reason."""
+    payloads = dict(read.log)
+    statements = []
+    for rejected in folded.rejected:
+        payload = read.snapshot if rejected.update_id is None else payloads.get(rejected.update_id)
+        if payload is None:
+            continue
+        statements.append(
+            insert(doc_quarantine).values(
+                room=room,
+                update_id=rejected.update_id,
+                payload=payload,
+                reason=rejected.reason[:500],
+            )
+        )
+    return statements
 
 
 def _sqlite_connect(
@@ -497,19 +569,15 @@ def _sqlite_execute(connection: sqlite3.Connection, statement: Insert | Update |
     return connection.execute(str(compiled), params).rowcount
 
 
-def _sqlite_fold(connection: sqlite3.Connection, room: str, read: _LogRead, merged: bytes) -> None:
-    """Make ``merged`` the room's snapshot in one transaction (runs in a thread)."""
+def _sqlite_fold(connection: sqlite3.Connection, room: str, read: _LogRead, folded: Folded) -> None:
+    """Make ``folded`` the room's snapshot and quarantine its rejects, in one transaction
+    (runs in a thread)."""
     connection.execute("BEGIN IMMEDIATE")
     try:
-        _check_moved(room, _sqlite_execute(connection, _snapshot(room, read, merged)))
+        for statement in _quarantine(room, read, folded):
+            _sqlite_execute(connection, statement)
+        _check_moved(room, _sqlite_execute(connection, _snapshot(room, read, folded.state)))
     except BaseException:
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
-
-
-def _merge(updates: list[bytes]) -> bytes:
-    """One update equal to applying ``updates`` in order (Yjs merge, client ids kept)."""
-    if len(updates) == 1:
-        return updates[0]
-    return pycrdt.merge_updates(*updates)

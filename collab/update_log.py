@@ -40,6 +40,10 @@ class LogTarget(Protocol):
         """Apply and relay ``writes`` (all for this target, in log order)."""
         ...
 
+    def abandoned(self, writes: list[PendingWrite]) -> None:
+        """Forget ``writes``: they will never be written (the log gave up at shutdown)."""
+        ...
+
 
 @dataclass(slots=True, eq=False)
 class PendingWrite:
@@ -94,11 +98,15 @@ class UpdateLog:
             self._written([write])
             self._hand_over([write])
             return
+        if self._closing:
+            raise PersistenceError("the update log is closed: the server is stopping")
         self._writer_idle = False  # it has work now: later updates queue behind this one
         try:
             self._send.send_nowait(write)
         except anyio.WouldBlock:
             await self._send.send(write)
+        except anyio.ClosedResourceError:
+            raise PersistenceError("the update log is closed: the server is stopping") from None
 
     async def _next(self) -> PendingWrite:
         """The next queued write: at once if one waits, else when one arrives."""
@@ -158,6 +166,14 @@ class UpdateLog:
                         len(batch),
                         extra={"error": str(exc)},
                     )
+                    by_target: dict[LogTarget, list[PendingWrite]] = {}
+                    for write in batch:
+                        by_target.setdefault(write.target, []).append(write)
+                    for target, writes in by_target.items():
+                        try:
+                            target.abandoned(writes)
+                        except Exception:
+                            log.exception("forgetting abandoned updates failed")
                     for write in batch:
                         write.persisted.set()
                     return False

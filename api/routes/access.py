@@ -147,6 +147,8 @@ async def update_member(request: Request) -> Response:
             )
         ).one()
         answer = _member_out(row.Membership, row.User)
+    # Committed: the member's open sockets turn read-only (or writable) at once.
+    services.live.member_role_changed(project_id, user_id, body.role)
     return json_response(answer)
 
 
@@ -171,6 +173,8 @@ async def remove_member(request: Request) -> Response:
         )
         if not removed:
             await _refuse(session, principal, project_id, user_id, removing=True)
+    # Committed: the former member's open sockets to the project close at once.
+    services.live.member_removed(project_id, user_id)
     return Response(status_code=204)
 
 
@@ -225,6 +229,9 @@ async def revoke_api_key(request: Request) -> Response:
         )
         if api_key.revoked_at is None:
             api_key.revoked_at = datetime.now(UTC)
+        key_id = api_key.id
+    # Committed: the key's open sockets close at once.
+    services.live.api_key_revoked(key_id)
     return Response(status_code=204)
 
 

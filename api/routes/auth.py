@@ -140,6 +140,7 @@ async def refresh(request: Request) -> Response:
             answer = await _issue(services, session, user, token.family_id)
     if reused_family is not None:
         await services.revoked.revoke(reused_family, ttl_s=services.tokens.ttl_s)
+        services.live.session_ended(token_ids=(), family_ids=(reused_family,))
         raise UnauthorizedError(
             "refresh token was already used; this session has been revoked, sign in again"
         )
@@ -178,6 +179,8 @@ async def logout(request: Request) -> Response:
     ttl = max(1, user.expires_at - int(now.timestamp()))
     for identifier in (user.token_id, *families):
         await services.revoked.revoke(identifier, ttl_s=max(ttl, services.tokens.ttl_s))
+    # The session's open collaboration sockets close at once.
+    services.live.session_ended(token_ids=(user.token_id,), family_ids=tuple(families))
     return Response(status_code=204)
 
 

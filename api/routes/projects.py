@@ -11,6 +11,7 @@ from api.auth.permissions import require_project_role, require_user, visible_pro
 from api.db.models import Asset, Membership, Project, ProjectRole
 from api.errors import ServiceUnavailableError, ValidationFailedError
 from api.http import ApiRoute, json_response, read_body, read_query
+from api.job_runtime import project_folder
 from api.schemas import PageQuery, ProjectCreate, ProjectOut, ProjectPage, ProjectUpdate
 from api.services import AppServices, require_principal, services_of
 from collab.errors import CollabError
@@ -103,7 +104,15 @@ async def update_project(request: Request) -> Response:
 
 
 async def delete_project(request: Request) -> Response:
-    """Delete the project, its rows and its stored audio (owner only)."""
+    """Delete the project and everything of it (owner only).
+
+    Its rows go first (versions, assets, jobs, members, invites and keys cascade),
+    in one transaction; then every open socket to it closes (4404) and its
+    document (update log, snapshot, quarantine) is deleted; then every stored
+    object under the project's folder (uploads, renders, waveforms, analyses), on
+    local disk or S3. A failure after the rows are gone leaves orphaned bytes,
+    never dangling rows, and retrying answers 404.
+    """
     services = services_of(request)
     project_id = request.path_params["project_id"]
     async with services.database.session() as session:
@@ -118,9 +127,16 @@ async def delete_project(request: Request) -> Response:
         )
         project = await session.get(Project, project_id)
         await session.delete(project)
-    # The rows are gone first: a failure below leaves orphaned bytes, never dangling rows.
-    for key in keys:
-        await services.store.delete(key)
+    try:
+        await services.live.project_deleted(project_id)
+    except CollabError as exc:
+        raise ServiceUnavailableError(
+            "the project was deleted but its document could not be removed yet"
+        ) from exc
+    await services.store.delete_prefix(project_folder(project_id))
+    for key in keys:  # assets stored outside the project's folder, if any
+        if not key.startswith(project_folder(project_id) + "/"):
+            await services.store.delete(key)
     return Response(status_code=204)
 
 

@@ -81,6 +81,10 @@ class ObjectStore(Protocol):
         """Remove the object; deleting a missing key is not an error."""
         ...
 
+    async def delete_prefix(self, folder: str) -> int:
+        """Delete every object under ``folder/`` (a key without the slash); returns how many."""
+        ...
+
     async def exists(self, key: str) -> bool: ...
 
     async def size(self, key: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import shutil
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
@@ -92,6 +93,18 @@ class LocalObjectStore:
 
     async def delete(self, key: str) -> None:
         await anyio.Path(self._path(key)).unlink(missing_ok=True)
+
+    async def delete_prefix(self, folder: str) -> int:
+        path = self._path(folder)
+
+        def remove() -> int:
+            if not path.is_dir():
+                return 0
+            count = sum(1 for item in path.rglob("*") if item.is_file())
+            shutil.rmtree(path, ignore_errors=True)
+            return count
+
+        return await anyio.to_thread.run_sync(remove)
 
     async def exists(self, key: str) -> bool:
         return await anyio.Path(self._path(key)).is_file()

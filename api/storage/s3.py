@@ -25,6 +25,7 @@ from api.storage.base import (
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 #: Multipart part size in bytes (S3 requires at least 5 MiB for all but the last part).
 PART_BYTES = 8 * 1024 * 1024
@@ -179,6 +180,31 @@ class S3ObjectStore:
 
     async def delete(self, key: str) -> None:
         await self._call(key, self._client.delete_object, Bucket=self.bucket, Key=self._key(key))
+
+    async def delete_prefix(self, folder: str) -> int:
+        prefix = self._key(folder) + "/"
+
+        def remove() -> int:
+            deleted = 0
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                keys: list[ObjectIdentifierTypeDef] = [
+                    {"Key": item["Key"]} for item in page.get("Contents", [])
+                ]
+                if keys:  # a page holds at most 1,000 keys, as many as one delete takes
+                    self._client.delete_objects(
+                        Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True}
+                    )
+                    deleted += len(keys)
+            return deleted
+
+        try:
+            return await anyio.to_thread.run_sync(remove)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            raise StorageUnavailableError(f"S3 refused deleting {folder!r}/: {code}") from exc
 
     async def exists(self, key: str) -> bool:
         try:

@@ -7,9 +7,12 @@ import asyncio
 import anyio
 import pytest
 
+from collab.access import Grant
 from collab.channel import ChannelClosedError, CloseCode
 from collab.config import CollabConfig
 from collab.connection import ABNORMAL_CLOSURE, Connection, start_eagerly
+
+WRITER = Grant(actor="user:test", can_write=True)
 
 
 class GatedChannel:
@@ -124,7 +127,7 @@ async def test_cancelling_the_rest_cancels_the_coroutine() -> None:
 @pytest.mark.parametrize("direct", [False, True], ids=["send", "send_now"])
 async def test_frames_keep_their_order_across_back_pressure(direct: bool) -> None:
     channel = GatedChannel(direct=direct)
-    connection = Connection(channel, can_write=True, config=CollabConfig())
+    connection = Connection(channel, grant=WRITER, config=CollabConfig())
     async with anyio.create_task_group() as group:
         group.start_soon(connection.write_loop)
         connection.send(b"1")
@@ -149,7 +152,7 @@ async def test_frames_keep_their_order_across_back_pressure(direct: bool) -> Non
 
 async def test_a_peer_that_stays_unwritable_is_closed_as_too_slow() -> None:
     channel = GatedChannel()
-    connection = Connection(channel, can_write=True, config=CollabConfig(send_queue_messages=4))
+    connection = Connection(channel, grant=WRITER, config=CollabConfig(send_queue_messages=4))
     async with anyio.create_task_group() as group:
         group.start_soon(connection.write_loop)
         channel.writable.clear()
@@ -163,7 +166,7 @@ async def test_a_peer_that_stays_unwritable_is_closed_as_too_slow() -> None:
 
 async def test_a_broken_channel_ends_the_connection_without_a_close_frame() -> None:
     channel = GatedChannel()
-    connection = Connection(channel, can_write=True, config=CollabConfig())
+    connection = Connection(channel, grant=WRITER, config=CollabConfig())
     async with anyio.create_task_group() as group:
         group.start_soon(connection.write_loop)
         channel.broken = True

@@ -107,7 +107,8 @@ async def test_js_client_edits_offline_and_merges_on_reconnect(world: CollabWorl
             assert len(fresh.doc.get("comments", type=pycrdt.Array)) == 1
 
 
-async def test_js_refusal_close_code_reaches_the_client(world: CollabWorld) -> None:
+async def test_js_refusal_is_an_http_answer_to_the_upgrade(world: CollabWorld) -> None:
+    """A refusal never opens the socket: y-websocket 1.x/2.x reset their back-off on open."""
     stranger = await world.api.signup()
     with anyio.fail_after(TIMEOUT_S):
         async with NodePeer(label="stranger") as peer:
@@ -117,5 +118,10 @@ async def test_js_refusal_close_code_reaches_the_client(world: CollabWorld) -> N
                 params={"token": stranger.access_token},
                 reconnect=False,
             )
-            close = await peer.wait_close()
-    assert close["code"] == 4404
+            error = await peer.wait_event("connection-error")
+            assert not [
+                e
+                for e in peer.events
+                if e.name == "status" and e.fields.get("status") == "connected"
+            ]
+    assert error.fields["http_status"] == 404

@@ -142,10 +142,16 @@ async def test_backlog_written_while_the_server_is_down(start_world: Callable[..
                 world.peer(world.editor, max_backoff_s=0.2) as py,
             ):
                 await py.wait_synced()
+                before_stop = len(alice.events)
                 await first.__aexit__(None, None, None)
                 stopped = True
                 await py.wait_disconnected()
-                await alice.wait_for("status", status="disconnected")
+                # It may be reconnecting already: look for the drop, not the state now.
+                await alice.wait_event(
+                    "status",
+                    where=lambda event: event.fields.get("status") == "disconnected",
+                    after=before_stop,
+                )
                 tokens, keys = offline_edits(py)
                 await alice.text_insert("lyrics", 0, "<js offline>")
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import anyio
 import pycrdt
 
+from collab.access import Grant
 from collab.config import CollabConfig
 from collab.connection import Connection
 from collab.protocol import SyncMessage, decode_message
 from collab.room import CollabStats, Room
 from collab.update_log import PendingWrite, UpdateLog
+
+WRITER = Grant(actor="user:test", can_write=True)
 
 
 class RecordingChannel:
@@ -51,7 +55,7 @@ def _room() -> Room:
 
 def _peer(room: Room) -> tuple[Connection, RecordingChannel]:
     channel = RecordingChannel()
-    connection = Connection(channel, can_write=True, config=CollabConfig())
+    connection = Connection(channel, grant=WRITER, config=CollabConfig())
     room.join(connection)
     channel.sent.clear()  # the greeting (sync step 1)
     return connection, channel
@@ -80,7 +84,6 @@ async def test_a_single_update_goes_to_everyone_but_its_sender() -> None:
     room = _room()
     (a, a_channel), (_, b_channel) = _peer(room), _peer(room)
     update = _edit(1, "drums")
-    room.pending = 1
     room.persisted([PendingWrite(target=room, room="song", update=update, origin=a.id)])
     assert a_channel.sent == []
     assert _updates(b_channel) == [update]
@@ -94,13 +97,11 @@ async def test_a_batch_from_several_senders_is_one_merged_frame_to_everyone() ->
         PendingWrite(target=room, room="song", update=_edit(2, "bass"), origin=b.id),
         PendingWrite(target=room, room="song", update=_edit(1, "keys"), origin=a.id),
     ]
-    room.pending = len(writes)
     room.persisted(writes)
     expected = _state([w.update for w in writes])
     for channel in (a_channel, b_channel, c_channel):
         (merged,) = _updates(channel)  # one frame each, senders included
         assert _state([merged]) == expected
-    assert room.doc.get_state() == expected
 
 
 async def test_a_batch_from_one_sender_is_not_echoed_to_it() -> None:
@@ -110,8 +111,33 @@ async def test_a_batch_from_one_sender_is_not_echoed_to_it() -> None:
         PendingWrite(target=room, room="song", update=_edit(1, key), origin=a.id)
         for key in ("drums", "bass")
     ]
-    room.pending = len(writes)
     room.persisted(writes)
     assert a_channel.sent == []
     (merged,) = _updates(b_channel)
     assert _state([merged]) == _state([w.update for w in writes])
+
+
+class BrokenChannel(RecordingChannel):
+    """A channel whose every send fails with an unexpected error."""
+
+    def send_now(self, message: bytes) -> bool:
+        raise RuntimeError("the transport exploded")
+
+    async def send(self, message: bytes) -> None:
+        raise RuntimeError("the transport exploded")
+
+
+async def test_one_failing_peer_never_stops_the_room() -> None:
+    room = _room()
+    broken = Connection(BrokenChannel(), grant=WRITER, config=CollabConfig())
+    room.join(broken)  # its greeting already fails: it is closed with 1011
+    (_, a_channel), (b, _) = _peer(room), _peer(room)
+    write = PendingWrite(target=room, room="song", update=_edit(1, "drums"), origin=b.id)
+    room.apply(write.update, tag="peer")  # as submit() does
+    room.persisted([write])
+    assert broken.close_code == 1011
+    assert _updates(a_channel) == [write.update]  # the others still get it
+    assert room.pending == 0  # and the bookkeeping ran: nothing waits for a flush forever
+    with anyio.fail_after(1):
+        await room.flushed()
+    assert room.doc.get_state() == _state([write.update])

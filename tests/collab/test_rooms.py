@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,7 @@ import anyio
 import pycrdt
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from collab.channel import CloseCode
 from collab.client import ClientRefusedError, CollabClient
@@ -51,14 +52,14 @@ async def raw(world: CollabWorld, token: str | None, project_id: str | None = No
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        ("nobody", CloseCode.UNAUTHORIZED),
-        ("garbage", CloseCode.UNAUTHORIZED),
-        ("stranger", CloseCode.NOT_FOUND),
-        ("missing-project", CloseCode.NOT_FOUND),
-        ("other-project-key", CloseCode.FORBIDDEN),
+        ("nobody", 401),
+        ("garbage", 401),
+        ("stranger", 404),
+        ("missing-project", 404),
+        ("other-project-key", 403),
     ],
 )
-async def test_refusals_are_documented_close_codes(
+async def test_refusals_are_http_answers_before_accepting(
     world: CollabWorld, who: str, expected: int
 ) -> None:
     project_id = None
@@ -73,8 +74,12 @@ async def test_refusals_are_documented_close_codes(
     elif who == "other-project-key":
         other = await world.api.create_project(world.owner, "other")
         token = await world.api.api_key(world.owner, other, "editor")
-    async with await raw(world, token, project_id) as ws:
-        assert await close_code_of(ws) == expected
+    with pytest.raises(InvalidStatus) as refused:
+        async with await raw(world, token, project_id):
+            pass
+    assert refused.value.response.status_code == expected
+    body = json.loads(refused.value.response.body or b"")
+    assert set(body["error"]) == {"code", "message", "details"}
 
 
 async def test_refused_client_stops_reconnecting(world: CollabWorld) -> None:

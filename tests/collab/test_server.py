@@ -35,9 +35,7 @@ class GatedStore:
         if self.load_gate is not None:
             await self.load_gate.wait()
         updates = list(self.logs.get(room, []))
-        return StoredDocument(
-            updates=updates, log_count=len(updates), log_bytes=sum(map(len, updates))
-        )
+        return StoredDocument(snapshot=None, log=list(enumerate(updates, start=1)))
 
     async def append(self, entries: Sequence[tuple[str, bytes]]) -> None:
         self.append_now(entries)
@@ -47,7 +45,7 @@ class GatedStore:
             self.logs.setdefault(room, []).append(update)
         return True
 
-    async def compact(self, room: str) -> CompactionResult | None:
+    async def compact(self, room: str, fold: object = None) -> CompactionResult | None:
         self.compact_entered.set()
         if self.compact_gate is not None:
             await self.compact_gate.wait()

@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 
 from api.db import Database
 from api.db.migrate import upgrade
+from collab.access import Grant
 from collab.channel import ChannelClosedError
 from collab.client import CollabClient, NotStoredError
 from collab.protocol import is_empty_update
@@ -86,7 +87,9 @@ async def serve_rooms(db_url: str) -> AsyncIterator[tuple[RoomServer, str]]:
             async def handler(ws: ServerConnection) -> None:
                 assert ws.request is not None
                 room = ws.request.path.split("?")[0].rsplit("/", 1)[-1]
-                await rooms.serve(WebSocketChannel(ws), room, can_write=True)
+                await rooms.serve(
+                    WebSocketChannel(ws), room, Grant(actor="user:test", can_write=True)
+                )
 
             async with serve(handler, "127.0.0.1", 0, compression=None) as server:
                 port = next(iter(server.sockets)).getsockname()[1]
