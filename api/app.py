@@ -50,9 +50,11 @@ from api.routes import (
     tracks,
     versions,
 )
+from api.runtime_metrics import RuntimeCollector
 from api.services import AppServices
 from api.settings import Environment, Settings
 from api.storage import open_object_store
+from api.watchdog import LoopWatchdog
 from api.ws_direct import ServerSendMiddleware
 from collab.config import CollabConfig
 from collab.server import RoomServer
@@ -149,9 +151,13 @@ def create_app(settings: Settings) -> Starlette:
                 revoked = RedisRevocationList(redis)
             document_store = SQLDocumentStore(database.engine)
             stack.push_async_callback(document_store.aclose)
+            watchdog = await stack.enter_async_context(LoopWatchdog())
             rooms = await stack.enter_async_context(
                 RoomServer(document_store, collab_config(settings))
             )
+            collector = RuntimeCollector(rooms, watchdog)
+            metrics.registry.register(collector)
+            stack.callback(metrics.registry.unregister, collector)
             # Stops before the rooms: pending job results are written while rooms live.
             job_coordinator = await stack.enter_async_context(
                 open_job_runtime(settings, database, store, rooms)
