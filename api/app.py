@@ -158,9 +158,10 @@ def create_app(settings: Settings) -> Starlette:
             collector = RuntimeCollector(rooms, watchdog)
             metrics.registry.register(collector)
             stack.callback(metrics.registry.unregister, collector)
+            rate_limits = RateLimits(settings, redis)
             # Stops before the rooms: pending job results are written while rooms live.
             job_coordinator = await stack.enter_async_context(
-                open_job_runtime(settings, database, store, rooms)
+                open_job_runtime(settings, database, store, rooms, rate_limits)
             )
             services = AppServices(
                 settings=settings,
@@ -173,7 +174,7 @@ def create_app(settings: Settings) -> Starlette:
                 ),
                 tokens=TokenIssuer(settings.secret, ttl_s=settings.access_token_ttl_s),
                 revoked=revoked,
-                rate_limits=RateLimits(settings, redis),
+                rate_limits=rate_limits,
                 rooms=rooms,
                 live=LiveAccess(rooms),
                 jobs=job_coordinator,

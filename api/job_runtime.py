@@ -7,6 +7,7 @@ runtime the lifespan (or ``jacameno worker``) opens.
   derived data (waveform pyramid, analysis JSON) sits next to an asset under
   ``<storage_key>.<suffix>``. A produced asset counts against its requester's
   storage quota (``api/quota.py``).
+- :class:`RateLimitAdmission`: jobs peers write into documents pass the AI rate limit.
 - :func:`open_job_runtime`: the coordinator with the runner ``Settings`` asks for.
 """
 
@@ -20,19 +21,22 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.analytics import EventKind, record_event
 from api.db import Database
 from api.db.models import Asset, Job, JobState, new_id, utcnow
+from api.errors import RateLimitedError
 from api.quota import StorageQuota, owner_of_actor
+from api.ratelimit import RateLimits
 from api.settings import Settings
 from api.storage import ObjectNotFoundError, ObjectStore
 from audio_services.jobs import JobInputError, JobTicket, LedgerRow, StoredAsset
 from audio_services.jobs.coordinator import JobCoordinator
-from audio_services.jobs.protocol import JobLimitError
+from audio_services.jobs.document import RUNNABLE_KINDS
+from audio_services.jobs.protocol import JobLimitError, JobRefusedError
 from audio_services.jobs.runners import ProcessPoolRunner, SaqRunner
 from collab.server import RoomServer
 
@@ -41,6 +45,7 @@ SWEEP_WINDOW = timedelta(days=1)
 #: Name of the saq queue on Redis.
 SAQ_QUEUE = "jacameno-jobs"
 _FINAL = (JobState.DONE.value, JobState.FAILED.value)
+_ACTIVE = (JobState.QUEUED.value, JobState.RUNNING.value)
 
 
 def project_folder(project_id: str) -> str:
@@ -86,6 +91,16 @@ def _row(job: Job) -> LedgerRow:
         attempts=job.attempts,
         result=job.result,
         error=job.error,
+        requested_by=job.requested_by or "",
+    )
+
+
+def _of_requester(requested_by: str) -> Any:
+    """Rows of ``requested_by`` that are queued or running jobs of this runner's kinds."""
+    return (
+        (Job.requested_by == requested_by if requested_by else Job.requested_by.is_(None))
+        & Job.status.in_(_ACTIVE)
+        & Job.kind.in_(sorted(RUNNABLE_KINDS))
     )
 
 
@@ -120,6 +135,50 @@ class SqlJobLedger:
             if row is None:
                 raise
             return row
+
+    async def admit(self, ticket: JobTicket, max_active: int) -> LedgerRow | None:
+        existing = await self.get(ticket.job_id)
+        if existing is not None:
+            return existing
+        requested_by = ticket.requested_by
+        columns = {
+            Job.id: ticket.job_id,
+            Job.project_id: ticket.project_id,
+            Job.kind: ticket.kind,
+            Job.status: JobState.QUEUED.value,
+            Job.params: ticket.params,
+            Job.input_hash: ticket.input_hash,
+            Job.requested_by: requested_by or None,
+            Job.progress: 0.0,
+            Job.attempts: 0,
+            Job.created_at: utcnow(),
+        }
+        active = select(func.count()).where(_of_requester(requested_by)).scalar_subquery()
+        # One INSERT ... SELECT ... WHERE count < cap: SQLite runs it under its write
+        # lock; PostgreSQL first takes a lock per requester for the transaction.
+        row_values = select(*(literal(value, column.type) for column, value in columns.items()))
+        try:
+            async with _session(self.database) as session:
+                if self.database.dialect == "postgresql":
+                    await session.execute(
+                        select(func.pg_advisory_xact_lock(func.hashtext(requested_by)))
+                    )
+                inserted = await session.execute(
+                    insert(Job).from_select(
+                        [column.key for column in columns],
+                        row_values.where(active < max_active),
+                    )
+                )
+                if inserted.rowcount != 1:  # type: ignore[attr-defined]
+                    return None
+        except IntegrityError:
+            pass  # another process inserted it first
+        return await self.get(ticket.job_id)
+
+    async def count_active(self, requested_by: str) -> int:
+        async with _session(self.database) as session:
+            count = await session.scalar(select(func.count()).where(_of_requester(requested_by)))
+            return int(count or 0)
 
     async def claim(self, job_id: str) -> bool:
         async with _session(self.database) as session:
@@ -326,6 +385,22 @@ class StoreAssetStore:
         await self.store.put(sidecar_key(asset.storage_key, suffix), _file_chunks(path))
 
 
+class RateLimitAdmission:
+    """:class:`audio_services.jobs.protocol.JobAdmission` over the ``ai_user`` rate limit
+    (the one REST job requests count against)."""
+
+    def __init__(self, rate_limits: RateLimits) -> None:
+        self.rate_limits = rate_limits
+
+    async def admit(self, actor: str, project_id: str, kind: str) -> None:
+        try:
+            await self.rate_limits.hit("ai_user", actor)
+        except RateLimitedError as exc:
+            raise JobRefusedError(
+                f"rate limited: {exc.message}", retry_after_s=exc.retry_after_s
+            ) from None
+
+
 def saq_queue(redis_url: str) -> Any:
     """The saq queue on ``redis_url`` (not connected yet)."""
     from saq import Queue
@@ -335,9 +410,16 @@ def saq_queue(redis_url: str) -> Any:
 
 @asynccontextmanager
 async def open_job_runtime(
-    settings: Settings, database: Database, store: ObjectStore, rooms: RoomServer
+    settings: Settings,
+    database: Database,
+    store: ObjectStore,
+    rooms: RoomServer,
+    rate_limits: RateLimits,
 ) -> AsyncIterator[JobCoordinator]:
-    """The job coordinator and its runner, started; stopped in reverse on exit."""
+    """The job coordinator and its runner, started; stopped in reverse on exit.
+
+    Jobs peers write into documents count against ``rate_limits`` like REST requests.
+    """
     ledger = SqlJobLedger(database)
     async with AsyncExitStack() as stack:
         runner: ProcessPoolRunner | SaqRunner
@@ -366,7 +448,9 @@ async def open_job_runtime(
                 rooms,
                 ledger,
                 runner,
+                admission=RateLimitAdmission(rate_limits),
                 max_concurrent=settings.job_workers,
+                max_active_per_requester=settings.job_max_active_per_user,
                 max_attempts=settings.job_max_attempts,
                 # saq sweeps its own stuck jobs; a running row may belong to a live worker.
                 recover_orphans=not settings.uses_saq,

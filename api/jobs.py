@@ -6,7 +6,9 @@ from there. Lyrics jobs are recorded as queued rows: the lyrics service arrives
 with its own issue, and picks them up then.
 
 A duplicate request while an identical job is still queued or running returns
-that job (``reused``) instead of queuing the work again.
+that job (``reused``) instead of queuing the work again. A caller over its AI rate
+limit, or with ``JACAMENO_JOB_MAX_ACTIVE_PER_USER`` jobs queued or running, is
+answered 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from sqlalchemy import select
 from api.auth.permissions import require_project_role
 from api.auth.principal import Principal
 from api.db.models import Job, JobState, ProjectRole
-from api.errors import NotFoundError, ValidationFailedError
+from api.errors import NotFoundError, RateLimitedError, ValidationFailedError
 from api.http import validation_details
 from api.services import AppServices
 from audio_services.errors import AudioError
+from audio_services.jobs.protocol import JobRefusedError
 
 #: Kinds the audio job runner executes.
 AUDIO_KINDS = frozenset({"mixing", "mastering", "coaching"})
@@ -53,7 +56,8 @@ async def queue_job(
     """Check the caller may edit, count it against its AI rate limit, queue the job.
 
     Returns the job row and whether an identical live job was reused. Raises 422
-    when the project lacks what the job needs (no tracks to mix, no mix to master).
+    when the project lacks what the job needs (no tracks to mix, no mix to master),
+    429 when the caller has too many audio jobs queued or running.
     """
     async with services.database.session() as session:
         await require_project_role(session, principal, project_id, ProjectRole.EDITOR)
@@ -61,6 +65,12 @@ async def queue_job(
     if kind in AUDIO_KINDS:
         try:
             job_id, reused = await services.jobs.request(project_id, kind, params, principal.actor)
+        except JobRefusedError as exc:
+            raise RateLimitedError(
+                str(exc),
+                retry_after_s=exc.retry_after_s or 1,
+                details={"limit": f"{services.settings.job_max_active_per_user} active jobs"},
+            ) from None
         except AudioError as exc:
             raise ValidationFailedError(str(exc)) from None
         async with services.database.session() as session:

@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     #: Resident memory of one job's worker process, in MB (0: no limit); a job past
     #: it is killed and fails. A warmed-up worker uses about 210 MB before any job.
     job_max_memory_mb: int = Field(default=2048, ge=0)
+    #: Jobs one requester (user or API key) may have queued or running at once;
+    #: more are refused (429, or a failed entry for a job written in the document).
+    job_max_active_per_user: int = Field(default=20, ge=1, le=10_000)
     #: Bytes of assets one user may store (uploads and job renders), in MB (0: no quota).
     storage_quota_mb_per_user: int = Field(default=10_240, ge=0)
 

@@ -123,18 +123,23 @@ class JobsMixin(DocumentBase):
             del self._roots.jobs[job_id]
 
     def observe_jobs(
-        self, callback: Callable[[tuple[str, ...]], None], *, skip_origin: Origin = None
+        self,
+        callback: Callable[[tuple[str, ...], object], None],
+        *,
+        skip_origin: Origin = None,
     ) -> Subscription:
-        """Call `callback(job_ids)` after each transaction that touched jobs, except those
-        with origin `skip_origin`. It runs inside the commit: only queue the ids there
-        (see `docs_model.observing`). Stop with `unobserve_jobs`."""
+        """Call `callback(job_ids, origin)` after each transaction that touched jobs, except
+        those with origin `skip_origin`; `origin` is the transaction's (who wrote it, e.g.
+        ``"peer:user:<id>"``). It runs inside the commit: only queue the ids there (see
+        `docs_model.observing`). Stop with `unobserve_jobs`."""
 
         def on_events(events: list[Any]) -> None:
-            if skip_origin is not None and event_origin(events) == skip_origin:
+            origin = event_origin(events)
+            if skip_origin is not None and origin == skip_origin:
                 return
             job_ids = changed_ids(events)
             if job_ids:
-                callback(job_ids)
+                callback(job_ids, origin)
 
         return self._roots.jobs.observe_deep(on_events)
 

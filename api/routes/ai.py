@@ -4,7 +4,9 @@ The request becomes a ``queued`` entry in the project document's ``jobs`` map (t
 same entry a client or bot may write itself) plus its database row; the job runner
 picks it up from the document. The answer is 202 with the job; an identical job
 still queued or running is returned instead (``reused: true``). Rate limited per
-caller (``JACAMENO_RATE_LIMIT_AI_USER``).
+caller (``JACAMENO_RATE_LIMIT_AI_USER``), and refused with 429 while the caller has
+``JACAMENO_JOB_MAX_ACTIVE_PER_USER`` jobs queued or running (that job's entry is
+failed with the reason).
 """
 
 from __future__ import annotations

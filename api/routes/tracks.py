@@ -9,8 +9,9 @@ limits (422). It is then streamed to the object store, recorded as an asset and
 a track, added to the project document, and its analysis queued as a job.
 
 Fair use, checked before the body is read: uploads per caller are rate limited
-(``JACAMENO_RATE_LIMIT_UPLOAD_USER``, 429), and a body whose Content-Length
-cannot fit in the uploader's storage quota
+(``JACAMENO_RATE_LIMIT_UPLOAD_USER``, 429); a caller with
+``JACAMENO_JOB_MAX_ACTIVE_PER_USER`` jobs queued or running is refused (429); and
+a body whose Content-Length cannot fit in the uploader's storage quota
 (``JACAMENO_STORAGE_QUOTA_MB_PER_USER``) is refused with 413. The quota is
 checked again on the stored size: an upload that took its owner past it is
 deleted and answered 413.
@@ -31,6 +32,7 @@ from api.auth.permissions import require_project_role
 from api.db.models import Asset, ProjectRole, Track, new_id
 from api.errors import (
     PayloadTooLargeError,
+    RateLimitedError,
     UnsupportedMediaTypeError,
     ValidationFailedError,
 )
@@ -42,6 +44,7 @@ from api.schemas import TrackUploadOut
 from api.services import require_principal, services_of
 from audio_services.audio_io import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioInfo, probe
 from audio_services.errors import AudioError
+from audio_services.jobs.coordinator import CAP_RETRY_AFTER_S
 from docs_model.schema import TrackKind
 
 #: libsndfile formats accepted for upload, with the content type they are stored under.
@@ -153,6 +156,14 @@ async def upload_track(request: Request) -> Response:
         and declared - FORM_OVERHEAD_BYTES > room_left
     ):
         raise _quota_error(quota, room_left, declared)
+    active = await services.jobs.active_jobs(principal.actor)
+    if active >= settings.job_max_active_per_user:
+        raise RateLimitedError(
+            f"too many jobs: you already have {active} jobs queued or running (the limit is"
+            f" {settings.job_max_active_per_user}); upload again when some have finished",
+            retry_after_s=CAP_RETRY_AFTER_S,
+            details={"limit": f"{settings.job_max_active_per_user} active jobs"},
+        )
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise UnsupportedMediaTypeError("send multipart/form-data with project_id, name and file")
     async with request.form(max_files=1, max_fields=8) as form:

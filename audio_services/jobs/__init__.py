@@ -1,16 +1,18 @@
 """The job runner: turns ``jobs`` entries of a project document into results.
 
 - :mod:`.protocol`: the seams (``JobRunner``, ``AssetStore``, ``JobLedger``,
-  ``DocumentHost``) and the plain records that cross them (``JobTicket``,
-  ``JobOutcome``).
+  ``DocumentHost``, ``JobAdmission``) and the plain records that cross them
+  (``JobTicket``, ``JobOutcome``).
 - :mod:`.compute`: the DSP of each job kind, pure and synchronous (runs in a
   worker process: paths in, files and JSON out).
 - :mod:`.execute`: one job end to end on whichever process runs it: fetch the
   inputs, compute off the event loop, store outputs, record the result.
-- :mod:`.runners`: where ``execute`` runs: a bounded process pool in the serve
-  process, or saq workers on Redis.
+- :mod:`.workers`: killable worker processes, with per-call time and memory limits.
+- :mod:`.runners`: where ``execute`` runs: worker processes in the serve process,
+  or saq workers on Redis (with worker processes of their own).
+- :mod:`.fairness`: fair turns across requesters for the job slots.
 - :mod:`.document`: resolving a request into a ticket, and writing outcomes.
-- :mod:`.coordinator`: watches documents, claims jobs, writes results back.
+- :mod:`.coordinator`: watches documents, admits and claims jobs, writes results back.
 """
 
 from audio_services.jobs.protocol import (
@@ -18,13 +20,17 @@ from audio_services.jobs.protocol import (
     JOB_ORIGIN,
     AssetStore,
     DocumentHost,
+    JobAdmission,
     JobInputError,
     JobLedger,
+    JobLimitError,
     JobOutcome,
+    JobRefusedError,
     JobRunner,
     JobTicket,
     LedgerRow,
     StoredAsset,
+    WorkerCrashedError,
 )
 
 __all__ = [
@@ -32,11 +38,15 @@ __all__ = [
     "JOB_ORIGIN",
     "AssetStore",
     "DocumentHost",
+    "JobAdmission",
     "JobInputError",
     "JobLedger",
+    "JobLimitError",
     "JobOutcome",
+    "JobRefusedError",
     "JobRunner",
     "JobTicket",
     "LedgerRow",
     "StoredAsset",
+    "WorkerCrashedError",
 ]

@@ -1,14 +1,26 @@
-"""The job coordinator: watches project documents, claims jobs, writes results back.
+"""The job coordinator: watches project documents, admits and claims jobs, writes
+results back.
 
 Every loaded room gets an observer on its ``jobs`` map (kept referenced here:
 pycrdt drops a subscription that is garbage collected). The observer only
-queues ids; a dispatcher task reads them outside the commit and starts one task
-per job (bounded by a capacity limiter). A job is claimed in the ledger
-(queued -> running, atomically) before it runs, so two coordinators never run one
-job; a job already finished in the ledger (a restart, another instance) only has
-its outcome copied into the document. At start-up the coordinator requeues jobs a
-dead process left running (in-process runner) and opens the rooms of projects
-with unfinished jobs, whose observers then pick them up.
+queues ids and notes who wrote each entry (the transaction origin); a dispatcher
+task reads them outside the commit and starts one task per job.
+
+Each job is first **admitted**: a REST or upload request was admitted by
+:meth:`JobCoordinator.request` / :meth:`~JobCoordinator.add_track`; an entry a
+peer wrote straight into the document is attributed to the peer's actor (origin
+``peer:<actor>``; the ``requested_by`` it wrote is overwritten, and an entry no one
+can be held to account for fails), then passes the same limits: the AI rate limit
+(:class:`JobAdmission`) and the cap on queued-or-running jobs per requester (a
+conditional insert in the ledger). A refused job fails with the reason.
+
+Admitted jobs wait for a slot of a :class:`FairScheduler`, round robin across
+requesters. A job is claimed in the ledger (queued -> running, atomically) before
+it runs, so two coordinators never run one job; a job already finished in the
+ledger (a restart, another instance) only has its outcome copied into the
+document. At start-up the coordinator requeues jobs a dead process left running
+(in-process runner) and opens the rooms of projects with unfinished jobs, whose
+observers then pick them up.
 """
 
 from __future__ import annotations
@@ -16,14 +28,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from pycrdt import Subscription
+from pycrdt import Map, Subscription
 
 from audio_services.errors import AudioError
 from audio_services.jobs.document import (
@@ -32,15 +44,19 @@ from audio_services.jobs.document import (
     ticket_for,
     write_outcome,
 )
+from audio_services.jobs.fairness import FairScheduler
 from audio_services.jobs.protocol import (
     JOB_ORIGIN,
     DocumentHost,
+    JobAdmission,
     JobLedger,
     JobOutcome,
+    JobRefusedError,
     JobRunner,
     JobTicket,
     LedgerRow,
 )
+from collab.access import actor_of_origin
 from docs_model import ProjectDocument
 from docs_model.errors import DocsModelError, JobStateError, UnknownJobError
 from docs_model.schema import JobStatus
@@ -49,6 +65,10 @@ log = logging.getLogger("jacameno.jobs")
 
 #: Transaction origin of jobs requested through the REST API.
 API_ORIGIN = "service:api"
+#: Seconds a requester over the job cap is told to wait before asking again.
+CAP_RETRY_AFTER_S = 30
+
+_Item = tuple[str, tuple[str, ...] | None]
 
 
 @dataclass
@@ -56,6 +76,8 @@ class _Watch:
     room: Any
     project: ProjectDocument
     subscription: Subscription
+    #: Origin of the first transaction that touched each job id not handled yet.
+    origins: dict[str, object] = field(default_factory=dict)
 
 
 def _outcome_of(row: LedgerRow) -> JobOutcome:
@@ -65,7 +87,8 @@ def _outcome_of(row: LedgerRow) -> JobOutcome:
 
 
 class JobCoordinator:
-    """Use as ``async with JobCoordinator(rooms, ledger, runner) as jobs:`` (see module doc)."""
+    """Use as ``async with JobCoordinator(rooms, ledger, runner, admission=...) as jobs:``
+    (see the module doc); ``max_concurrent`` jobs run at once."""
 
     def __init__(
         self,
@@ -73,29 +96,33 @@ class JobCoordinator:
         ledger: JobLedger,
         runner: JobRunner,
         *,
+        admission: JobAdmission,
         max_concurrent: int = 2,
+        max_active_per_requester: int = 20,
         max_attempts: int = 3,
         recover_orphans: bool = True,
     ) -> None:
         self.host = host
         self.ledger = ledger
         self.runner = runner
+        self.admission = admission
+        #: Queued-or-running jobs one requester may have; more are refused.
+        self.max_active_per_requester = max_active_per_requester
         self.max_attempts = max_attempts
         self.recover_orphans = recover_orphans
-        self._limiter = anyio.CapacityLimiter(max_concurrent)
+        #: Who runs next: ``max_concurrent`` jobs at once, in fair turns across requesters.
+        self.scheduler = FairScheduler(max_concurrent)
         self._watches: dict[str, _Watch] = {}
         self._active: set[str] = set()
         self._group: TaskGroup | None = None
         self._closing = False
         # Set once jobs a dead process left running are requeued: no claim before that.
         self._recovered = anyio.Event()
-        self._send: MemoryObjectSendStream[tuple[str, tuple[str, ...] | None]] | None = None
-        self._receive: MemoryObjectReceiveStream[tuple[str, tuple[str, ...] | None]] | None = None
+        self._send: MemoryObjectSendStream[_Item] | None = None
+        self._receive: MemoryObjectReceiveStream[_Item] | None = None
 
     async def __aenter__(self) -> JobCoordinator:
-        self._send, self._receive = anyio.create_memory_object_stream[
-            tuple[str, tuple[str, ...] | None]
-        ](math.inf)
+        self._send, self._receive = anyio.create_memory_object_stream[_Item](math.inf)
         self._group = anyio.create_task_group()
         await self._group.__aenter__()
         self._group.start_soon(self._dispatch)
@@ -131,23 +158,35 @@ class JobCoordinator:
 
         Returns ``(job_id, reused)``: a queued or running job with the same inputs is
         returned instead of a new one. Raises :class:`JobInputError` when the
-        document lacks what the job needs.
+        document lacks what the job needs, and :class:`JobRefusedError` when
+        ``requested_by`` has too many jobs queued or running (the entry is then
+        failed with the reason). The caller has counted the request against its
+        rate limit.
         """
-        async with self.host.document(project_id, origin=API_ORIGIN) as doc:
-            project = ProjectDocument(doc)
-            wanted = resolve_ticket(project, project_id, "", kind, params, requested_by)
-            for other in project.list_jobs():
-                if other.kind.value != kind or other.status.is_final:
-                    continue
-                try:
-                    same = ticket_for(project, other, project_id).input_hash
-                except AudioError:
-                    continue
-                if same == wanted.input_hash:
-                    return other.id, True
-            job_id = project.request_job(kind, params, requested_by, origin=API_ORIGIN)
-            ticket = ticket_for(project, project.get_job(job_id), project_id)
-        await self.ledger.ensure(ticket)
+        pending: str | None = None
+        try:
+            async with self.host.document(project_id, origin=API_ORIGIN) as doc:
+                project = ProjectDocument(doc)
+                wanted = resolve_ticket(project, project_id, "", kind, params, requested_by)
+                for other in project.list_jobs():
+                    if other.kind.value != kind or other.status.is_final:
+                        continue
+                    try:
+                        same = ticket_for(project, other, project_id).input_hash
+                    except AudioError:
+                        continue
+                    if same == wanted.input_hash:
+                        return other.id, True
+                job_id = project.request_job(kind, params, requested_by, origin=API_ORIGIN)
+                ticket = ticket_for(project, project.get_job(job_id), project_id)
+                # Admitted here, not by the dispatcher: it leaves active ids alone.
+                pending = job_id
+                self._active.add(job_id)
+            await self._admit(ticket)
+        finally:
+            if pending is not None:
+                self._active.discard(pending)
+                self._queue(project_id, (pending,))
         return job_id, False
 
     async def add_track(
@@ -156,16 +195,54 @@ class JobCoordinator:
         """Add an uploaded track to the document and queue its analysis, in one change.
 
         Returns ``(track_id, job_id)``; the analysis job's ledger row exists on return.
+        When ``requested_by`` has too many jobs queued or running, the track is kept
+        and its analysis job fails with the reason (callers check
+        :meth:`active_jobs` first).
         """
-        async with self.host.document(project_id, origin=API_ORIGIN) as doc:
-            project = ProjectDocument(doc)
-            with doc.transaction(origin=API_ORIGIN):
-                track_id = project.add_track(name, kind, asset_id=asset_id, origin=API_ORIGIN)
-                params = {"asset_id": asset_id, "track_id": track_id}
-                job_id = project.request_job("analysis", params, requested_by, origin=API_ORIGIN)
-            ticket = ticket_for(project, project.get_job(job_id), project_id)
-        await self.ledger.ensure(ticket)
+        pending: str | None = None
+        try:
+            async with self.host.document(project_id, origin=API_ORIGIN) as doc:
+                project = ProjectDocument(doc)
+                with doc.transaction(origin=API_ORIGIN):
+                    track_id = project.add_track(name, kind, asset_id=asset_id, origin=API_ORIGIN)
+                    params = {"asset_id": asset_id, "track_id": track_id}
+                    job_id = project.request_job(
+                        "analysis", params, requested_by, origin=API_ORIGIN
+                    )
+                ticket = ticket_for(project, project.get_job(job_id), project_id)
+                pending = job_id
+                self._active.add(job_id)
+            with contextlib.suppress(JobRefusedError):
+                await self._admit(ticket)
+        finally:
+            if pending is not None:
+                self._active.discard(pending)
+                self._queue(project_id, (pending,))
         return track_id, job_id
+
+    async def active_jobs(self, requested_by: str) -> int:
+        """How many jobs ``requested_by`` has queued or running (against the cap)."""
+        return await self.ledger.count_active(requested_by)
+
+    async def _admit(self, ticket: JobTicket) -> LedgerRow:
+        """Insert ``ticket``'s row if its requester is under the cap; else fail the job
+        (row and document) and raise :class:`JobRefusedError`."""
+        row = await self.ledger.admit(ticket, self.max_active_per_requester)
+        if row is not None:
+            return row
+        error = JobRefusedError(
+            f"too many jobs: {ticket.requested_by or 'this requester'} already has"
+            f" {self.max_active_per_requester} jobs queued or running; ask again when"
+            " some have finished",
+            retry_after_s=CAP_RETRY_AFTER_S,
+        )
+        await self._refuse(ticket, str(error))
+        raise error
+
+    async def _refuse(self, ticket: JobTicket, reason: str) -> None:
+        await self.ledger.ensure(ticket)
+        await self.ledger.fail(ticket.job_id, reason)
+        await self._write(ticket, JobOutcome("failed", error=reason))
 
     # ------------------------------------------------------------------ watching
 
@@ -174,12 +251,16 @@ class JobCoordinator:
             return
         project = ProjectDocument(room.doc)
         name = str(room.name)
+        origins: dict[str, object] = {}
 
-        def changed(job_ids: tuple[str, ...]) -> None:
+        def changed(job_ids: tuple[str, ...], origin: object) -> None:
+            # Who created an entry decides who it counts against: keep the first origin.
+            for job_id in job_ids:
+                origins.setdefault(job_id, origin)
             self._queue(name, job_ids)
 
         subscription = project.observe_jobs(changed, skip_origin=JOB_ORIGIN)
-        self._watches[name] = _Watch(room, project, subscription)
+        self._watches[name] = _Watch(room, project, subscription, origins)
         self._queue(name, None)
         if self._group is not None:
             self._group.start_soon(self._forget_when_evicted, name, room)
@@ -206,6 +287,7 @@ class JobCoordinator:
                 if watch is None:
                     continue
                 wanted = {JobStatus.QUEUED} if job_ids else {JobStatus.QUEUED, JobStatus.RUNNING}
+                started: set[str] = set()
                 for job in watch.project.list_jobs():
                     if (
                         (job_ids is None or job.id in job_ids)
@@ -214,7 +296,11 @@ class JobCoordinator:
                         and job.id not in self._active
                     ):
                         self._active.add(job.id)
-                        self._group.start_soon(self._handle, project_id, job.id)
+                        started.add(job.id)
+                        self._group.start_soon(self._handle, watch, project_id, job.id)
+                for job_id in job_ids or ():
+                    if job_id not in started and job_id not in self._active:
+                        watch.origins.pop(job_id, None)
 
     async def _sweep(self) -> None:
         # In the background: start-up must not need the database (readiness reports it).
@@ -242,14 +328,72 @@ class JobCoordinator:
 
     # ------------------------------------------------------------------ one job
 
-    async def _handle(self, project_id: str, job_id: str) -> None:
+    async def _handle(self, watch: _Watch, project_id: str, job_id: str) -> None:
         try:
-            async with self._limiter:
-                await self._process(project_id, job_id)
+            requester = await self._admit_entry(watch, project_id, job_id)
+            if requester is not None:
+                async with self.scheduler.slot(requester):
+                    await self._process(project_id, job_id)
         except Exception:
             log.exception("job %s of project %s could not be processed", job_id, project_id)
         finally:
             self._active.discard(job_id)
+            watch.origins.pop(job_id, None)
+
+    async def _admit_entry(self, watch: _Watch, project_id: str, job_id: str) -> str | None:
+        """Who the job counts against, once admitted; None when it was refused or is gone.
+
+        A job with a ledger row was admitted before (REST, upload, an earlier run).
+        Any other entry was written into the document by a peer: it is attributed to
+        the peer that created it and passes the same limits as a REST request.
+        """
+        row = await self.ledger.get(job_id)
+        if row is not None:
+            return row.requested_by
+        async with self.host.document(project_id, origin=JOB_ORIGIN) as doc:
+            project = ProjectDocument(doc)
+            try:
+                job = project.get_job(job_id)
+            except DocsModelError:
+                return None
+            if job.status.is_final:
+                return None
+            written_by = job.requested_by
+            try:
+                ticket = ticket_for(project, job, project_id)
+            except AudioError:
+                # Admitted all the same: _process fails it with the reason.
+                ticket = JobTicket(job_id, project_id, job.kind.value, dict(job.params), {})
+        actor = actor_of_origin(watch.origins.get(job_id))
+        if actor is None:
+            await self._refuse(
+                ticket,
+                "this job was written into the document without a signed-in peer to count"
+                " it against; ask for it from a client or bot that is signed in, or"
+                " through the API",
+            )
+            return None
+        ticket = replace(ticket, requested_by=actor)
+        if written_by != actor:
+            await self._set_requester(project_id, job_id, actor)
+        try:
+            await self.admission.admit(actor, project_id, ticket.kind)
+        except JobRefusedError as exc:
+            await self._refuse(ticket, str(exc))
+            return None
+        try:
+            await self._admit(ticket)
+        except JobRefusedError:
+            return None  # failed with the reason already
+        return actor
+
+    async def _set_requester(self, project_id: str, job_id: str, actor: str) -> None:
+        """Overwrite the ``requested_by`` a peer wrote with the actor it counts against."""
+        async with self.host.document(project_id, origin=JOB_ORIGIN) as doc:
+            entry = ProjectDocument(doc).roots.jobs.get(job_id)
+            if isinstance(entry, Map):
+                with doc.transaction(origin=JOB_ORIGIN):
+                    entry["requested_by"] = actor
 
     async def _process(self, project_id: str, job_id: str) -> None:
         problem: str | None = None
@@ -257,7 +401,11 @@ class JobCoordinator:
             project = ProjectDocument(doc)
             try:
                 job = project.get_job(job_id)
-            except (UnknownJobError, DocsModelError):
+            except UnknownJobError:
+                await self._drop_queued(job_id, "the job was removed from the document")
+                return
+            except DocsModelError as exc:
+                await self._drop_queued(job_id, f"the job's entry is unreadable: {exc}")
                 return
             if job.status.is_final:
                 return
@@ -269,6 +417,8 @@ class JobCoordinator:
                     job_id, project_id, job.kind.value, dict(job.params), {}, job.requested_by
                 )
         row = await self.ledger.ensure(ticket)
+        # The ledger knows who asked; the document's field may have been written by anyone.
+        ticket = replace(ticket, requested_by=row.requested_by)
         if problem is not None:
             await self.ledger.fail(job_id, problem)
             await self._write(ticket, JobOutcome("failed", error=problem))
@@ -298,6 +448,12 @@ class JobCoordinator:
 
         outcome = await self.runner.run(ticket, progress)
         await self._write(ticket, outcome)
+
+    async def _drop_queued(self, job_id: str, reason: str) -> None:
+        # A queued row whose entry is gone would count against its requester's cap forever.
+        row = await self.ledger.get(job_id)
+        if row is not None and row.status == "queued":
+            await self.ledger.fail(job_id, reason)
 
     async def _progress(self, ticket: JobTicket, fraction: float, *, running: bool = False) -> None:
         await self.ledger.set_progress(ticket.job_id, fraction)

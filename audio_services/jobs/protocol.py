@@ -46,6 +46,15 @@ class JobLimitError(AudioError):
     storage quota) and was stopped."""
 
 
+class JobRefusedError(AudioError):
+    """A job was not admitted: its requester is rate limited, has too many jobs queued or
+    running, or cannot be told. ``retry_after_s`` says when asking again may work."""
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class WorkerCrashedError(AudioError):
     """The process running a job died without being told to (a crash, the OOM killer);
     the attempt may be retried."""
@@ -110,6 +119,8 @@ class LedgerRow:
     attempts: int
     result: dict[str, Any] | None
     error: str | None
+    #: The actor the job counts against (``user:<id>``, ``apikey:<id>``; "" if unknown).
+    requested_by: str = ""
 
 
 class AssetStore(Protocol):
@@ -144,6 +155,16 @@ class JobLedger(Protocol):
 
     async def ensure(self, ticket: JobTicket) -> LedgerRow:
         """The job's row, inserted as queued when missing (safe to race)."""
+        ...
+
+    async def admit(self, ticket: JobTicket, max_active: int) -> LedgerRow | None:
+        """:meth:`ensure`, but a new row is inserted only while ``ticket.requested_by`` has
+        fewer than ``max_active`` queued or running jobs (settled by the database);
+        None when refused."""
+        ...
+
+    async def count_active(self, requested_by: str) -> int:
+        """How many jobs of ``requested_by`` are queued or running."""
         ...
 
     async def claim(self, job_id: str) -> bool:
@@ -185,6 +206,15 @@ class JobRunner(Protocol):
 
     async def attach(self, ticket: JobTicket) -> JobOutcome | None:
         """Wait for a job another process claimed; None when nobody can be waited on."""
+        ...
+
+
+class JobAdmission(Protocol):
+    """Limits a job written straight into a document must pass, like a REST request
+    (the AI rate limit per actor); ``api`` implements it over its rate limits."""
+
+    async def admit(self, actor: str, project_id: str, kind: str) -> None:
+        """Count one ``kind`` job ``actor`` asked for; raise :class:`JobRefusedError`."""
         ...
 
 

@@ -1,5 +1,6 @@
-"""Fair use of the upload machinery over HTTP: the upload rate limit and the storage
-quota (uploads and renders)."""
+"""Fair use of the upload and job machinery over HTTP and from real peers: the upload
+rate limit, the storage quota (uploads and renders), the cap on queued-or-running jobs
+per requester, and jobs written into the document counted against the AI rate limit."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import pytest
 from sqlalchemy import select
 
 from api.db import Database
-from api.db.models import Asset
-from tests.api.test_ai_jobs import post_job, uploaded
-from tests.api.test_uploads import JOBS, tone_wav, upload, wait_job
+from api.db.models import Asset, Job
+from collab.client import CollabClient, collab_url
+from docs_model import ProjectDocument
+from tests.api.test_ai_jobs import drums, post_job, uploaded
+from tests.api.test_uploads import JOBS, WAIT_S, document_of, tone_wav, upload, wait_job
 from tests.support.api_client import Account, ApiClient
 from tests.support.app_server import RunningServer
 
@@ -118,3 +122,85 @@ async def test_the_storage_quota_counts_uploads_and_renders(start_api: Callable[
         late = await upload(api, owner, project_id, fits_without_render)
         assert late.status_code == 413, late.text
         assert late.json()["error"]["details"]["used_bytes"] == len(first) + render.size_bytes
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_requester_with_too_many_active_jobs_is_refused(
+    start_api: Callable[..., Any],
+) -> None:
+    async with start_api(**JOBS, job_max_active_per_user=2) as (server, api):
+        owner, editor = await api.signup(), await api.signup()
+        project_id = await api.create_project(owner)
+        await api.add_member(owner, project_id, editor, "editor")
+        await uploaded(server, api, owner, project_id, Drums=(drums(2.0), "audio"))
+        # Two jobs of the owner's still queued (say, behind other users' work).
+        database = Database(server.settings.database_url)
+        try:
+            async with database.session() as session:
+                for preset in ("rock", "acoustic"):
+                    session.add(
+                        Job(
+                            project_id=project_id,
+                            kind="mixing",
+                            input_hash=preset,
+                            params={"preset": preset},
+                            requested_by=f"user:{owner.user_id}",
+                        )
+                    )
+        finally:
+            await database.aclose()
+
+        refused = await api.call(
+            "POST", "/api/v1/ai/mixing", owner.access_token, json={"project_id": project_id}
+        )
+        assert refused.status_code == 429, refused.text
+        assert "too many jobs" in refused.json()["error"]["message"]
+        project = await document_of(server, owner, project_id)
+        failed = [job for job in project.list_jobs() if job.kind.value == "mixing"]
+        assert [job.status.value for job in failed] == ["failed"]
+        assert "already has 2 jobs queued or running" in (failed[0].error or "")
+        # An upload (which queues an analysis) is refused before its body is read.
+        assert (await upload(api, owner, project_id, tone_wav(1.0))).status_code == 429
+        # Another user is not held back.
+        accepted = await post_job(api, editor, "mixing", project_id=project_id)
+        job = await wait_job(server, editor, project_id, accepted["id"])
+        assert job.status.value == "done", job.error
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_jobs_written_into_the_document_count_against_the_ai_limit(
+    start_api: Callable[..., Any],
+) -> None:
+    async with start_api(**LIMITED, rate_limit_ai_user="2/hour") as (server, api):
+        owner, editor = await api.signup(), await api.signup()
+        project_id = await api.create_project(owner)
+        await api.add_member(owner, project_id, editor, "editor")
+        await uploaded(server, api, owner, project_id, Drums=(drums(2.0), "audio"))
+
+        async with CollabClient(
+            collab_url(server.base_url, project_id), token=editor.access_token
+        ) as peer:
+            with anyio.fail_after(WAIT_S):
+                await peer.wait_synced()
+            project = ProjectDocument(peer.doc)
+            # A peer writes three jobs straight into the document, claiming to be someone else.
+            job_ids = [
+                project.request_job("mixing", {"preset": preset}, requested_by=owner.user_id)
+                for preset in ("pop", "rock", "acoustic")
+            ]
+            with anyio.fail_after(WAIT_S):
+                await peer.wait_for(
+                    lambda: all(project.get_job(job_id).status.is_final for job_id in job_ids)
+                )
+            jobs = [project.get_job(job_id) for job_id in job_ids]
+        assert [job.status.value for job in jobs] == ["done", "done", "failed"]
+        assert (jobs[2].error or "").startswith("rate limited: too many requests")
+        assert {job.requested_by for job in jobs} == {f"user:{editor.user_id}"}
+        row = await api.call("GET", f"/api/v1/jobs/{job_ids[0]}", owner.access_token)
+        assert row.json()["requested_by"] == f"user:{editor.user_id}"
+        # The same limit as REST: the editor's next request is refused, the owner's is not.
+        refused = await api.call(
+            "POST", "/api/v1/ai/mixing", editor.access_token, json={"project_id": project_id}
+        )
+        assert refused.status_code == 429
+        assert (await post_job(api, owner, "mixing", project_id=project_id, preset="podcast"))["id"]

@@ -267,6 +267,43 @@ async def test_only_one_of_many_concurrent_claims_wins(db_url: str) -> None:
         await database.aclose()
 
 
+async def test_the_cap_on_active_jobs_is_settled_by_the_database(db_url: str) -> None:
+    await upgrade(db_url)
+    database = Database(db_url)
+    try:
+        async with database.session() as session:
+            project = Project(name="cap")
+            session.add(project)
+        ledger = SqlJobLedger(database)
+        tickets = [
+            JobTicket(f"{i:032x}", project.id, "mixing", {"preset": str(i)}, {}, "user:a")
+            for i in range(8)
+        ]
+        rows: list[LedgerRow | None] = []
+        async with anyio.create_task_group() as group:
+            for job in tickets:
+                group.start_soon(_append, rows, ledger.admit(job, 3))
+        admitted = [row for row in rows if row is not None]
+        assert len(admitted) == 3
+        assert {row.requested_by for row in admitted} == {"user:a"}
+        assert await ledger.count_active("user:a") == 3
+        # Admitting a job that has its row already is not a new one.
+        assert await ledger.admit(JobTicket(admitted[0].job_id, project.id, "mixing", {}, {}), 3)
+        # Another requester has its own count; a finished job leaves the count.
+        other = JobTicket("b" * 32, project.id, "mixing", {}, {}, "apikey:k")
+        assert await ledger.admit(other, 3) is not None
+        assert await ledger.claim(admitted[0].job_id)
+        assert await ledger.finish(admitted[0].job_id, {})
+        assert await ledger.count_active("user:a") == 2
+        refused = [job for job in tickets if job.job_id not in {r.job_id for r in admitted}]
+        late = await ledger.admit(refused[0], 3)
+        assert late is not None
+        assert late.status == "queued"
+        assert await ledger.admit(refused[1], 3) is None
+    finally:
+        await database.aclose()
+
+
 async def _append(into: list[Any], awaitable: Any) -> None:
     into.append(await awaitable)
 

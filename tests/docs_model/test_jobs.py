@@ -119,10 +119,12 @@ def test_observe_jobs_reports_peer_requests_and_skips_own_origin(
     client = peer_of(project)
     seen: list[tuple[str, ...]] = []
     statuses: list[JobStatus] = []
+    origins: list[object] = []
 
-    def on_jobs(job_ids: tuple[str, ...]) -> None:
+    def on_jobs(job_ids: tuple[str, ...], origin: object) -> None:
         # Inside the commit: reading is fine, writing is not; only note the ids.
         seen.append(job_ids)
+        origins.append(origin)
         statuses.extend(project.get_job(job_id).status for job_id in job_ids)
 
     subscription = project.observe_jobs(on_jobs, skip_origin=SERVICE)
@@ -137,6 +139,7 @@ def test_observe_jobs_reports_peer_requests_and_skips_own_origin(
 
     project.finish(job_id, {}, origin="someone-else")
     assert seen == [(job_id,), (job_id,)]
+    assert origins == [None, "someone-else"]  # the transaction's origin: who wrote it
     project.unobserve_jobs(subscription)
     project.remove_job(job_id)
     assert len(seen) == 2
@@ -164,7 +167,7 @@ async def test_runner_pattern_queues_ids_and_works_outside_the_callback(
 ) -> None:
     send, receive = anyio.create_memory_object_stream[str](max_buffer_size=100)
     project.observe_jobs(
-        lambda ids: [send.send_nowait(job_id) for job_id in ids], skip_origin=SERVICE
+        lambda ids, _origin: [send.send_nowait(job_id) for job_id in ids], skip_origin=SERVICE
     )
     job_id = project.request_job("analysis", requested_by="user")
     with anyio.fail_after(5):
