@@ -22,41 +22,53 @@ same after (BS.1770 sums channel powers), exactly for mono stems.
 The mix bus is brought to the preset's ``mix_lufs`` (about -18 LUFS), glued by
 the preset's bus chain, and trimmed if needed so its true peak stays at or
 under :data:`MIX_CEILING_DBTP`: headroom for mastering, never clipping.
+
+Stems stream through in blocks, from arrays (:func:`mix`) or files
+(:func:`mix_source`, writing the mix block by block into a sink), in the passes
+of :mod:`audio_services.mix_passes`: memory is a few blocks per stem and the
+summed bus (kept in a temporary file on long mixes), whatever the duration.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from audio_services.errors import AudioLimitError, InvalidEffectChainError
-from audio_services.metering import (
-    AudioArray,
-    amplitude_to_db,
-    as_audio,
-    db_to_amplitude,
-    integrated_loudness_lufs,
+from audio_services.metering import AudioArray, as_audio
+from audio_services.mix_passes import (
+    MAX_MAKEUP_DB,
+    MAX_STAGING_BOOST_DB,
+    DiskBudget,
+    StemPass,
+    bus_pass,
+    finish_bus,
 )
-from audio_services.mix_presets import (
-    LEAD_LUFS,
-    PROCESSING_LUFS,
-    ROLES,
-    MixPreset,
-    RoleMix,
-    get_mix_preset,
-)
-from audio_services.plugins import EffectSpec, build_pedalboard, validate_chain
-from audio_services.true_peak import true_peak_linear
+from audio_services.mix_presets import ROLES, get_mix_preset
+from audio_services.plugins import EffectSpec, validate_chain
+from audio_services.sinks import ArraySink, AudioSink
+from audio_services.sources import ArraySource, BlockSource, count_frames
+
+__all__ = [
+    "MAX_MAKEUP_DB",
+    "MAX_STAGING_BOOST_DB",
+    "MIX_CEILING_DBTP",
+    "MixReport",
+    "MixResult",
+    "Stem",
+    "StemReport",
+    "mix",
+    "mix_source",
+    "role_for_track",
+]
 
 FloatArray = npt.NDArray[np.float32]
 
-MAX_STAGING_BOOST_DB: Final = 30.0
-MAX_MAKEUP_DB: Final = 24.0
 MIX_CEILING_DBTP: Final = -1.0
 
 _ROLE_KEYWORDS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
@@ -89,9 +101,12 @@ def role_for_track(kind: str | None, name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Stem:
-    """One track's audio, ``(channels, frames)`` mono or stereo, and its mixer settings."""
+    """One track's audio, ``(channels, frames)`` mono or stereo, and its mixer settings.
 
-    samples: AudioArray = field(repr=False)
+    ``samples`` is an array, or a block source at the mix's sample rate.
+    """
+
+    samples: AudioArray | BlockSource = field(repr=False)
     name: str
     role: str = "other"
     volume_db: float = 0.0
@@ -101,7 +116,7 @@ class Stem:
     effects: Sequence[Mapping[str, Any] | EffectSpec] = ()
 
     @classmethod
-    def from_track(cls, track: Mapping[str, Any], samples: AudioArray) -> Stem:
+    def from_track(cls, track: Mapping[str, Any], samples: AudioArray | BlockSource) -> Stem:
         """A stem from a document track map (``name``, ``kind``, ``volume_db``, ...)."""
         name = str(track.get("name") or "")
         return cls(
@@ -156,10 +171,9 @@ class StemReport:
 
 
 @dataclass(frozen=True, slots=True)
-class MixResult:
-    """The stereo mix and its measurements; ``-inf`` loudness means a silent mix."""
+class MixReport:
+    """The mix's measurements; ``-inf`` loudness means a silent mix."""
 
-    samples: FloatArray = field(repr=False)
     sample_rate: int
     preset: str
     integrated_lufs: float
@@ -181,6 +195,13 @@ class MixResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class MixResult(MixReport):
+    """The stereo mix and its :class:`MixReport` (``to_json`` leaves the samples out)."""
+
+    samples: FloatArray = field(repr=False)
+
+
 def mix(
     stems: Sequence[Stem],
     sample_rate: int,
@@ -199,33 +220,112 @@ def mix(
         AudioDecodeError: a stem holds NaN or inf.
         AudioLimitError: a stem has more than two channels, or no stems are given.
     """
-    settings = get_mix_preset(preset)
+    get_mix_preset(preset)
     checked = [_check_stem(stem, index, sample_rate) for index, stem in enumerate(stems)]
     if not checked:
         raise AudioLimitError("nothing to mix: no stems given")
-    num_frames = max(audio.shape[1] for audio, _ in checked) + round(
+    num_frames = _mix_frames([source for source, _ in checked], sample_rate, tail_seconds)
+    output = np.zeros((2, num_frames), np.float32)
+    report = _mix_checked(
+        stems, checked, sample_rate, ArraySink(output), preset, num_frames, bus_glue
+    )
+    figures = {item.name: getattr(report, item.name) for item in fields(MixReport)}
+    return MixResult(samples=output, **figures)
+
+
+def mix_source(
+    stems: Sequence[Stem],
+    sample_rate: int,
+    sink: AudioSink,
+    preset: str = "pop",
+    tail_seconds: float = 0.0,
+    bus_glue: bool = True,
+) -> MixReport:
+    """:func:`mix` into a sink (stereo, ``sample_rate``), streaming stems of any length.
+
+    Stems given as block sources must be at ``sample_rate`` (wrap files in a
+    :class:`~audio_services.sources.ResampledSource`).
+    """
+    get_mix_preset(preset)
+    checked = [_check_stem(stem, index, sample_rate) for index, stem in enumerate(stems)]
+    if not checked:
+        raise AudioLimitError("nothing to mix: no stems given")
+    num_frames = _mix_frames([source for source, _ in checked], sample_rate, tail_seconds)
+    return _mix_checked(stems, checked, sample_rate, sink, preset, num_frames, bus_glue)
+
+
+def _mix_frames(sources: Sequence[BlockSource], sample_rate: int, tail_seconds: float) -> int:
+    """The mix's length: the longest stem (muted ones too) plus the tail."""
+    return max(count_frames(source) for source in sources) + round(
         max(0.0, tail_seconds) * sample_rate
     )
+
+
+def _mix_checked(
+    stems: Sequence[Stem],
+    checked: Sequence[tuple[BlockSource, list[EffectSpec]]],
+    sample_rate: int,
+    sink: AudioSink,
+    preset: str,
+    num_frames: int,
+    bus_glue: bool,
+) -> MixReport:
+    settings = get_mix_preset(preset)
     any_solo = any(stem.solo for stem in stems)
-    bus = np.zeros((2, num_frames), np.float32)
-    sends = np.zeros((2, num_frames), np.float32)
-    reports = []
-    for stem, (audio, chain) in zip(stems, checked, strict=True):
+    passes: list[StemPass | None] = []
+    for stem, (source, chain) in zip(stems, checked, strict=True):
         plays = not stem.mute and (stem.solo or not any_solo)
-        if not plays:
-            reports.append(StemReport(stem.name, stem.role, False, -math.inf, 0.0, -math.inf))
-            continue
-        padded = np.pad(audio, ((0, 0), (0, num_frames - audio.shape[1])))
-        report = _mix_stem(stem, padded, chain, settings, sample_rate, bus, sends)
-        reports.append(report)
-    if sends.any():
-        reverb = build_pedalboard([settings.reverb], sample_rate)
-        bus += reverb(sends, sample_rate)
-    bus_chain = settings.bus_chain if bus_glue else ()
-    return _finish_bus(bus, sample_rate, settings, bus_chain, tuple(reports))
+        passes.append(
+            StemPass(
+                source,
+                chain,
+                settings.role(stem.role),
+                volume_db=stem.volume_db,
+                pan_gains=_pan_gains(stem.pan, source.channels),
+                num_frames=num_frames,
+            )
+            if plays
+            else None
+        )
+    playing = [stem_pass for stem_pass in passes if stem_pass is not None]
+    budget = DiskBudget()
+    try:
+        for stem_pass in playing:
+            stem_pass.measure_input(budget)
+            stem_pass.stage(budget)
+        bus, summed_lufs = bus_pass(playing, settings, sample_rate, num_frames)
+    finally:
+        for stem_pass in playing:
+            stem_pass.close()
+    with bus:
+        bus_chain = settings.bus_chain if bus_glue else ()
+        figures = finish_bus(
+            bus, summed_lufs, settings, bus_chain, sample_rate, MIX_CEILING_DBTP, sink
+        )
+    reports = tuple(
+        StemReport(stem.name, stem.role, False, -math.inf, 0.0, -math.inf)
+        if stem_pass is None
+        else StemReport(
+            name=stem.name,
+            role=stem.role,
+            played=True,
+            input_lufs=stem_pass.input_lufs,
+            gain_db=stem_pass.staging_db + stem.volume_db,
+            level_lufs=stem_pass.level_lufs + stem.volume_db,
+        )
+        for stem, stem_pass in zip(stems, passes, strict=True)
+    )
+    return MixReport(
+        sample_rate=sample_rate,
+        preset=settings.name,
+        integrated_lufs=figures.integrated_lufs,
+        true_peak_dbtp=figures.true_peak_dbtp,
+        bus_gain_db=figures.bus_gain_db,
+        stems=reports,
+    )
 
 
-def _check_stem(stem: Stem, index: int, sample_rate: int) -> tuple[FloatArray, list[EffectSpec]]:
+def _check_stem(stem: Stem, index: int, sample_rate: int) -> tuple[BlockSource, list[EffectSpec]]:
     where = f"stems[{index}] ({stem.name!r})"
     if stem.role not in ROLES:
         raise InvalidEffectChainError(
@@ -239,72 +339,15 @@ def _check_stem(stem: Stem, index: int, sample_rate: int) -> tuple[FloatArray, l
         chain = validate_chain(stem.effects)
     except InvalidEffectChainError as exc:
         raise InvalidEffectChainError(f"{where}: {exc}") from None
-    audio = as_audio(stem.samples, sample_rate)
-    if audio.shape[0] > 2:
-        raise AudioLimitError(f"{where}: stems are mono or stereo, got {audio.shape[0]} channels")
-    return audio, chain
-
-
-def _mix_stem(
-    stem: Stem,
-    audio: FloatArray,
-    chain: list[EffectSpec],
-    settings: MixPreset,
-    sample_rate: int,
-    bus: FloatArray,
-    sends: FloatArray,
-) -> StemReport:
-    """Process one stem and add it (and its reverb send) into ``bus`` and ``sends``."""
-    if any(effect.enabled for effect in chain):
-        audio = _run(build_pedalboard(chain, sample_rate), audio, sample_rate)
-    input_lufs = integrated_loudness_lufs(audio, sample_rate)
-    role = settings.role(stem.role)
-    staging_db, level_lufs = 0.0, -math.inf
-    if math.isfinite(input_lufs):
-        audio, staging_db, level_lufs = _stage(audio, input_lufs, role, sample_rate)
-    left, right = _pan_gains(stem.pan, audio.shape[0])
-    scale = db_to_amplitude(stem.volume_db)
-    panned = np.empty((2, audio.shape[1]), np.float32)
-    np.multiply(audio[0], np.float32(scale * left), out=panned[0])
-    np.multiply(audio[-1], np.float32(scale * right), out=panned[1])
-    bus += panned
-    if role.reverb_send_db is not None:
-        sends += panned * np.float32(db_to_amplitude(role.reverb_send_db))
-    return StemReport(
-        name=stem.name,
-        role=stem.role,
-        played=True,
-        input_lufs=input_lufs,
-        gain_db=staging_db + stem.volume_db,
-        level_lufs=level_lufs + stem.volume_db,
-    )
-
-
-def _stage(
-    audio: FloatArray, input_lufs: float, role: RoleMix, sample_rate: int
-) -> tuple[FloatArray, float, float]:
-    """Gain-stage a stem to its role level through the role's insert chain.
-
-    Returns the staged audio, the total static gain (dB) and its loudness (LUFS).
-    """
-    target_lufs = LEAD_LUFS + role.level_lu
-    pre_db = min(PROCESSING_LUFS - input_lufs, MAX_STAGING_BOOST_DB)
-    audio = audio * np.float32(db_to_amplitude(pre_db))
-    level_lufs = input_lufs + pre_db
-    if role.chain:
-        audio = _run(build_pedalboard(role.chain, sample_rate), audio, sample_rate)
-        processed_lufs = integrated_loudness_lufs(audio, sample_rate)
-        if math.isfinite(processed_lufs):
-            level_lufs = processed_lufs
-    # Make-up for what the chain took, capped so a gate that closed stays quiet.
-    post_db = min(target_lufs - level_lufs, MAX_MAKEUP_DB + target_lufs - PROCESSING_LUFS)
-    audio *= np.float32(db_to_amplitude(post_db))
-    return audio, pre_db + post_db, level_lufs + post_db
-
-
-def _run(board: Any, audio: FloatArray, sample_rate: int) -> FloatArray:
-    processed = board(audio, sample_rate)
-    return np.ascontiguousarray(processed, dtype=np.float32)
+    if isinstance(stem.samples, np.ndarray):
+        source: BlockSource = ArraySource(as_audio(stem.samples, sample_rate), sample_rate)
+    else:
+        source = stem.samples
+        if source.sample_rate != sample_rate:
+            raise ValueError(f"{where}: at {source.sample_rate} Hz, not the mix's {sample_rate} Hz")
+    if source.channels > 2:
+        raise AudioLimitError(f"{where}: stems are mono or stereo, got {source.channels} channels")
+    return source, chain
 
 
 def _pan_gains(pan: float, num_channels: int) -> tuple[float, float]:
@@ -316,35 +359,3 @@ def _pan_gains(pan: float, num_channels: int) -> tuple[float, float]:
     if num_channels == 2:
         left, right = left * math.sqrt(2.0), right * math.sqrt(2.0)
     return left, right
-
-
-def _finish_bus(
-    bus: FloatArray,
-    sample_rate: int,
-    settings: MixPreset,
-    bus_chain: Sequence[EffectSpec],
-    reports: tuple[StemReport, ...],
-) -> MixResult:
-    """Bring the bus to the preset loudness, glue it, and keep its true peak under the ceiling."""
-    summed_lufs = integrated_loudness_lufs(bus, sample_rate)
-    if not math.isfinite(summed_lufs):
-        return MixResult(bus, sample_rate, settings.name, -math.inf, -math.inf, 0.0, reports)
-    bus_gain_db = settings.mix_lufs - summed_lufs
-    bus *= np.float32(db_to_amplitude(bus_gain_db))
-    out = _run(build_pedalboard(bus_chain, sample_rate), bus, sample_rate) if bus_chain else bus
-    true_peak = true_peak_linear(out, sample_rate)
-    ceiling = db_to_amplitude(MIX_CEILING_DBTP)
-    if true_peak > ceiling:
-        trim = ceiling / true_peak * (1.0 - 1e-5)
-        out *= np.float32(trim)
-        true_peak *= trim
-        bus_gain_db += amplitude_to_db(trim)
-    return MixResult(
-        samples=out,
-        sample_rate=sample_rate,
-        preset=settings.name,
-        integrated_lufs=integrated_loudness_lufs(out, sample_rate),
-        true_peak_dbtp=amplitude_to_db(true_peak),
-        bus_gain_db=bus_gain_db,
-        stems=reports,
-    )

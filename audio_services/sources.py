@@ -171,7 +171,13 @@ class ResampledSource:
 
 
 def count_frames(source: BlockSource) -> int:
-    """Frames of ``source``: the hint for arrays, one pass of decoding otherwise."""
+    """Frames of ``source``: the hint for arrays, one pass of decoding otherwise.
+
+    A resampled source has ``ceil(frames * rate / source_rate)`` of its source's.
+    """
     if isinstance(source, ArraySource):
         return source.frames_hint
+    if isinstance(source, ResampledSource):
+        inner = count_frames(source.source)
+        return -(-inner * source.sample_rate // source.source.sample_rate)
     return sum(block.shape[1] for block in source.blocks())

@@ -4,6 +4,11 @@
 returns plain JSON: the job's ``result`` figures, the ``outputs`` to store as
 new assets, and ``sidecars`` to store next to existing assets (waveform peaks,
 analysis figures). Audio errors propagate as :class:`AudioError`.
+
+Every job streams its inputs from their files block by block
+(:mod:`audio_services.sources`) and writes its renders block by block
+(:mod:`audio_services.sinks`), so a worker's memory does not grow with the
+audio's duration: an hour of silence analyses in about as much as a minute.
 """
 
 from __future__ import annotations
@@ -13,15 +18,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from audio_services.analysis import analyze_file
-from audio_services.audio_io import load_audio, resample, write_audio
 from audio_services.coaching import coach_track, reference_from_track
 from audio_services.errors import AudioLimitError
 from audio_services.mastering import master_source
 from audio_services.mastering_settings import MasterSettings
-from audio_services.mixing import Stem, mix
+from audio_services.mixing import Stem, mix_source
 from audio_services.pitch import track_pitch_source
 from audio_services.pitch_svg import pitch_curve_svg
 from audio_services.result_json import json_object, json_ready
@@ -91,24 +93,23 @@ def _mixing(
     folder: Path,
     max_duration_s: float,
 ) -> Computed:
-    loaded = []
+    sources = []
     for track in inputs["stems"]:
-        samples, rate = load_audio(files[track["asset_id"]], max_duration_s=max_duration_s)
-        if samples.shape[0] > 2:
+        source = FileSource(files[track["asset_id"]], max_duration_s=max_duration_s)
+        if source.channels > 2:
             raise AudioLimitError(
-                f"track {track['name']!r} has {samples.shape[0]} channels; the mixer takes"
+                f"track {track['name']!r} has {source.channels} channels; the mixer takes"
                 " mono or stereo stems (bounce surround stems to stereo first)"
             )
-        loaded.append((track, samples, rate))
-    sample_rate = min(max(rate for _, _, rate in loaded), MAX_MIX_SAMPLE_RATE)
+        sources.append((track, source))
+    sample_rate = min(max(source.sample_rate for _, source in sources), MAX_MIX_SAMPLE_RATE)
+    # Every stem streams from its file, resampled as it is read where needed.
     stems = [
-        Stem.from_track(
-            track, samples if rate == sample_rate else resample(samples, rate, sample_rate)
-        )
-        for track, samples, rate in loaded
+        Stem.from_track(track, ResampledSource(source, sample_rate)) for track, source in sources
     ]
-    result = mix(stems, sample_rate, params.get("preset", "pop"))
-    return _rendered("render", folder / "mix.flac", result.samples, sample_rate, result.to_json())
+    sink = _flac_sink(folder / "mix.flac", sample_rate, 2)
+    report = mix_source(stems, sample_rate, sink, params.get("preset", "pop"))
+    return _written("render", sink, report.to_json())
 
 
 def _mastering(
@@ -213,33 +214,4 @@ def _written(kind: str, sink: FileSink, figures: dict[str, Any]) -> Computed:
             }
         ],
         "sidecars": [],
-    }
-
-
-def _rendered(
-    kind: str, path: Path, samples: Any, sample_rate: int, figures: dict[str, Any]
-) -> Computed:
-    """Write a rendered result as 24-bit FLAC and describe it as the job's one output."""
-    write_audio(path, samples, sample_rate, format="FLAC", subtype="PCM_24")
-    return {
-        "result": figures,
-        "outputs": [_audio_output(kind, path, path.name, samples, sample_rate)],
-        "sidecars": [],
-    }
-
-
-def _audio_output(
-    role: str, path: Path, filename: str, samples: np.ndarray[Any, Any], sample_rate: int
-) -> dict[str, Any]:
-    return {
-        "role": role,
-        "path": str(path),
-        "kind": role,
-        "filename": filename,
-        "content_type": "audio/flac",
-        "audio": {
-            "duration_s": samples.shape[1] / sample_rate,
-            "sample_rate": sample_rate,
-            "channels": int(samples.shape[0]),
-        },
     }

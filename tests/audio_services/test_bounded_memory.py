@@ -20,6 +20,8 @@ import soundfile as sf
 
 from audio_services.analysis import analyze
 from audio_services.metering import LOUDNESS_MODE, LoudnessMeter, amplitude_to_db
+from audio_services.mix_presets import LEAD_LUFS, get_mix_preset
+from audio_services.mixing import MIX_CEILING_DBTP
 from audio_services.sources import FileSource
 from audio_services.true_peak import TruePeakMeter
 from audio_services.waveform import WaveformPyramid
@@ -204,3 +206,43 @@ def test_mastering_a_long_track_runs_in_bounded_memory_on_target(
     assert true_peak_dbtp <= -1.0 + 0.01  # 24-bit FLAC rounding of a -1.0 dBTP master
     assert result["output"]["integrated_lufs"] == pytest.approx(lufs, abs=0.01)
     assert result["output"]["true_peak_dbtp"] <= -1.0
+
+
+@pytest.mark.slow
+def test_mixing_long_stems_runs_in_bounded_memory_at_the_preset_levels(
+    tmp_path: Path, baseline_mib: float
+) -> None:
+    minutes = 10
+    song = song_loop(44_100)
+    drums = np.array(song[:1] - song[1:] * 0.5)  # mostly drums, mono
+    chords = song_loop(48_000)[::-1].copy()  # stereo at 48 kHz: the mix's rate
+    vocal = vocal_loop(44_100)
+    tracks: list[tuple[str, FloatArray, int, dict[str, object]]] = [
+        ("drums", drums, 44_100, {"kind": "instrument"}),
+        ("chords", chords, 48_000, {"kind": "instrument", "pan": -0.3}),
+        ("vocal", vocal, 44_100, {"kind": "vocal", "volume_db": 1.5}),
+    ]
+    stems: list[dict[str, object]] = []
+    files: dict[str, str] = {}
+    for name, loop, rate, settings in tracks:
+        path = tmp_path / f"{name}.wav"
+        write_repeated(path, loop, rate, minutes * 60.0, "PCM_16")
+        files[name] = str(path)
+        stems.append({"asset_id": name, "name": name, **settings})
+
+    computed, peak_mib = run_job_in_child(
+        "mixing", {"preset": "pop"}, {"stems": stems}, files, str(tmp_path)
+    )
+
+    assert_bounded(peak_mib, baseline_mib)
+    assert computed is not None
+    result, (output,) = computed["result"], computed["outputs"]
+    assert output["audio"] == {"duration_s": minutes * 60.0, "sample_rate": 48_000, "channels": 2}
+    levels = {stem["name"]: stem["level_lufs"] for stem in result["stems"]}
+    preset = get_mix_preset("pop")
+    assert levels["drums"] == pytest.approx(LEAD_LUFS + preset.role("drums").level_lu, abs=0.01)
+    assert levels["vocal"] == pytest.approx(LEAD_LUFS + 1.5, abs=0.01)
+    lufs, true_peak_dbtp = measure_file(Path(output["path"]))
+    assert lufs == pytest.approx(result["integrated_lufs"], abs=0.01)
+    assert -26.0 < lufs <= preset.mix_lufs + 0.5
+    assert true_peak_dbtp <= MIX_CEILING_DBTP + 0.01

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pedalboard
 import pytest
 from scipy import signal
 
 from audio_services.analysis import ClippingCounter, detect_clipping
 from audio_services.audio_io import resample, write_audio
+from audio_services.board_stream import WINDOW_S, BoardStream, fixed_blocks
 from audio_services.errors import AudioLimitError
 from audio_services.limiter import (
     ControlPeaks,
@@ -214,3 +216,56 @@ def test_sinks_are_rewritten_by_each_pass(tmp_path: Path) -> None:
     array.write(samples[:, :5_000])
     with pytest.raises(AssertionError):
         array.end()
+
+
+@pytest.mark.parametrize(
+    "plugin",
+    [
+        pedalboard.Compressor(threshold_db=-20, ratio=4),
+        pedalboard.Reverb(room_size=0.8),
+        pedalboard.Delay(delay_seconds=0.05, feedback=0.4),
+        pedalboard.Chorus(),
+        pedalboard.NoiseGate(threshold_db=-30),
+    ],
+    ids=lambda plugin: type(plugin).__name__,
+)
+def test_board_stream_equals_processing_the_whole_signal(plugin: object) -> None:
+    samples = noise(2, 30_011)
+    board = pedalboard.Pedalboard([plugin])  # type: ignore[attr-defined,list-item]
+    whole = board(samples, 44_100)
+    plugin.reset()  # type: ignore[attr-defined]
+    stream = BoardStream(plugin, 44_100, 2)
+    pieces = [stream.push(block) for block in in_blocks(samples, 1_001)]
+    streamed = np.concatenate([*pieces, stream.finish()], axis=1)
+    np.testing.assert_array_equal(streamed, whole)
+
+
+def test_board_stream_runs_the_pitch_shifter_over_windows() -> None:
+    # pedalboard's pitch shifter outputs silence with reset=False: windows instead.
+    rate = 22_050
+    time_s = np.arange(int(rate * (WINDOW_S + 10.0))) / rate
+    tone = (0.3 * np.sin(2 * np.pi * 220.0 * time_s)).astype(np.float32)[np.newaxis, :]
+    up = BoardStream(pedalboard.PitchShift(semitones=12.0), rate, 1)
+    pieces = [up.push(block) for block in in_blocks(tone, 65_536)]
+    shifted = np.concatenate([*pieces, up.finish()], axis=1)
+    assert shifted.shape == tone.shape
+    for start_s in (5.0, WINDOW_S - 0.02, WINDOW_S + 5.0):  # inside windows and at the seam
+        part = shifted[0, int(start_s * rate) : int((start_s + 0.5) * rate)]
+        spectrum = np.abs(np.fft.rfft(part * np.hanning(len(part))))
+        assert np.fft.rfftfreq(len(part), 1 / rate)[np.argmax(spectrum)] == pytest.approx(
+            440, abs=6
+        )
+        assert 0.2 < float(np.abs(part).max()) < 0.4
+    same = BoardStream(pedalboard.PitchShift(semitones=0.0), rate, 1)
+    pieces = [same.push(block) for block in in_blocks(tone, 4_000)]
+    np.testing.assert_allclose(np.concatenate([*pieces, same.finish()], axis=1), tone, atol=1e-5)
+
+
+def test_fixed_blocks_cut_and_pad_to_length() -> None:
+    samples = noise(1, 1_000)
+    blocks = list(fixed_blocks(in_blocks(samples, 300), 1, 1_500, 400))
+    assert [block.shape[1] for block in blocks] == [400, 400, 400, 300]
+    joined = np.concatenate(blocks, axis=1)
+    np.testing.assert_array_equal(joined[:, :1_000], samples)
+    assert not joined[:, 1_000:].any()
+    assert [b.shape[1] for b in fixed_blocks(in_blocks(samples, 300), 1, 500, 400)] == [400, 100]
