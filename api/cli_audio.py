@@ -8,9 +8,11 @@ non-finite figures (the loudness of silence) are ``null``.
 
 Bad input (a missing, empty, corrupt or non-audio file, audio the services
 refuse) prints one line on stderr and exits with :data:`EXIT_BAD_INPUT`;
-usage mistakes exit with :data:`EXIT_USAGE`, as argparse does. Audio is
-written with :func:`audio_services.audio_io.write_audio`, the format chosen by
-the output's extension (``.wav`` or ``.flac``, 24-bit).
+usage mistakes exit with :data:`EXIT_USAGE`, as argparse does. Audio is read
+and written block by block (:mod:`audio_services.sources`,
+:class:`audio_services.sinks.FileSink`), so a long file costs no more memory
+than a short one; the output's format follows its extension (``.wav`` or
+``.flac``, 24-bit).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from audio_services.audio_io import WriteFormat
     from audio_services.coaching import CoachingReport
     from audio_services.intonation import ReferenceNote
+    from audio_services.sinks import FileSink
+    from audio_services.sources import FileSource
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_USAGE", "add_audio_commands"]
 
@@ -120,14 +124,21 @@ def _naming(path: Path, exc: Exception) -> str:
     return message if str(path) in message else f"{path}: {message}"
 
 
-def _load(path: Path, **options: Any) -> tuple[Any, int]:
-    """:func:`~audio_services.audio_io.load_audio`, with errors naming ``path``."""
-    from audio_services.audio_io import load_audio
+def _source(path: Path) -> FileSource:
+    """A file read block by block (its limits checked now), with errors naming ``path``."""
+    from audio_services.sources import FileSource
 
     try:
-        return load_audio(path, **options)
+        return FileSource(path)
     except AudioError as exc:
         raise type(exc)(_naming(path, exc)) from exc
+
+
+def _sink(path: Path, sample_rate: int, channels: int) -> FileSink:
+    """The output file, written block by block in the format its extension names (24-bit)."""
+    from audio_services.sinks import FileSink
+
+    return FileSink(path, sample_rate, channels, format=_output_format(path), subtype="PCM_24")
 
 
 def _finite(value: float | None, digits: int = 2) -> float | None:
@@ -157,12 +168,6 @@ def _output_format(path: Path) -> WriteFormat:
     return fmt
 
 
-def _write(path: Path, samples: Any, sample_rate: int) -> None:
-    from audio_services.audio_io import write_audio
-
-    write_audio(path, samples, sample_rate, format=_output_format(path))
-
-
 def _loudness(report: Any) -> dict[str, float | None]:
     return {
         "integrated_lufs": _finite(report.integrated_lufs),
@@ -175,12 +180,12 @@ def _loudness(report: Any) -> dict[str, float | None]:
 
 
 def _analyze(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
-    from audio_services.analysis import analyze
+    from audio_services.analysis import analyze_source
 
-    step("decoding")
-    samples, sample_rate = _load(args.file)
+    step("reading the header")
+    source = _source(args.file)
     step("measuring loudness, tempo and key")
-    result = analyze(samples, sample_rate)
+    result, _ = analyze_source(source, waveform=False)
     key = result.key
     return {
         "file": str(args.file),
@@ -244,7 +249,8 @@ def _number(value: str, option: str) -> float:
 
 
 def _mix(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
-    from audio_services.mixing import Stem, mix, role_for_track
+    from audio_services.mixing import Stem, mix_source, role_for_track
+    from audio_services.sources import ResampledSource
 
     fmt = _output_format(args.output)
     names = [path.stem for path in args.stems]
@@ -262,11 +268,12 @@ def _mix(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
     sample_rate: int | None = None  # the first stem's; the others are resampled to it
     stems = []
     for path, name in zip(args.stems, names, strict=True):
-        step(f"decoding {name}")
-        samples, sample_rate = _load(path, target_sample_rate=sample_rate)
+        step(f"reading {name}")
+        source = _source(path)
+        sample_rate = sample_rate or source.sample_rate
         stems.append(
             Stem(
-                samples,
+                ResampledSource(source, sample_rate),
                 name=name,
                 role=roles.get(name) or role_for_track(None, name),
                 volume_db=volumes_db[name],
@@ -276,14 +283,14 @@ def _mix(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
     if sample_rate is None:
         raise UsageError("give at least one stem")
     step(f"mixing {len(stems)} stems ({args.preset})")
-    result = mix(stems, sample_rate, preset=args.preset)
+    sink = _sink(args.output, sample_rate, 2)
     step(f"writing {fmt} {args.output}")
-    _write(args.output, result.samples, sample_rate)
+    result = mix_source(stems, sample_rate, sink, preset=args.preset)
     return {
         "output_file": str(args.output),
         "preset": result.preset,
         "sample_rate": sample_rate,
-        "duration_s": round(result.samples.shape[1] / sample_rate, 3),
+        "duration_s": round(sink.frames / sample_rate, 3),
         "integrated_lufs": _finite(result.integrated_lufs),
         "true_peak_dbtp": _finite(result.true_peak_dbtp),
         "bus_gain_db": _finite(result.bus_gain_db),
@@ -322,8 +329,8 @@ def _mix_table(figures: dict[str, Any]) -> Table:
 
 
 def _master(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
-    from audio_services.mastering import master, master_settings
-    from audio_services.metering import amplitude_to_db, db_to_amplitude, measure_loudness
+    from audio_services.mastering import master_settings, master_source
+    from audio_services.metering import db_to_amplitude, measure_blocks
 
     fmt = _output_format(args.output)
     overrides = {
@@ -335,23 +342,23 @@ def _master(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
         settings = master_settings(args.preset, **overrides)
     except AudioError as exc:
         raise UsageError(str(exc)) from exc
-    step("decoding")
-    samples, sample_rate = _load(args.input)
+    step("reading the header")
+    source = _source(args.input)
+    sample_rate = source.sample_rate
     step(f"mastering to {settings.target_lufs:g} LUFS, ceiling {settings.ceiling_dbtp:g} dBTP")
-    result = master(samples, sample_rate, settings)
-    audio, trim_db = result.samples, 0.0
+    result = master_source(source, _sink(args.output, sample_rate, source.channels), settings)
+    trim_db = 0.0
     # Verify the written file, as the issue asks of every master: 24-bit
     # quantisation can lift a true peak sitting exactly at the ceiling.
     for _ in range(3):
-        step(f"writing {fmt} {args.output}")
-        _write(args.output, audio, sample_rate)
         step("verifying loudness and true peak of the file")
-        written = measure_loudness(_load(args.output)[0], sample_rate)
+        written = measure_blocks(_source(args.output).blocks(), sample_rate, source.channels)
         excess_db = written.true_peak_dbtp - settings.ceiling_dbtp
         if excess_db <= 0.0:
             break
+        step(f"trimming {fmt} {args.output} by {excess_db + 0.01:.2f} dB")
         trim_db -= excess_db + 0.01
-        audio = result.samples * db_to_amplitude(trim_db)
+        _rescale(args.output, db_to_amplitude(-(excess_db + 0.01)), sample_rate, source.channels)
     else:
         raise AudioError(f"the written master peaks at {written.true_peak_dbtp:.2f} dBTP")
     return {
@@ -366,8 +373,23 @@ def _master(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
         "limiter_reduction_db": _finite(result.limiter_reduction_db),
         "trim_db": _finite(result.trim_db + trim_db, 3),
         "passes": result.passes,
-        "output_sample_peak_dbfs": _finite(amplitude_to_db(float(abs(audio).max()))),
+        "output_sample_peak_dbfs": _finite(written.sample_peak_dbfs),
     }
+
+
+def _rescale(path: Path, gain: float, sample_rate: int, channels: int) -> None:
+    """Scale a written file by ``gain``, block by block, through a sibling temporary file."""
+    import numpy as np
+
+    scaled = path.with_name(f".{path.name}.trim{path.suffix}")
+    sink = _sink(scaled, sample_rate, channels)
+    sink.begin()
+    try:
+        for block in _source(path).blocks():
+            sink.write(block * np.float32(gain))
+    finally:
+        sink.end()
+    scaled.replace(path)
 
 
 def _master_table(figures: dict[str, Any]) -> Table:
@@ -493,7 +515,8 @@ def read_midi_notes(path: Path) -> list[ReferenceNote]:
 
 
 def _reference(path: Path) -> list[ReferenceNote]:
-    from audio_services.coaching import reference_from_audio
+    from audio_services.coaching import reference_from_track
+    from audio_services.pitch import track_pitch_source
 
     suffix = path.suffix.lower()
     if suffix in _MIDI_SUFFIXES or suffix in _NOTE_LIST_SUFFIXES:
@@ -501,7 +524,7 @@ def _reference(path: Path) -> list[ReferenceNote]:
             raise AudioDecodeError(f"no such file: {path}")
         notes = read_midi_notes(path) if suffix in _MIDI_SUFFIXES else read_note_list(path)
     else:
-        notes = reference_from_audio(*_load(path))
+        notes = reference_from_track(track_pitch_source(_source(path)))
     if not notes:
         raise AudioDecodeError(f"reference {path} holds no notes")
     return notes
@@ -509,7 +532,7 @@ def _reference(path: Path) -> list[ReferenceNote]:
 
 def _coach(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
     from audio_services.coaching import coach_track
-    from audio_services.pitch import track_pitch
+    from audio_services.pitch import track_pitch_source
     from audio_services.pitch_svg import pitch_curve_svg
     from audio_services.timing import beat_grid
 
@@ -517,14 +540,14 @@ def _coach(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
         raise UsageError(f"{args.svg}: the picture must end in .svg")
     if args.first_beat and args.tempo is None:
         raise UsageError("--first-beat needs --tempo")
-    step("decoding")
-    samples, sample_rate = _load(args.vocal, mono=True)
+    step("reading the header")
+    vocal = _source(args.vocal)
     reference = None
     if args.reference is not None:
         step(f"reading the reference {args.reference.name}")
         reference = _reference(args.reference)
     step("tracking pitch")
-    track = track_pitch(samples, sample_rate)
+    track = track_pitch_source(vocal)
     beats = None
     if args.tempo is not None:
         beats = beat_grid(args.tempo, track.duration_s, first_beat_s=args.first_beat)

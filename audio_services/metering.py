@@ -22,6 +22,7 @@ Conventions:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -242,6 +243,16 @@ def sample_peak_dbfs(samples: AudioArray) -> float:
 def measure_loudness(samples: AudioArray, sample_rate: int) -> LoudnessReport:
     """Integrated loudness, loudness range, true peak and sample peak in one pass."""
     return _meter(as_audio(samples, sample_rate), sample_rate, FULL_MODE).report()
+
+
+def measure_blocks(
+    blocks: Iterable[npt.NDArray[np.float32]], sample_rate: int, channels: int
+) -> LoudnessReport:
+    """:func:`measure_loudness` of a signal given as consecutive finite blocks (a file, read)."""
+    meter = LoudnessMeter(sample_rate, channels, FULL_MODE)
+    for block in blocks:
+        meter.add(block)
+    return meter.report()
 
 
 def _max_channel_peak(state: Any, num_channels: int, getter: Any) -> float:

@@ -27,6 +27,8 @@ Float64Array = npt.NDArray[np.float64]
 
 # Frames per FFT batch: bounds the memory of a long file's spectrogram to a few MB.
 _BATCH_FRAMES = 1024
+# Hops of band energies turned into flux at a time (a few float64 copies of 1.3 MB).
+_FLUX_ROWS = 4096
 
 
 def mono_at_rate(samples: FloatArray, sample_rate: int, target_sample_rate: int) -> FloatArray:
@@ -185,7 +187,7 @@ class OnsetAccumulator:
         lows: list[Float64Array] = []
         bass: list[Float64Array] = []
         previous: Float64Array | None = None
-        for energy in self._energy.chunks():
+        for energy in self._energy.chunks(_FLUX_ROWS):
             log_energy = np.log1p(energy.astype(np.float64) * (1000.0 / self._peak))
             first = log_energy[:1] if previous is None else previous
             flux = np.maximum(np.diff(log_energy, axis=0, prepend=first), 0.0)

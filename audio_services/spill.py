@@ -23,7 +23,7 @@ __all__ = ["SPILL_MEMORY_BYTES", "SpillBuffer"]
 
 FloatArray = npt.NDArray[np.float32]
 
-SPILL_MEMORY_BYTES = 16 * 1024**2
+SPILL_MEMORY_BYTES = 8 * 1024**2
 """Bytes of rows kept in memory before a buffer moves them to a temporary file."""
 _CHUNK_BYTES = 4 * 1024**2
 
