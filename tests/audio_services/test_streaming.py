@@ -96,7 +96,7 @@ def test_onset_strength_spills_long_signals_to_disk() -> None:
 
 
 @pytest.mark.parametrize("rate", [44_100, 96_000, 192_000])
-@pytest.mark.parametrize("block_frames", BLOCK_SIZES)
+@pytest.mark.parametrize("block_frames", [37, 4096, 65_536])
 def test_true_peak_stream_equals_the_whole_envelope(rate: int, block_frames: int) -> None:
     samples = noise(2, 40_003, seed=rate)
     stream = TruePeakStream(rate, 2)
