@@ -2,11 +2,12 @@
 
 Praat's autocorrelation method (``Sound: To Pitch (ac)``) wants the whole
 sound in memory, twice over (as the Sound and as float64 frames). Here the
-take streams by in two passes of the mono signal at the tracking rate:
+take is decoded and mixed to mono at the tracking rate once, into a
+:class:`~audio_services.spill.SpillBuffer` (a temporary file past 8 MB, about
+90 s), and read back:
 
-1. its length, which fixes the frame grid Praat would lay over the whole take
-   (frames centred in it), and, for a take longer than one chunk, its peak
-   about its mean;
+1. its length fixes the frame grid Praat would lay over the whole take (frames
+   centred in it), and its peak about its mean is Praat's global peak;
 2. chunks of :data:`CHUNK_S` seconds plus :data:`CONTEXT_S` either side, each
    cut so that Praat, centring frames in the chunk, lands them exactly on the
    whole take's grid (``start_time`` carries the chunk's position), with the
@@ -33,7 +34,8 @@ import numpy.typing as npt
 import parselmouth
 
 from audio_services.audio_io import to_mono
-from audio_services.sources import BlockSource, ResampledSource, count_frames
+from audio_services.sources import BlockSource, ResampledSource
+from audio_services.spill import SpillBuffer
 
 __all__ = ["CHUNK_S", "CONTEXT_S", "ChunkedPitch", "track_chunks"]
 
@@ -87,7 +89,26 @@ def track_chunks(
     No frames at all when the take is too short for one analysis window. The
     envelope is the RMS level in 10 ms windows every ``envelope_step_s`` from 0 s.
     """
-    total = -(-count_frames(source) * rate // source.sample_rate)  # as resampling gives
+    with SpillBuffer(1) as mono:
+        # One decoding and resampling: the mono signal is kept (a temporary file
+        # past the spill budget: 88 kB per second) for the chunks to read.
+        total, peak = _keep_mono(source, rate, mono)
+        return _track(
+            mono, total, peak, rate, time_step_s, min_hz, max_hz, envelope_step_s, chunk_s
+        )
+
+
+def _track(
+    mono: SpillBuffer,
+    total: int,
+    peak: float,
+    rate: int,
+    time_step_s: float,
+    min_hz: float,
+    max_hz: float,
+    envelope_step_s: float,
+    chunk_s: float,
+) -> ChunkedPitch:
     duration_s = total / rate
     window_s = PERIODS_PER_WINDOW / min_hz
     if duration_s < window_s + 2 * time_step_s:
@@ -101,13 +122,15 @@ def track_chunks(
     first_time_s = duration_s / 2 - (num_frames - 1) / 2 * time_step_s
     edges_s = [first_time_s + (c.first_kept - 0.5) * time_step_s for c in plan[1:]]
     edges_s = [-math.inf, *edges_s, math.inf]
-    # Praat's global peak (about the mean) decides silence; only chunks need it.
-    peak = None if len(plan) == 1 else _peak_about_mean(_mono_blocks(source, rate))
+    # Praat's global peak (about the mean) decides silence: chunks of a longer
+    # take are given a threshold relative to the whole take's.
+    take_peak = None if len(plan) == 1 else peak
     columns: list[list[Float64Array]] = [[] for _ in range(6)]
-    for index, (chunk, samples) in enumerate(
-        zip(plan, _cut(plan, _mono_blocks(source, rate)), strict=True)
-    ):
-        times_s, f0_hz, strength = _praat(samples, chunk, rate, time_step_s, min_hz, max_hz, peak)
+    blocks = (rows[:, 0] for rows in mono.chunks(1 << 16))
+    for index, (chunk, samples) in enumerate(zip(plan, _cut(plan, blocks), strict=True)):
+        times_s, f0_hz, strength = _praat(
+            samples, chunk, rate, time_step_s, min_hz, max_hz, take_peak
+        )
         level_db, crossings_hz = _levels(
             samples, chunk.start_sample, total, rate, times_s, time_step_s
         )
@@ -132,21 +155,21 @@ def track_chunks(
     )
 
 
-def _mono_blocks(source: BlockSource, rate: int) -> Iterator[Float32Array]:
-    for block in ResampledSource(source, rate).blocks():
-        yield to_mono(block)[0]
+def _keep_mono(source: BlockSource, rate: int, mono: SpillBuffer) -> tuple[int, float]:
+    """Mix ``source`` to mono at ``rate`` into ``mono``: its samples and Praat's global peak.
 
-
-def _peak_about_mean(blocks: Iterator[Float32Array]) -> float:
-    """Largest distance of a sample from the signal's mean (Praat's global peak)."""
+    The peak is the largest distance of a sample from the signal's mean.
+    """
     total, accumulated, low, high = 0, 0.0, math.inf, -math.inf
-    for block in blocks:
-        if len(block):
-            total += len(block)
-            accumulated += float(block.sum(dtype=np.float64))
-            low, high = min(low, float(block.min())), max(high, float(block.max()))
+    for block in ResampledSource(source, rate).blocks():
+        samples = to_mono(block)[0]
+        if len(samples):
+            mono.append(samples)
+            total += len(samples)
+            accumulated += float(samples.sum(dtype=np.float64))
+            low, high = min(low, float(samples.min())), max(high, float(samples.max()))
     mean = accumulated / max(total, 1)
-    return max(high - mean, mean - low, 0.0)
+    return total, max(high - mean, mean - low, 0.0) if total else 0.0
 
 
 def _plan(
