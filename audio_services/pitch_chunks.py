@@ -24,6 +24,7 @@ per frame.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ import numpy.typing as npt
 import parselmouth
 
 from audio_services.audio_io import to_mono
-from audio_services.sources import BlockSource, ResampledSource
+from audio_services.resampling import StreamResampler
+from audio_services.sources import BlockSource
 from audio_services.spill import SpillBuffer
 
 __all__ = ["CHUNK_S", "CONTEXT_S", "ChunkedPitch", "track_chunks"]
@@ -44,7 +46,7 @@ Float64Array = npt.NDArray[np.float64]
 
 CHUNK_S = 60.0
 """Seconds of frames each Praat call contributes."""
-CONTEXT_S = 3.0
+CONTEXT_S = 1.0
 """Seconds analysed on either side of a chunk and then dropped."""
 PERIODS_PER_WINDOW = 3.0  # Praat's default for the ac method
 SILENCE_THRESHOLD = 0.03  # Praat's default, relative to the whole take's peak
@@ -161,8 +163,11 @@ def _keep_mono(source: BlockSource, rate: int, mono: SpillBuffer) -> tuple[int, 
     The peak is the largest distance of a sample from the signal's mean.
     """
     total, accumulated, low, high = 0, 0.0, math.inf, -math.inf
-    for block in ResampledSource(source, rate).blocks():
-        samples = to_mono(block)[0]
+    resampler = StreamResampler(source.sample_rate, rate, 1)
+    # Mixed to mono first, then resampled: as audio_io's mono_at_rate, and half the work.
+    resampled = (resampler.push(to_mono(block)) for block in source.blocks())
+    for block in itertools.chain(resampled, [resampler.finish()]):
+        samples = block[0]
         if len(samples):
             mono.append(samples)
             total += len(samples)
