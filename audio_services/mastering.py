@@ -21,10 +21,11 @@
    libebur128 uses.
 
 The audio streams through in blocks (:func:`master_source`): the input is read
-once to measure it, once to shape it into the limiter's control rows, and once
-per rendered pass (shaped again: the pedalboard chain runs with
-``reset=False`` block after block, so every pass shapes it identically), and
-the output is written block by block to a sink. Memory is a few blocks and
+once to measure it and once to shape it into the limiter's control rows
+(the pedalboard chain runs with ``reset=False`` block after block); the shaped
+signal is kept in a temporary file within a disk budget for the rendering
+passes (past it, they shape the input again, identically), and the output is
+written block by block to a sink. Memory is a few blocks and
 the control rows (spilled to a temporary file on long tracks), whatever the
 duration.
 
@@ -65,7 +66,8 @@ from audio_services.metering import (
 )
 from audio_services.reference_match import StreamingFir, WelchAccumulator, matching_fir
 from audio_services.sinks import ArraySink, AudioSink
-from audio_services.sources import ArraySource, BlockSource
+from audio_services.sources import BLOCK_FRAMES, ArraySource, BlockSource
+from audio_services.spill import DiskBudget, KeptBlocks
 from audio_services.true_peak import TruePeakMeter
 
 __all__ = [
@@ -211,7 +213,10 @@ def master_source(
         if settings.match_reference_loudness:
             target_lufs = min(reference_report.integrated_lufs, TARGET_LUFS_RANGE[1])
     shaper = _Shaper(source, settings, target_lufs, input_lufs, taps)
-    return _limit_to_target(shaper, sink, settings, target_lufs, input_report)
+    try:
+        return _limit_to_target(shaper, sink, settings, target_lufs, input_report)
+    finally:
+        shaper.close()
 
 
 def _limit_to_target(
@@ -292,7 +297,12 @@ class _Rendered:
 
 
 class _Shaper:
-    """Reference EQ, width, the pedalboard chain and the clipper, fresh for every pass."""
+    """Reference EQ, width, the pedalboard chain and the clipper, fresh for every pass.
+
+    The shaped signal of the control pass is kept in a temporary file while the
+    job's :class:`~audio_services.spill.DiskBudget` lasts (a 3 min stereo track
+    takes 64 MB), and the rendering passes read it back instead of shaping again.
+    """
 
     def __init__(
         self,
@@ -309,9 +319,22 @@ class _Shaper:
         self.target_lufs = target_lufs
         self.input_lufs = input_lufs
         self.taps = taps
+        self._budget = DiskBudget()
+        self._kept: KeptBlocks | None = None
+
+    def close(self) -> None:
+        """Drop the kept shaped signal."""
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
 
     def blocks(self) -> Iterator[FloatArray]:
         """The shaped signal, block by block (a new pass from the start)."""
+        if self._kept is not None:
+            return self._kept.blocks(BLOCK_FRAMES)
+        return self._shaped()
+
+    def _shaped(self) -> Iterator[FloatArray]:
         board = self._board()
         equaliser = None if self.taps is None else StreamingFir(self.taps, self.channels)
         for block in self.source.blocks():
@@ -326,9 +349,13 @@ class _Shaper:
     def search(self, ceiling: float, exact_up_to_db: float) -> LimiterGainSearch:
         """One pass: the shaped signal's control rows, ready to search."""
         control = LimiterControl(self.sample_rate, self.channels, ceiling, exact_up_to_db)
-        for block in self.blocks():
+        self.close()
+        kept = KeptBlocks(self.channels, self._budget)
+        for block in self._shaped():
             control.add(block)
+            kept.keep(block)
         control.finish()
+        self._kept = kept if kept.complete else None
         return LimiterGainSearch(
             control, ceiling, self.settings.limiter_lookahead_ms, self.settings.limiter_release_ms
         )

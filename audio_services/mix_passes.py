@@ -18,7 +18,8 @@ each pass processes a stem identically.
    metered and written to the sink.
 
 Each pass's output (decoded, resampled, through the effects) is kept in a
-temporary file for the next while the mix's :class:`DiskBudget` lasts, so a
+temporary file for the next while the mix's
+:class:`~audio_services.spill.DiskBudget` lasts, so a
 stem is normally decoded once and its chains run once; past the budget the
 next pass computes it again (slower, but memory and disk stay bounded).
 """
@@ -39,77 +40,15 @@ from audio_services.mix_presets import LEAD_LUFS, PROCESSING_LUFS, MixPreset, Ro
 from audio_services.plugins import EffectSpec, build_pedalboard
 from audio_services.sinks import AudioSink
 from audio_services.sources import BLOCK_FRAMES, ArraySource, BlockSource
-from audio_services.spill import SpillBuffer
+from audio_services.spill import DiskBudget, KeptBlocks, SpillBuffer
 from audio_services.true_peak import TruePeakMeter
 
-__all__ = [
-    "MIX_DISK_BUDGET_BYTES",
-    "BusFigures",
-    "DiskBudget",
-    "StemPass",
-    "bus_pass",
-    "finish_bus",
-]
+__all__ = ["BusFigures", "StemPass", "bus_pass", "finish_bus"]
 
 FloatArray = npt.NDArray[np.float32]
 
 MAX_STAGING_BOOST_DB = 30.0
 MAX_MAKEUP_DB = 24.0
-MIX_DISK_BUDGET_BYTES = 512 * 1024**2
-"""Bytes of processed stems one mix may keep in temporary files (8 stems x 3 min: 320 MB)."""
-
-
-class DiskBudget:
-    """Bytes a mix may still write to temporary files."""
-
-    def __init__(self, remaining_bytes: int = MIX_DISK_BUDGET_BYTES) -> None:
-        self.remaining_bytes = remaining_bytes
-
-    def take(self, num_bytes: int) -> bool:
-        """Reserve ``num_bytes`` if there are that many left."""
-        if num_bytes > self.remaining_bytes:
-            return False
-        self.remaining_bytes -= num_bytes
-        return True
-
-    def give_back(self, num_bytes: int) -> None:
-        self.remaining_bytes += num_bytes
-
-
-class _Keeper:
-    """A stream's blocks kept in a temporary file, while the disk budget lasts."""
-
-    def __init__(self, channels: int, budget: DiskBudget) -> None:
-        self._spill: SpillBuffer | None = SpillBuffer(channels, memory_bytes=0)
-        self._budget = budget
-        self._taken = 0
-
-    @property
-    def complete(self) -> bool:
-        """Whether every block offered was kept."""
-        return self._spill is not None
-
-    def keep(self, block: FloatArray) -> None:
-        if self._spill is None:
-            return
-        if self._budget.take(block.nbytes):
-            self._spill.append(block.T)
-            self._taken += block.nbytes
-        else:
-            self.close()
-
-    def blocks(self) -> Iterator[FloatArray]:
-        assert self._spill is not None
-        for rows in self._spill.chunks(BLOCK_FRAMES):
-            yield np.ascontiguousarray(rows.T)
-
-    def close(self) -> None:
-        if self._spill is not None:
-            self._spill.close()
-            self._spill = None
-            self._budget.give_back(self._taken)
-
-
 _LOUDNESS = pyebur128.MeasurementMode.MODE_I
 
 
@@ -139,8 +78,8 @@ class StemPass:
         self._post_db = 0.0
         self._staged = False
         # Pass outputs kept for the next pass while the disk budget lasts.
-        self._kept_track: _Keeper | None = None
-        self._kept_inserts: _Keeper | None = None
+        self._kept_track: KeptBlocks | None = None
+        self._kept_inserts: KeptBlocks | None = None
 
     @property
     def sample_rate(self) -> int:
@@ -152,7 +91,7 @@ class StemPass:
         meter = LoudnessMeter(self.sample_rate, channels, _LOUDNESS)
         # An array without effects costs nothing to read again; a file, decoding.
         worth_keeping = bool(self.chain) or not isinstance(self.source, ArraySource)
-        keeper = _Keeper(channels, budget) if worth_keeping else None
+        keeper = KeptBlocks(channels, budget) if worth_keeping else None
         for block in self._track():
             meter.add(block)
             if keeper is not None:
@@ -186,7 +125,7 @@ class StemPass:
         scale = db_to_amplitude(self.volume_db)
         left, right = (np.float32(scale * gain) for gain in self.pan_gains)
         if self._kept_inserts is not None:
-            blocks = self._kept_inserts.blocks()
+            blocks = self._kept_inserts.blocks(BLOCK_FRAMES)
         else:
             blocks = self._inserts() if self._staged else self._tracked()
         for block in blocks:
@@ -208,7 +147,7 @@ class StemPass:
         """Loudness through the inserts, keeping their output while the budget lasts."""
         channels = self.source.channels
         meter = LoudnessMeter(self.sample_rate, channels, _LOUDNESS)
-        keeper = _Keeper(channels, budget)
+        keeper = KeptBlocks(channels, budget)
         for block in self._inserts():
             meter.add(block)
             keeper.keep(block)
@@ -218,7 +157,7 @@ class StemPass:
     def _tracked(self) -> Iterator[FloatArray]:
         """The stem through its own effects: kept from pass 1, or computed again."""
         if self._kept_track is not None:
-            return self._kept_track.blocks()
+            return self._kept_track.blocks(BLOCK_FRAMES)
         return self._track()
 
     def _track(self) -> Iterator[FloatArray]:

@@ -44,7 +44,6 @@ from audio_services.metering import AudioArray, as_audio
 from audio_services.mix_passes import (
     MAX_MAKEUP_DB,
     MAX_STAGING_BOOST_DB,
-    DiskBudget,
     StemPass,
     bus_pass,
     finish_bus,
@@ -53,6 +52,7 @@ from audio_services.mix_presets import ROLES, get_mix_preset
 from audio_services.plugins import EffectSpec, validate_chain
 from audio_services.sinks import ArraySink, AudioSink
 from audio_services.sources import ArraySource, BlockSource, count_frames
+from audio_services.spill import DiskBudget
 
 __all__ = [
     "MAX_MAKEUP_DB",
