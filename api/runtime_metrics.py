@@ -25,8 +25,14 @@ class RuntimeCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         stats = self._rooms.stats
+        rooms = list(self._rooms.rooms.values())
         yield GaugeMetricFamily(
-            "jacameno_collab_rooms_loaded", "Rooms in memory now.", value=len(self._rooms.rooms)
+            "jacameno_collab_rooms_loaded", "Rooms in memory now.", value=len(rooms)
+        )
+        yield GaugeMetricFamily(
+            "jacameno_collab_log_updates",
+            "Logged updates of loaded rooms not yet folded into their snapshots.",
+            value=sum(room.log_count for room in rooms),
         )
         counters = {
             "updates_accepted": (stats.updates_accepted, "Updates written to the log."),

@@ -22,6 +22,9 @@ class CollabConfig:
     compact_after_bytes: int = 1024 * 1024
     #: Updates waiting for the database before readers are held back (backpressure).
     max_pending_writes: int = 20_000
+    #: ... and of one room: a burst in one room must not fill the log's queue ahead of
+    #: every other room's edits (each waits behind what is queued before it).
+    max_pending_per_room: int = 1_000
     #: Most updates written in one transaction.
     max_batch: int = 2_000
     #: Seconds between retries while the database refuses writes.

@@ -36,13 +36,8 @@ class UnappliableUpdateError(ProtocolError):
     """An update decodes but cannot be applied, or depends on updates nobody has.
 
     Such an update is never stored or relayed: it would break the document for
-    every peer (and every later load). ``salvaged`` is the part of it that did
-    apply before it failed (re-encoded by the document), or None.
+    every peer (and every later load).
     """
-
-    def __init__(self, message: str, *, salvaged: bytes | None = None) -> None:
-        super().__init__(message)
-        self.salvaged = salvaged
 
 
 class FloodError(CollabError):

@@ -7,11 +7,11 @@ applied (an item whose parent is a plain value), or that depends on structs
 nobody sent (it would sit pending and break the next update that completes it),
 or deletes clocks nobody has (it would delete whatever later arrives under those
 ids, in some documents and not in others), is refused before it is logged, and
-only its sender is closed. Such an update
-may have applied in part before it failed, and a pending one stays inside the
-document, so the room then rebuilds its document from its own encoding (which
-leaves pending structs out) and tells its listeners (services re-attach their
-observers).
+only its sender is closed. Such an update may have applied in part before it
+failed, so the room is then *damaged*: the room server reloads its document
+from the log (what every later load will see), and until then the room takes no
+update and answers no sync; its listeners are told, so services observe the new
+document.
 
 So the document may hold updates a moment before they are durable; a peer that
 syncs in that moment receives them, and being a peer it keeps them: after a
@@ -105,6 +105,7 @@ class Room:
         on_log_growth: Callable[[Room], None],
         config: CollabConfig | None = None,
         on_rebuilt: Callable[[Room], None] | None = None,
+        on_damaged: Callable[[Room], None] | None = None,
     ) -> None:
         self.name = name
         self.doc = doc
@@ -114,9 +115,16 @@ class Room:
         self._update_log = update_log
         self._stats = stats
         self._on_log_growth = on_log_growth
+        #: Called with the room when its document is replaced (services observe anew).
         self._on_rebuilt = on_rebuilt
+        #: Called once when a refused update left the document damaged (reload it).
+        self._on_damaged = on_damaged
+        #: Set once a damaged document has been reloaded; None while the room is sound.
+        self._reloaded: anyio.Event | None = None
         #: Updates applied here and submitted to the log, not yet written.
         self._pending = 0
+        #: Set when the room's pending updates drop below its share of the log's queue.
+        self._below_share: anyio.Event | None = None
         self._flushed = Latch()
         self._flushed.set()
         #: Logged updates (and bytes) since the last snapshot.
@@ -175,6 +183,7 @@ class Room:
         message = decode_message(frame)
         if isinstance(message, SyncMessage):
             if message.sync_type is SyncType.STEP1:
+                await self.sound()
                 try:
                     missing = self.doc.get_update(message.payload)
                 except ValueError:
@@ -213,12 +222,11 @@ class Room:
     def apply(self, update: bytes, *, tag: str) -> None:
         """Apply ``update`` to the room's document with the transaction origin ``tag``.
 
-        Raises :class:`UnappliableUpdateError` when it cannot be applied whole or leaves
-        structs pending. The document is then rebuilt without its pending structs, and
-        the part that did apply is returned in the error (``salvaged``) to be written
-        like any edit, so that the room never holds what the log does not.
+        Raises :class:`UnappliableUpdateError` when it cannot be applied whole, leaves
+        structs pending or deletes clocks nobody has. The document may then hold part
+        of it, so the room is marked damaged: it reloads its document from the log
+        (see :meth:`replace_doc`) before it takes or answers anything more.
         """
-        before = self.doc.get_state()
         failure: Exception | None = None
         try:
             with self.doc.transaction(origin=tag):
@@ -239,40 +247,53 @@ class Room:
                 # Content no yjs client writes: refuse what cannot be checked.
                 failure = exc
         self._stats.updates_rejected += 1
-        self._rebuild()
-        salvaged = self.doc.get_update(before)
+        self._damaged()
         if failure is not None:
-            raise UnappliableUpdateError(
-                f"the update cannot be applied: {failure}", salvaged=salvaged
-            )
+            raise UnappliableUpdateError(f"the update cannot be applied: {failure}")
         raise MissingDependenciesError(
-            "the update depends on changes the server has not received; reconnect to resync",
-            salvaged=salvaged,
+            "the update depends on changes the server has not received; reconnect to resync"
         )
 
-    def _rebuild(self) -> None:
-        """Replace the document by a copy of its encoding, which leaves out whatever a
-        refused update left pending inside."""
-        fresh: pycrdt.Doc[Any] = pycrdt.Doc()
-        fresh.apply_update(self.doc.get_update())
-        self.doc = fresh
+    def _damaged(self) -> None:
+        if self._reloaded is None:
+            self._reloaded = anyio.Event()
+            if self._on_damaged is not None:
+                self._on_damaged(self)
+
+    @property
+    def damaged(self) -> bool:
+        """Whether the document awaits its reload from the log."""
+        return self._reloaded is not None
+
+    def replace_doc(self, doc: pycrdt.Doc[Any]) -> None:
+        """Take ``doc`` (the room's state, folded from the log) instead of a damaged one."""
+        self.doc = doc
+        reloaded, self._reloaded = self._reloaded, None
         if self._on_rebuilt is not None:
             self._on_rebuilt(self)
+        if reloaded is not None:
+            reloaded.set()
+
+    async def sound(self) -> None:
+        """Return once the document is not awaiting a reload."""
+        while self._reloaded is not None:
+            await self._reloaded.wait()
 
     async def submit(self, update: bytes, *, origin: int | None, tag: str = "peer") -> PendingWrite:
         """Apply an update and queue it for the log; it is relayed once written.
 
-        Raises :class:`UnappliableUpdateError` when it cannot be applied (what of it did
-        apply is queued instead), :class:`RoomDeletedError` when the document was deleted.
+        Raises :class:`UnappliableUpdateError` (nothing queued) when it cannot be applied,
+        :class:`RoomDeletedError` when the document was deleted.
         """
+        await self.sound()
+        while self._pending >= self.config.max_pending_per_room:
+            # This room's share of the log's queue is full: its sender waits, not others.
+            if self._below_share is None:
+                self._below_share = anyio.Event()
+            await self._below_share.wait()
         if self.deleted:
             raise RoomDeletedError(self.name)
-        try:
-            self.apply(update, tag=tag)
-        except UnappliableUpdateError as refused:
-            if refused.salvaged is not None and not is_empty_update(refused.salvaged):
-                await self._queue(refused.salvaged, origin=origin, tag=tag)
-            raise
+        self.apply(update, tag=tag)
         return await self._queue(update, origin=origin, tag=tag)
 
     async def _queue(self, update: bytes, *, origin: int | None, tag: str) -> PendingWrite:
@@ -296,6 +317,9 @@ class Room:
         self._pending = max(0, self._pending - len(writes))
         if not self._pending:
             self._flushed.set()
+        if self._below_share is not None and self._pending < self.config.max_pending_per_room:
+            self._below_share.set()
+            self._below_share = None
 
     # ------------------------------------------------------------------ persisted
 

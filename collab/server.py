@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pycrdt
 from anyio.abc import TaskGroup
 
@@ -50,6 +51,8 @@ log = logging.getLogger("jacameno.collab.server")
 
 #: Seconds between sweeps that expire presence states nobody renewed.
 AWARENESS_SWEEP_S = 5.0
+#: Seconds one connection's frames may be handled back to back before others get a turn.
+READ_SLICE_S = 0.005
 #: Close reason for a connection whose project was deleted.
 DELETED_REASON = "the project was deleted"
 
@@ -213,9 +216,18 @@ class RoomServer:
                 group.cancel_scope.cancel()
 
     async def _read_loop(self, room: Room, connection: Connection) -> bool:
-        """Read until the peer leaves (True) or the connection is told to close (False)."""
+        """Read until the peer leaves (True) or the connection is told to close (False).
+
+        A peer with thousands of frames queued would otherwise be served back to back
+        (a receive from a non-empty queue never suspends): past a slice of
+        :data:`READ_SLICE_S` the loop lets every other task run before it reads on.
+        """
         limit = self.config.max_message_bytes
+        slice_started = time.monotonic()
         while not connection.closing:
+            if time.monotonic() - slice_started > READ_SLICE_S:
+                await anyio.lowlevel.checkpoint()
+                slice_started = time.monotonic()
             try:
                 frame = await connection.channel.receive()
             except ChannelClosedError:
@@ -292,6 +304,7 @@ class RoomServer:
             on_log_growth=self._maybe_compact,
             config=self.config,
             on_rebuilt=self._announce,
+            on_damaged=self._reload_soon,
         )
         if folded.rejected:
             room.quarantine_due = True
@@ -315,6 +328,7 @@ class RoomServer:
         """
         room = await self.open_room(room_name)
         try:
+            await room.sound()
             working = new_doc()
             working.apply_update(room.doc.get_update())
             before = working.get_state()
@@ -328,6 +342,29 @@ class RoomServer:
             if not room.connections and not room.reserved:
                 room.empty_since = time.monotonic()
                 self._schedule_eviction(room)
+
+    def _reload_soon(self, room: Room) -> None:
+        if self._task_group is not None:
+            self._task_group.start_soon(self._reload, room)
+
+    async def _reload(self, room: Room) -> None:
+        """Replace a damaged room's document by its state folded from the log, once every
+        update already accepted is written (retrying while the store is unavailable)."""
+        while True:
+            try:
+                await room.flushed()
+                stored = await self.store.load(room.name)
+                folded = await self.folder.fold(stored.snapshot, stored.log)
+            except CollabError as exc:
+                log.warning(
+                    "reloading a damaged room failed", extra={"room": room.name, "error": str(exc)}
+                )
+                await anyio.sleep(self.config.retry_backoff_s)
+                continue
+            doc: pycrdt.Doc[Any] = pycrdt.Doc()
+            doc.apply_update(folded.state)
+            room.replace_doc(doc)
+            return
 
     def _announce(self, room: Room) -> None:
         for listener in self._listeners:
@@ -384,12 +421,14 @@ class RoomServer:
         ):
             del self._locks[name]
 
-    def _maybe_compact(self, room: Room) -> None:
-        over = (
+    def _over_threshold(self, room: Room) -> bool:
+        return (
             room.log_count >= self.config.compact_after_updates
             or room.log_bytes >= self.config.compact_after_bytes
-        )
-        if over:
+        ) and self._rooms.get(room.name) is room
+
+    def _maybe_compact(self, room: Room) -> None:
+        if self._over_threshold(room):
             self._start_compaction(room)
 
     def _start_compaction(self, room: Room) -> None:
@@ -399,24 +438,30 @@ class RoomServer:
 
     async def _compact_in_background(self, room: Room) -> None:
         try:
-            await self._compact(room)
+            # Catch up: updates logged during a compaction may call for the next one,
+            # whether or not more arrive to trigger it.
+            while await self._compact(room) and self._over_threshold(room):
+                pass
         finally:
             self._compacting.discard(room.name)
 
-    async def _compact(self, room: Room) -> None:
+    async def _compact(self, room: Room) -> bool:
+        """Compact ``room``'s log; whether anything was folded."""
         try:
             result = await self.store.compact(room.name, self.folder.fold)
         except CollabError as exc:
             log.warning("compaction failed", extra={"room": room.name, "error": str(exc)})
-            return
-        if result is not None:
-            room.log_count = max(0, room.log_count - result.folded_updates)
-            room.log_bytes = 0 if room.log_count == 0 else room.log_bytes
-            room.quarantine_due = False
-            self.stats.compactions += 1
-            self.stats.updates_quarantined += result.quarantined
-            done, room.compacted = room.compacted, anyio.Event()
-            done.set()
+            return False
+        if result is None:
+            return False
+        room.log_count = max(0, room.log_count - result.folded_updates)
+        room.log_bytes = 0 if room.log_count == 0 else room.log_bytes
+        room.quarantine_due = False
+        self.stats.compactions += 1
+        self.stats.updates_quarantined += result.quarantined
+        done, room.compacted = room.compacted, anyio.Event()
+        done.set()
+        return True
 
     # ------------------------------------------------------------------ live rights
 
