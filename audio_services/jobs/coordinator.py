@@ -251,7 +251,11 @@ class JobCoordinator:
             return
         project = ProjectDocument(room.doc)
         name = str(room.name)
-        origins: dict[str, object] = {}
+        # Called again when a room replaces its document: observe the new one, keep
+        # what is known of the entries, and keep the one watcher of its eviction.
+        previous = self._watches.get(name)
+        again = previous is not None and previous.room is room
+        origins: dict[str, object] = previous.origins if previous is not None and again else {}
 
         def changed(job_ids: tuple[str, ...], origin: object) -> None:
             # Who created an entry decides who it counts against: keep the first origin.
@@ -262,7 +266,7 @@ class JobCoordinator:
         subscription = project.observe_jobs(changed, skip_origin=JOB_ORIGIN)
         self._watches[name] = _Watch(room, project, subscription, origins)
         self._queue(name, None)
-        if self._group is not None:
+        if self._group is not None and not again:
             self._group.start_soon(self._forget_when_evicted, name, room)
 
     async def _forget_when_evicted(self, name: str, room: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -104,3 +105,41 @@ async def test_deflate_connections_go_through_uvicorn(
     # The deflate peer's frames are compressed by uvicorn; the plain peer's go direct.
     assert spy.asgi_channels == 1
     assert spy.direct_channels == 1
+
+
+def test_the_uvicorn_internals_direct_frames_use_are_there() -> None:
+    """Fails loudly when a uvicorn release moves what api/ws_direct.py relies on."""
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    from api import ws_direct
+
+    assert ws_direct.WebSocketsSansIOProtocol is WebSocketsSansIOProtocol
+    source = inspect.getsource(WebSocketsSansIOProtocol)
+    for attribute in (
+        "self.handshake_complete",
+        "self.close_sent",
+        "self.disconnected",
+        "self.writable",
+        "self.transport",
+        "self.conn",
+    ):
+        assert attribute in source, f"uvicorn's protocol no longer has {attribute}"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_without_direct_frames_everything_goes_through_asgi(
+    start_world: Callable[..., Any],  # noqa: F811
+    spy: _Spy,
+) -> None:
+    async with (
+        start_world(collab_direct_frames=False) as running,
+        running.peer() as a,
+        running.peer(running.owner) as b,
+    ):
+        await a.wait_synced()
+        await b.wait_synced()
+        with anyio.fail_after(TIMEOUT_S):
+            a.doc.get("lyrics", type=pycrdt.Text).insert(0, "through ASGI ")
+            await b.wait_for(lambda: _lyrics(b.doc) == "through ASGI ")
+    assert spy.direct_channels == 0
+    assert spy.direct_frames == 0
