@@ -309,7 +309,7 @@ async def _fresh_sync_ms(url: str, wanted_state: bytes) -> float:
     return elapsed_ms
 
 
-async def measure(repo: Path, edits: int) -> dict[str, Any]:
+async def measure(repo: Path, edits: int, *, idle_s: float = IDLE_S) -> dict[str, Any]:
     expected = burst_updates(edits)
     final: pycrdt.Doc[Any] = pycrdt.Doc()
     for update in expected:
@@ -340,7 +340,7 @@ async def measure(repo: Path, edits: int) -> dict[str, Any]:
                 stop = anyio.Event()
                 group.start_soon(probes.health, base_url, stop)
                 group.start_soon(probes.fanout, writer, reader, stop)
-                await anyio.sleep(IDLE_S)
+                await anyio.sleep(idle_s)
                 stop.set()
             idle = {"healthz": _summary(probes.health_ms), "fanout": _summary(probes.fanout_ms)}
             probes.reset()

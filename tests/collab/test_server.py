@@ -111,3 +111,26 @@ async def test_a_room_reopened_while_it_is_evicted_is_loaded_once() -> None:
 
         assert readers == ["first", "first"]
         assert rooms.stats.rooms_loaded == 2  # the first load and the one reload
+
+
+class StuckStore(GatedStore):
+    """A store whose writes never finish (a database that hangs)."""
+
+    def append_now(self, entries: Sequence[tuple[str, bytes]]) -> bool:
+        return False
+
+    async def append(self, entries: Sequence[tuple[str, bytes]]) -> None:
+        await anyio.sleep_forever()
+
+
+async def test_shutdown_is_bounded_whatever_a_room_holds() -> None:
+    """A hung database once made SIGTERM wait over 60 s; now shutdown gives up in time."""
+    config = CollabConfig(shutdown_grace_s=0.2)
+    with anyio.fail_after(TIMEOUT_S):
+        async with RoomServer(StuckStore(), config) as rooms:
+            room = await rooms.open_room(ROOM)
+            doc: pycrdt.Doc[object] = pycrdt.Doc(client_id=7)
+            doc.get("meta", type=pycrdt.Map)["title"] = "never written"
+            await room.submit(doc.get_update(), origin=None)
+            assert room.pending == 1  # stuck in the log
+            room.reserved -= 1
