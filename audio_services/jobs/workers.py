@@ -193,8 +193,13 @@ class WorkerPool:
             worker.process.kill()
         self._workers.clear()
         for worker in idle:
-            with contextlib.suppress(OSError):
-                worker.conn.send(None)  # finish: the worker exits on its own
+            if worker.ready or worker.conn.poll():
+                with contextlib.suppress(OSError):
+                    worker.conn.send(None)  # finish: the worker exits on its own
+            else:
+                # Still importing or warming up (seconds): it holds no work, and would
+                # only read the request to stop once it is done. Stop it now.
+                worker.process.kill()
         with anyio.CancelScope(shield=True):
             async with anyio.create_task_group() as group:
                 for worker in idle:
