@@ -24,7 +24,6 @@ per frame.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,16 +156,21 @@ def _track(
     )
 
 
+def _mono_at_rate(source: BlockSource, rate: int) -> Iterator[Float32Array]:
+    """``source`` mixed to mono, then resampled (as ``spectral.mono_at_rate``: half the work)."""
+    resampler = StreamResampler(source.sample_rate, rate, 1)
+    for block in source.blocks():
+        yield resampler.push(to_mono(block))
+    yield resampler.finish()
+
+
 def _keep_mono(source: BlockSource, rate: int, mono: SpillBuffer) -> tuple[int, float]:
     """Mix ``source`` to mono at ``rate`` into ``mono``: its samples and Praat's global peak.
 
     The peak is the largest distance of a sample from the signal's mean.
     """
     total, accumulated, low, high = 0, 0.0, math.inf, -math.inf
-    resampler = StreamResampler(source.sample_rate, rate, 1)
-    # Mixed to mono first, then resampled: as audio_io's mono_at_rate, and half the work.
-    resampled = (resampler.push(to_mono(block)) for block in source.blocks())
-    for block in itertools.chain(resampled, [resampler.finish()]):
+    for block in _mono_at_rate(source, rate):
         samples = block[0]
         if len(samples):
             mono.append(samples)

@@ -21,14 +21,22 @@ from audio_services.limiter import (
     control_step,
     limiter_gain,
 )
+from audio_services.pitch_chunks import track_chunks
 from audio_services.reference_match import StreamingFir, WelchAccumulator
 from audio_services.resampling import StreamResampler
 from audio_services.sinks import ArraySink, FileSink
 from audio_services.sources import ArraySource, FileSource, ResampledSource
-from audio_services.spectral import OnsetAccumulator, StftStream, onset_strength, stft_power_batches
+from audio_services.spectral import (
+    OnsetAccumulator,
+    StftStream,
+    mono_at_rate,
+    onset_strength,
+    stft_power_batches,
+)
 from audio_services.spill import SpillBuffer
 from audio_services.true_peak import TruePeakMeter, TruePeakStream, true_peak_envelope
 from audio_services.waveform import WaveformPyramid, WaveformPyramidBuilder
+from tests.audio_services.test_coaching import sing
 
 FloatArray = npt.NDArray[np.float32]
 BLOCK_SIZES = [1, 777, 4096, 65_536]
@@ -269,3 +277,21 @@ def test_fixed_blocks_cut_and_pad_to_length() -> None:
     np.testing.assert_array_equal(joined[:, :1_000], samples)
     assert not joined[:, 1_000:].any()
     assert [b.shape[1] for b in fixed_blocks(in_blocks(samples, 300), 1, 500, 400)] == [400, 100]
+
+
+@pytest.mark.parametrize("rate", [44_100, 16_000])
+def test_praat_in_chunks_equals_one_praat_call(rate: int) -> None:
+    notes = [(0.3 + 0.9 * i, 1.0 + 0.9 * i, float(57 + (5 * i) % 12)) for i in range(36)]
+    take, _ = sing(notes, sample_rate=rate)
+    source = ArraySource(take, rate)
+    tracking_rate = min(rate, 22_050)
+    options = {"time_step_s": 0.01, "min_hz": 60.0, "max_hz": 1100.0, "envelope_step_s": 0.002}
+    whole = track_chunks(source, tracking_rate, chunk_s=1_000.0, **options)
+    chunked = track_chunks(source, tracking_rate, chunk_s=8.0, **options)  # four chunks
+    mono = mono_at_rate(take[np.newaxis, :], rate, tracking_rate)
+    assert whole.duration_s == chunked.duration_s == len(mono) / tracking_rate
+    np.testing.assert_allclose(chunked.times_s, whole.times_s, atol=1e-9)
+    np.testing.assert_array_equal(chunked.f0_hz > 0, whole.f0_hz > 0)
+    np.testing.assert_allclose(chunked.f0_hz, whole.f0_hz, atol=0.05)  # Hz: sample rounding
+    np.testing.assert_allclose(chunked.level_db, whole.level_db, atol=1e-4)
+    np.testing.assert_allclose(chunked.envelope_db, whole.envelope_db, atol=1e-4)
