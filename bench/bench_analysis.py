@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python bench/bench_analysis.py [--seconds 180] [--librosa]
+    .venv/bin/python bench/bench_analysis.py [--seconds 180] [--librosa] [--memory 180,1800]
 
 It writes a generated 44.1 kHz stereo song (drums over chords) and a generated
 vocal take to a temporary directory, then for each job starts a fresh Python
@@ -13,6 +13,13 @@ audio's duration (targets: analysis >= 30x realtime warm, coaching >= 50x).
 ``--librosa`` also times librosa's numba-compiled beat tracker in fresh
 processes, without and with ``NUMBA_CACHE_DIR``, to show the JIT cost the
 numpy paths here avoid.
+
+``--memory 180,1800`` runs the real job functions (``compute("analysis")``,
+``compute("coaching")``) on files of each duration (in seconds, written by
+repeating a generated 20 s loop) in fresh processes and prints their peak
+resident memory (``VmHWM``) and its ratio to the shortest: streamed jobs
+hold about the same memory for 3 minutes as for 30. :func:`job_peak_rss`
+is shared with ``bench/bench_mastering.py``.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 ROOT = Path(__file__).resolve().parent.parent
+LOOP_S = 20.0
 
 
 def child_job(job: str, path: str) -> dict[str, Any]:
@@ -113,6 +122,88 @@ def make_vocal(seconds: float, rate: int = 44_100) -> np.ndarray:
     return np.stack([samples, samples])
 
 
+def child_compute(spec_path: str) -> dict[str, Any]:
+    """Run in a fresh process: one real job function; its time and peak resident memory."""
+    spec = json.loads(Path(spec_path).read_text())
+    started = time.perf_counter()
+    from audio_services.jobs.compute import compute
+
+    imported = time.perf_counter()
+    with tempfile.TemporaryDirectory() as workdir:
+        compute(spec["kind"], spec["params"], spec["inputs"], spec["files"], workdir, 3600.0)
+    finished = time.perf_counter()
+    with open("/proc/self/status", encoding="ascii") as status:
+        peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    return {
+        "import_s": imported - started,
+        "job_s": finished - imported,
+        "peak_rss_mib": peak_kib / 1024,
+    }
+
+
+def write_repeated(path: Path, loop: npt.NDArray[np.float32], rate: int, seconds: float) -> None:
+    """``loop`` (channels, frames) written over and over for ``seconds``, never held whole."""
+    import soundfile
+
+    total = round(seconds * rate)
+    with soundfile.SoundFile(path, "w", rate, loop.shape[0], subtype="PCM_16") as out:
+        written = 0
+        while written < total:
+            piece = loop[:, : total - written]
+            out.write(piece.T)
+            written += piece.shape[1]
+
+
+def job_peak_rss(
+    kind: str,
+    params: dict[str, Any],
+    inputs: dict[str, Any],
+    files: dict[str, str],
+) -> dict[str, Any]:
+    """``compute(kind, ...)`` in a fresh interpreter: import and job seconds, peak RSS in MiB."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
+        json.dump({"kind": kind, "params": params, "inputs": inputs, "files": files}, spec)
+    try:
+        return run_child("compute", spec.name)
+    finally:
+        os.unlink(spec.name)
+
+
+def report_memory(name: str, rows: list[tuple[float, dict[str, Any]]]) -> None:
+    """Peak RSS per duration, and its ratio to the shortest duration's."""
+    first = rows[0][1]["peak_rss_mib"]
+    print(f"{name}: peak RSS of the job process (imports included)")
+    for seconds, figures in rows:
+        ratio = figures["peak_rss_mib"] / first
+        print(
+            f"  {seconds / 60:5.1f} min  {figures['peak_rss_mib']:7.1f} MiB  {ratio:5.2f}x  "
+            f"job {figures['job_s']:6.1f} s  ({seconds / figures['job_s']:5.1f}x realtime)"
+        )
+
+
+def memory_benchmark(durations_s: list[float], directory: Path) -> None:
+    """Peak RSS of analysis and coaching jobs on files of each duration."""
+    song, vocal = make_song(LOOP_S), make_vocal(LOOP_S)
+    analysis, coaching = [], []
+    for seconds in durations_s:
+        song_path, vocal_path = (
+            directory / f"song{seconds:g}.wav",
+            directory / f"vocal{seconds:g}.wav",
+        )
+        write_repeated(song_path, song, 44_100, seconds)
+        write_repeated(vocal_path, vocal[:1], 44_100, seconds)
+        inputs = {"asset_id": "a", "track_id": "t"}
+        analysis.append((seconds, job_peak_rss("analysis", {}, inputs, {"a": str(song_path)})))
+        coach_inputs = {**inputs, "key": "A minor"}
+        coaching.append(
+            (seconds, job_peak_rss("coaching", {}, coach_inputs, {"a": str(vocal_path)}))
+        )
+        song_path.unlink()
+        vocal_path.unlink()
+    report_memory("analysis job, 44.1 kHz stereo song", analysis)
+    report_memory("coaching job, 44.1 kHz mono vocal", coaching)
+
+
 def run_child(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """This script in a fresh interpreter, as a new pool worker would start."""
     completed = subprocess.run(
@@ -147,12 +238,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--librosa", action="store_true", help="also time librosa's beat tracker")
+    parser.add_argument(
+        "--memory", help="peak RSS of the jobs at these durations, e.g. 180,1800 (seconds)"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     options = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     if options.child:
         job, *rest = options.child
-        print(json.dumps(child_librosa(*rest) if job == "librosa" else child_job(job, *rest)))
+        if job == "compute":
+            print(json.dumps(child_compute(*rest)))
+        elif job == "librosa":
+            print(json.dumps(child_librosa(*rest)))
+        else:
+            print(json.dumps(child_job(job, *rest)))
+        return
+    if options.memory:
+        with tempfile.TemporaryDirectory() as directory:
+            durations = [float(value) for value in options.memory.split(",")]
+            memory_benchmark(durations, Path(directory))
         return
     from audio_services.audio_io import write_audio
 

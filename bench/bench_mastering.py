@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/bench_mastering.py [--seconds 180] [--runs 3]
+    .venv/bin/python bench/bench_mastering.py [--seconds 180] [--runs 3] [--memory 180,1800]
 
 The process pins itself to one CPU and limits BLAS/OpenMP threads to one, so the
 figures are single-core. Reported: the realtime ratio of :func:`master`
@@ -10,6 +10,11 @@ figures are single-core. Reported: the realtime ratio of :func:`master`
 compressor, limiter) measured in the same run as a reference, and the time to
 mix eight stems with :func:`mix`. Targets: mastering >= 40x realtime, mixing
 8 x 180 s stems in < 12 s.
+
+``--memory 180,1800`` runs the real job functions (``compute("mastering")``
+and ``compute("mixing")`` of four of the stems) on files of each duration in
+fresh processes and prints their peak resident memory and its ratio to the
+shortest duration's (see :func:`bench.bench_analysis.job_peak_rss`).
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from functools import partial  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -34,6 +41,9 @@ from scipy import signal  # noqa: E402
 from audio_services.mastering import master, master_settings  # noqa: E402
 from audio_services.metering import measure_loudness  # noqa: E402
 from audio_services.mixing import Stem, mix  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the bench package
+from bench.bench_analysis import job_peak_rss, report_memory, write_repeated  # noqa: E402
 
 SAMPLE_RATE = 44_100
 FloatArray = npt.NDArray[np.float32]
@@ -98,11 +108,44 @@ def _best_of(runs: int, action: Callable[[], Any]) -> tuple[float, Any]:
     return best, result
 
 
+def memory_benchmark(durations_s: list[float], directory: Path) -> None:
+    """Peak RSS of mastering and mixing jobs on files of each duration (a 20 s loop repeated)."""
+    stems = make_stems(20.0)
+    song = sum(np.pad(s, ((0, 2 - s.shape[0]), (0, 0)), mode="edge") for s in stems.values())
+    song = (song * (0.5 / np.abs(song).max())).astype(np.float32)
+    mixed = {"kick": "drums", "bass": "bass", "keys": "keys", "vocal": "vocal"}
+    mastering, mixing = [], []
+    for seconds in durations_s:
+        files = {}
+        for name in ("song", *mixed):
+            files[name] = str(directory / f"{name}{seconds:g}.wav")
+            audio = song if name == "song" else stems[name]
+            write_repeated(Path(files[name]), audio, SAMPLE_RATE, seconds)
+        inputs = {"asset_id": "song", "settings": {"preset": "streaming"}}
+        mastering.append((seconds, job_peak_rss("mastering", {}, inputs, files)))
+        tracks = [{"asset_id": name, "name": name, "kind": role} for name, role in mixed.items()]
+        mixing.append(
+            (seconds, job_peak_rss("mixing", {"preset": "pop"}, {"stems": tracks}, files))
+        )
+        for path in files.values():
+            Path(path).unlink()
+    report_memory("mastering job, 44.1 kHz stereo", mastering)
+    report_memory("mixing job, 4 stems at 44.1 kHz (durations per stem)", mixing)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--runs", type=int, default=3, help="best of N runs")
+    parser.add_argument(
+        "--memory", help="peak RSS of the jobs at these durations, e.g. 180,1800 (seconds)"
+    )
     args = parser.parse_args(argv)
+    if args.memory:
+        with tempfile.TemporaryDirectory() as directory:
+            durations = [float(value) for value in args.memory.split(",")]
+            memory_benchmark(durations, Path(directory))
+        return 0
     print(_pin_to_one_cpu())
     stems = make_stems(args.seconds)
     song = sum(np.pad(s, ((0, 2 - s.shape[0]), (0, 0)), mode="edge") for s in stems.values())
