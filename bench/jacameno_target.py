@@ -27,7 +27,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @asynccontextmanager
-async def _serve(workdir: Path, *, deflate: bool) -> AsyncIterator[tuple[str, int]]:
+async def _serve(
+    workdir: Path, *, deflate: bool, repo: Path = REPO_ROOT
+) -> AsyncIterator[tuple[str, int]]:
     port = free_tcp_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JACAMENO_")}
     env.update(
@@ -42,7 +44,7 @@ async def _serve(workdir: Path, *, deflate: bool) -> AsyncIterator[tuple[str, in
             "JACAMENO_ACCESS_TOKEN_TTL_S": "7200",
             "JACAMENO_LOG_LEVEL": "WARNING",
             "JACAMENO_COLLAB_WS_DEFLATE": "true" if deflate else "false",
-            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONPATH": str(repo),
         }
     )
     process = await anyio.open_process(
@@ -76,10 +78,10 @@ async def _serve(workdir: Path, *, deflate: bool) -> AsyncIterator[tuple[str, in
                 await process.wait()
 
 
-def _target(name: str, *, deflate: bool) -> Target:
+def _target(name: str, *, deflate: bool, repo: Path = REPO_ROOT) -> Target:
     @asynccontextmanager
     async def start(workdir: Path) -> AsyncIterator[RunningTarget]:
-        async with _serve(workdir, deflate=deflate) as (base_url, pid):
+        async with _serve(workdir, deflate=deflate, repo=repo) as (base_url, pid):
             async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
                 signup = await http.post(
                     "/api/v1/auth/signup",
@@ -116,3 +118,10 @@ def jacameno() -> Target:
 def jacameno_deflate() -> Target:
     """Our server with permessage-deflate negotiated, for comparison."""
     return _target("jacameno-deflate", deflate=True)
+
+
+def jacameno_other_checkout() -> Target:
+    """Our server from another checkout (``JACAMENO_BENCH_OTHER_REPO``, e.g. an older
+    commit in a git worktree), to compare two versions in one run."""
+    repo = Path(os.environ["JACAMENO_BENCH_OTHER_REPO"]).resolve()
+    return _target(f"jacameno@{repo.name}", deflate=False, repo=repo)
