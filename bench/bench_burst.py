@@ -29,9 +29,7 @@ import argparse
 import json
 import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.jacameno_target import serve_jacameno  # noqa: E402
 from collab.protocol import (  # noqa: E402
     SyncMessage,
     SyncType,
@@ -57,7 +56,6 @@ from collab.protocol import (  # noqa: E402
     sync_step1,
     sync_update,
 )
-from tests.support.node_peer import free_tcp_port  # noqa: E402
 
 PASSWORD = "benchmark password"
 IDLE_S = 5.0
@@ -126,53 +124,10 @@ async def send_burst(url: str, frames_path: Path) -> None:
 
 @asynccontextmanager
 async def serve(repo: Path, workdir: Path) -> AsyncIterator[str]:
-    port = free_tcp_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JACAMENO_")}
-    env.update(
-        {
-            "JACAMENO_ENV": "development",
-            "JACAMENO_DATA_DIR": str(workdir / "var"),
-            "JACAMENO_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'var' / 'bench.db'}",
-            "JACAMENO_STORAGE_URL": f"file://{workdir / 'var' / 'storage'}",
-            "JACAMENO_ARGON2_TIME_COST": "1",
-            "JACAMENO_ARGON2_MEMORY_KIB": "64",
-            "JACAMENO_RATE_LIMITS_ENABLED": "false",
-            "JACAMENO_ACCESS_TOKEN_TTL_S": "7200",
-            "JACAMENO_LOG_LEVEL": "WARNING",
-            "JACAMENO_JOB_WARM_UP": "false",
-            "PYTHONPATH": str(repo),
-        }
-    )
-    log_path = os.environ.get("BENCH_SERVER_LOG")  # the server's log, to see its stalls
-    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115, ASYNC230
-    process = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measurement
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=workdir,
-        stdout=log,
-        stderr=log,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as http:
-            with anyio.fail_after(90):
-                while True:
-                    if process.poll() is not None:
-                        raise RuntimeError(f"jacameno serve ({repo}) exited during start-up")
-                    try:
-                        if (await http.get(f"{base_url}/readyz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await anyio.sleep(0.1)
+    """``jacameno serve`` of ``repo``, as the collaboration benchmark starts it."""
+    extra = {"JACAMENO_JOB_WARM_UP": "false"}
+    async with serve_jacameno(workdir, repo=repo, extra_env=extra) as (base_url, _pid):
         yield base_url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # ------------------------------------------------------------------ probes

@@ -27,9 +27,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @asynccontextmanager
-async def _serve(
-    workdir: Path, *, deflate: bool, repo: Path = REPO_ROOT
+async def serve_jacameno(
+    workdir: Path,
+    *,
+    deflate: bool = False,
+    repo: Path = REPO_ROOT,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[tuple[str, int]]:
+    """``jacameno serve`` of checkout ``repo`` on SQLite under ``workdir``, until the block
+    exits; yields its base URL and PID. ``BENCH_SERVER_LOG`` names a file for its log."""
     port = free_tcp_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JACAMENO_")}
     env.update(
@@ -45,14 +51,17 @@ async def _serve(
             "JACAMENO_LOG_LEVEL": "WARNING",
             "JACAMENO_COLLAB_WS_DEFLATE": "true" if deflate else "false",
             "PYTHONPATH": str(repo),
+            **(extra_env or {}),
         }
     )
+    log_path = os.environ.get("BENCH_SERVER_LOG")  # to read the server's stalls afterwards
+    log = Path(log_path).open("ab") if log_path else subprocess.DEVNULL  # noqa: SIM115, ASYNC230
     process = await anyio.open_process(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
         env=env,
         cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -81,7 +90,7 @@ async def _serve(
 def _target(name: str, *, deflate: bool, repo: Path = REPO_ROOT) -> Target:
     @asynccontextmanager
     async def start(workdir: Path) -> AsyncIterator[RunningTarget]:
-        async with _serve(workdir, deflate=deflate, repo=repo) as (base_url, pid):
+        async with serve_jacameno(workdir, deflate=deflate, repo=repo) as (base_url, pid):
             async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
                 signup = await http.post(
                     "/api/v1/auth/signup",
