@@ -49,7 +49,11 @@ class CollabConfig:
     awareness_max_room_bytes: int = 1024 * 1024
     #: Seconds without renewal after which a state counts as gone (y-protocols: 30 s).
     awareness_timeout_s: float = 30.0
-    #: Awareness bytes one connection may send per second on average, and in one burst;
-    #: past that it is closed with 4429.
+    #: Bytes of *new* awareness states one connection may send per second on average,
+    #: and in one burst; past that it is closed with 4429.
     awareness_bytes_per_s: int = 256 * 1024
     awareness_burst_bytes: int = 2 * 1024 * 1024
+    #: ... and of awareness messages of any kind: echoes of others' states, which
+    #: y-websocket 3 clients send back, cost little to drop but are not free.
+    awareness_raw_bytes_per_s: int = 1024 * 1024
+    awareness_raw_burst_bytes: int = 8 * 1024 * 1024

@@ -66,8 +66,12 @@ class Connection:
         self.channel = channel
         #: What this peer may do; replaced when its rights change (see RoomServer).
         self.grant = grant
+        #: New presence states this peer may send, and awareness traffic of any kind.
         self.awareness_budget = ByteBudget(
             config.awareness_bytes_per_s, config.awareness_burst_bytes
+        )
+        self.awareness_raw_budget = ByteBudget(
+            config.awareness_raw_bytes_per_s, config.awareness_raw_burst_bytes
         )
         #: Whether the peer has been told (once) that its edits are refused.
         self.told_read_only = False

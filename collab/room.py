@@ -192,9 +192,12 @@ class Room:
                 return
             await self._receive_update(connection, message.payload)
         elif isinstance(message, AwarenessMessage):
-            if not connection.awareness_budget.spend(len(message.payload)):
+            if not connection.awareness_raw_budget.spend(len(message.payload)):
                 raise FloodError("presence traffic over this connection's budget")
             forward = self.awareness.apply(message.payload, connection.id)
+            # Echoes are dropped cheaply; what is new is what costs everyone.
+            if forward is not None and not connection.awareness_budget.spend(len(forward)):
+                raise FloodError("presence changes over this connection's budget")
             if forward is None:
                 self._stats.awareness_duplicates_dropped += 1
             else:

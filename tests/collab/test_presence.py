@@ -166,3 +166,19 @@ async def test_late_joiners_get_only_live_bounded_states(world: CollabWorld) -> 
     assert [(e.client_id, e.clock) for e in entries] == [(1, 2)]
     await a.close()
     await b.close()
+
+
+async def test_echoes_do_not_count_against_the_budget_for_new_states(world: CollabWorld) -> None:
+    """y-websocket 3 clients send back every state they receive; in a busy room that is
+    more than one peer's own changes, and must not get it closed."""
+    ws = await _socket(world, world.editor.access_token)
+    echo = awareness_message(
+        encode_awareness([AwarenessEntry(5, 1, json.dumps({"pad": "x" * 15_000}))])
+    )
+    for _ in range(300):  # ~4.5 MB: over the 2 MiB burst of new states, all but one echoes
+        await ws.send(echo)
+    await ws.send(bytes([3]))  # query awareness: answered while the socket lives
+    with anyio.fail_after(TIMEOUT_S):
+        while not isinstance(decode_message(bytes(await ws.recv())), AwarenessMessage):
+            pass
+    await ws.close()
