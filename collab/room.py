@@ -263,11 +263,6 @@ class Room:
             if self._on_damaged is not None:
                 self._on_damaged(self)
 
-    @property
-    def damaged(self) -> bool:
-        """Whether the document awaits its reload from the log."""
-        return self._reloaded is not None
-
     def replace_doc(self, doc: pycrdt.Doc[Any]) -> None:
         """Take ``doc`` (the room's state, folded from the log) instead of a damaged one."""
         self.doc = doc
@@ -288,8 +283,10 @@ class Room:
         Raises :class:`UnappliableUpdateError` (nothing queued) when it cannot be applied,
         :class:`RoomDeletedError` when the document was deleted.
         """
-        await self.sound()
-        while self._pending >= self.config.max_pending_per_room:
+        while True:
+            await self.sound()
+            if self._pending < self.config.max_pending_per_room:
+                break
             # This room's share of the log's queue is full: its sender waits, not others.
             if self._below_share is None:
                 self._below_share = anyio.Event()
