@@ -293,22 +293,7 @@ class SQLDocumentStore:
                 read = await self._read_log(conn, room)
         except (SQLAlchemyError, OSError) as exc:
             raise PersistenceError(f"cannot load document {room!r}: {exc}") from exc
-        if read is None:
-            snapshot = await self._snapshot_only(room)
-            return StoredDocument(snapshot=snapshot, log=[])
         return StoredDocument(snapshot=read.snapshot, log=read.log)
-
-    async def _snapshot_only(self, room: str) -> bytes | None:
-        try:
-            async with self._engine.connect() as conn:
-                row = (
-                    await conn.execute(
-                        select(doc_snapshots.c.state).where(doc_snapshots.c.room == room)
-                    )
-                ).first()
-        except (SQLAlchemyError, OSError) as exc:
-            raise PersistenceError(f"cannot load document {room!r}: {exc}") from exc
-        return bytes(row.state) if row is not None else None
 
     def append_now(self, entries: Sequence[tuple[str, bytes]]) -> bool:
         """Commit on the event loop's thread if nothing else is appending; else False.
@@ -375,7 +360,7 @@ class SQLDocumentStore:
             async with self._engine.begin() as conn:
                 await self._lock_room(conn, room)
                 read = await self._read_log(conn, room)
-                if read is None:
+                if not read.log:
                     return None
                 folded = await fold(read.snapshot, read.log)
                 await self._fold(conn, room, read, folded)
@@ -398,7 +383,7 @@ class SQLDocumentStore:
         """
         async with self._engine.connect() as conn:
             read = await self._read_log(conn, room)
-        if read is None:
+        if not read.log:
             return None
         folded = await fold(read.snapshot, read.log)
         connection = await anyio.to_thread.run_sync(
@@ -419,8 +404,8 @@ class SQLDocumentStore:
         return _result(room, read, folded)
 
     @staticmethod
-    async def _read_log(conn: AsyncConnection, room: str) -> _LogRead | None:
-        """The room's snapshot and the logged updates after it; None if none are logged."""
+    async def _read_log(conn: AsyncConnection, room: str) -> _LogRead:
+        """The room's snapshot and the logged updates after it (maybe none)."""
         snapshot = (
             await conn.execute(
                 select(doc_snapshots.c.state, doc_snapshots.c.last_update_id).where(
@@ -447,13 +432,11 @@ class SQLDocumentStore:
             log.extend((int(row.id), bytes(row.payload)) for row in page)
             if len(page) < _READ_PAGE:
                 break
-        if not log:
-            return None
         return _LogRead(
             snapshot=bytes(snapshot.state) if snapshot else None,
             log=log,
             after=after,
-            last_id=log[-1][0],
+            last_id=log[-1][0] if log else (after or 0),
         )
 
     @staticmethod
