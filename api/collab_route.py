@@ -42,8 +42,6 @@ from api.services import client_ip, services_of
 from api.ws_direct import DirectFrames
 from collab.channel import ChannelClosedError, CloseCode
 
-#: Bytes read from a collaboration socket per event-loop callback (see DirectFrames).
-READ_CHUNK_BYTES = 64 * 1024
 #: The ASGI extension that lets a WebSocket route answer the upgrade with HTTP.
 DENIAL_EXTENSION = "websocket.http.response"
 #: What uvicorn (0.54, sans-I/O protocol) logs at ERROR after every denial response,
@@ -83,8 +81,6 @@ class WebSocketChannel:
         self._send = send
         #: Frames written straight to uvicorn's transport when that is equivalent (accepted).
         self._direct = DirectFrames.for_scope(websocket.scope) if direct_frames else None
-        if self._direct is not None:
-            self._direct.limit_reads(READ_CHUNK_BYTES)
         client = websocket.client
         self._remote = f"{client.host}:{client.port}" if client else "unknown"
 

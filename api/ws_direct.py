@@ -20,8 +20,6 @@ the two paths interleave safely.
 
 from __future__ import annotations
 
-import contextlib
-import socket
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -81,20 +79,6 @@ class DirectFrames:
         ):
             return None
         return cls(protocol)
-
-    def limit_reads(self, max_bytes: int) -> None:
-        """Let at most about ``max_bytes`` wait in the socket's receive buffer.
-
-        uvicorn parses every frame of one socket read in one event-loop callback, and
-        the loop reads up to 256 KiB at a time: from a client pushing thousands of tiny
-        updates that is ~8,000 frames and over 100 ms during which nothing else runs.
-        A smaller receive buffer keeps each read, and so each callback, short (the
-        client is held back by TCP instead); big messages take more reads.
-        """
-        sock = self._protocol.transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, max_bytes)
 
     def try_send(self, payload: bytes) -> bool:
         """Write one binary frame now; False (nothing written) when uvicorn must do it."""
