@@ -158,14 +158,6 @@ def permission_denied_message(reason: str) -> bytes:
     return bytes((MessageType.AUTH, AUTH_PERMISSION_DENIED)) + write_varbytes(reason.encode())
 
 
-def check_update(update: bytes) -> None:
-    """Raise :class:`ProtocolError` when ``update`` is not a decodable Yjs update (v1)."""
-    try:
-        pycrdt.get_state(update)
-    except ValueError as exc:
-        raise ProtocolError(f"the update does not decode: {exc}") from None
-
-
 def decode_state_vector(state_vector: bytes) -> dict[int, int]:
     """A Yjs state vector (``varuint count``, then ``client, clock`` pairs) as a dict."""
     reader = _Reader(state_vector)

@@ -40,10 +40,10 @@ from collab.errors import (
     ProtocolError,
     RoomDeletedError,
 )
-from collab.folding import DocumentFolder
+from collab.folding import DocumentFolder, Folded
 from collab.protocol import is_empty_update
 from collab.room import CollabStats, Room
-from collab.store import DocumentStore
+from collab.store import DocumentStore, StoredDocument
 from collab.update_log import UpdateLog
 from docs_model import new_doc
 
@@ -290,10 +290,7 @@ class RoomServer:
         """Load a room: fold its snapshot and log (off this process when big), then apply
         the one folded state. Updates that cannot be applied are left out and quarantined
         by a compaction started at once: the rest of the document loads."""
-        stored = await self.store.load(name)
-        folded = await self.folder.fold(stored.snapshot, stored.log)
-        doc: pycrdt.Doc[Any] = pycrdt.Doc()
-        doc.apply_update(folded.state)
+        stored, folded, doc = await self._read_doc(name)
         room = Room(
             name,
             doc,
@@ -315,6 +312,14 @@ class RoomServer:
                 extra={"room": name, "reasons": [r.reason for r in folded.rejected][:5]},
             )
         return room
+
+    async def _read_doc(self, name: str) -> tuple[StoredDocument, Folded, pycrdt.Doc[Any]]:
+        """What is stored for ``name``, its fold, and a document holding the folded state."""
+        stored = await self.store.load(name)
+        folded = await self.folder.fold(stored.snapshot, stored.log)
+        doc: pycrdt.Doc[Any] = pycrdt.Doc()
+        doc.apply_update(folded.state)
+        return stored, folded, doc
 
     @asynccontextmanager
     async def document(self, room_name: str, *, origin: str) -> AsyncIterator[pycrdt.Doc[Any]]:
@@ -353,16 +358,13 @@ class RoomServer:
         while True:
             try:
                 await room.flushed()
-                stored = await self.store.load(room.name)
-                folded = await self.folder.fold(stored.snapshot, stored.log)
+                _stored, _folded, doc = await self._read_doc(room.name)
             except CollabError as exc:
                 log.warning(
                     "reloading a damaged room failed", extra={"room": room.name, "error": str(exc)}
                 )
                 await anyio.sleep(self.config.retry_backoff_s)
                 continue
-            doc: pycrdt.Doc[Any] = pycrdt.Doc()
-            doc.apply_update(folded.state)
             room.replace_doc(doc)
             return
 
