@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 PACKAGES := api collab docs_model audio_services
 
-.PHONY: run serve install install-dev web node-deps browser-deps check lint typecheck test bench clean
+.PHONY: run serve install install-dev web web-test node-deps browser-deps check lint typecheck test bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,21 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# The browser client, when web/ has one and Node is present.
+# The browser client: installed from its lock file (again only when the lock changes),
+# then built into web/dist, which `jacameno serve` serves at /.
 web:
 ifeq ($(HAVE_NODE),yes)
-	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm run build; fi
+	@if [ ! -f web/node_modules/.package-lock.json -o web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+		cd web && npm ci --no-audit --no-fund; fi
+	cd web && npm run build
 else
-	@if [ -f web/package.json ]; then echo "Node.js not found: the web client is not built"; fi
+	@echo "Node.js not found: the web client is not built"
+endif
+
+# The client's own unit tests (Vitest).
+web-test: web
+ifeq ($(HAVE_NODE),yes)
+	cd web && npm test
 endif
 
 # The real yjs / y-websocket clients used by interop tests and benchmarks.
@@ -64,7 +73,7 @@ typecheck: install-dev
 
 check: lint typecheck
 
-test: install-dev node-deps browser-deps check
+test: install-dev node-deps browser-deps web-test check
 	$(VENV)/bin/pytest
 
 # Collaboration: the reference y-websocket server, Hocuspocus and our server in the same

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -14,7 +13,6 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount
-from starlette.staticfiles import StaticFiles
 
 from api import collab_route, files, health
 from api.auth.passwords import PasswordHasher
@@ -55,6 +53,7 @@ from api.services import AppServices
 from api.settings import Environment, Settings
 from api.storage import open_object_store
 from api.watchdog import LoopWatchdog
+from api.web_client import web_client_app
 from api.ws_direct import ServerSendMiddleware
 from collab.config import CollabConfig
 from collab.server import RoomServer
@@ -62,8 +61,6 @@ from collab.store import SQLDocumentStore
 
 log = structlog.get_logger("jacameno.app")
 __version__ = version("jacameno")
-#: The built web client, served at ``/`` when present.
-WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 UPLOAD_PREFIXES = ("/api/v1/tracks/upload",)
 
 
@@ -89,8 +86,9 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         openapi_route(api_routes, version=__version__),
         graphql_route(),
     ]
-    if (WEB_DIST / "index.html").is_file():
-        routes.append(Mount("/", app=StaticFiles(directory=WEB_DIST, html=True), name="web"))
+    web = web_client_app(settings.web_dist)
+    if web is not None:
+        routes.append(Mount("/", app=web, name="web"))
     return routes
 
 

@@ -123,7 +123,14 @@ async def _add_stems(services: AppServices, user_id: str, project_id: str) -> No
                 },
                 created_by=user_id,
             )
-            await services.jobs.add_track(project_id, name, kind, asset_id, f"user:{user_id}")
+            await services.jobs.add_track(
+                project_id,
+                name,
+                kind,
+                asset_id,
+                f"user:{user_id}",
+                duration_s=samples.shape[-1] / song.sample_rate,
+            )
 
 
 async def _wait_for_analysis(services: AppServices, project_id: str) -> None:

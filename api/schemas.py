@@ -93,9 +93,22 @@ class PageQuery(Query):
     offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
+class ProjectQuery(PageQuery):
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+
 class ProjectCreate(Body):
+    """A new project; tempo, key and time signature go into its document's ``meta``."""
+
     name: Name
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    bpm: Annotated[float, Field(gt=0, le=999)] = 120.0
+    key: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None
+    ) = None
+    time_signature: Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]?/(1|2|4|8|16|32)$")] = (
+        "4/4"
+    )
 
 
 class ProjectUpdate(Body):

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     data_dir: Path = Path("./var")
+    #: The built browser client served at ``/`` (``npm run build`` in ``web/`` writes it).
+    web_dist: Path = Path(__file__).resolve().parent.parent / "web" / "dist"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     #: Public base URL of this server, used in links it hands out (presigned local files).

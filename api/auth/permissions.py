@@ -136,21 +136,34 @@ def require_may_change(principal: Principal, member_role: ProjectRole) -> None:
 
 
 async def visible_projects(
-    session: AsyncSession, principal: Principal, *, limit: int, offset: int
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    limit: int,
+    offset: int,
+    search: str | None = None,
 ) -> tuple[list[tuple[Project, ProjectRole]], int]:
     """The projects ``principal`` may see with its role in each, newest first, and their total.
 
     A user sees the projects it is a member of; an API key sees its one project.
+    ``search`` keeps the projects whose name contains it, ignoring case.
     """
+    needle = search.casefold() if search else None
     if isinstance(principal, ApiKeyPrincipal):
         project = await session.get(Project, principal.project_id)
         everything = [(project, principal.role)] if project else []
+        if needle is not None:
+            everything = [(p, r) for p, r in everything if needle in p.name.casefold()]
         return everything[offset : offset + limit], len(everything)
     base = (
         select(Project, Membership.role)
         .join(Membership, Membership.project_id == Project.id)
         .where(Membership.user_id == principal.user_id)
     )
+    if search:
+        # LIKE wildcards in the search are literal text, not patterns.
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        base = base.where(func.lower(Project.name).like(f"%{escaped.lower()}%", escape="\\"))
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     rows = await session.execute(
         base.order_by(Project.created_at.desc(), Project.id).limit(limit).offset(offset)

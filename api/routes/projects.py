@@ -12,10 +12,17 @@ from api.db.models import Asset, Membership, Project, ProjectRole
 from api.errors import ServiceUnavailableError, ValidationFailedError
 from api.http import ApiRoute, json_response, read_body, read_query
 from api.job_runtime import project_folder
-from api.schemas import PageQuery, ProjectCreate, ProjectOut, ProjectPage, ProjectUpdate
+from api.schemas import (
+    ProjectCreate,
+    ProjectOut,
+    ProjectPage,
+    ProjectQuery,
+    ProjectUpdate,
+)
 from api.services import AppServices, require_principal, services_of
 from collab.errors import CollabError
 from docs_model import ProjectDocument
+from docs_model.schema import DEFAULT_BPM, DEFAULT_TIME_SIGNATURE
 
 
 def project_out(project: Project, role: ProjectRole | str) -> ProjectOut:
@@ -29,11 +36,26 @@ def project_out(project: Project, role: ProjectRole | str) -> ProjectOut:
     )
 
 
-async def initialise_document(services: AppServices, project_id: str, title: str) -> None:
-    """Create the project's CRDT document: meta with ``schema_version`` and the title."""
+async def initialise_document(
+    services: AppServices,
+    project_id: str,
+    title: str,
+    *,
+    bpm: float = DEFAULT_BPM,
+    key: str | None = None,
+    time_signature: str = DEFAULT_TIME_SIGNATURE,
+) -> None:
+    """Create the project's CRDT document: meta with ``schema_version``, the title,
+    tempo (beats per minute), key and time signature."""
     try:
         async with services.rooms.document(project_id, origin="service:api") as doc:
-            ProjectDocument(doc).initialise(title=title, origin="service:api")
+            ProjectDocument(doc).initialise(
+                title=title,
+                bpm=bpm,
+                key=key,
+                time_signature=time_signature,
+                origin="service:api",
+            )
     except CollabError as exc:
         raise ServiceUnavailableError(
             "the project was created but its document store is unavailable; it will be"
@@ -55,17 +77,24 @@ async def create_project(request: Request) -> Response:
         record_event(
             session, EventKind.PROJECT_CREATED, project_id=project.id, user_id=user.user_id
         )
-    await initialise_document(services, project.id, project.name)
+    await initialise_document(
+        services,
+        project.id,
+        project.name,
+        bpm=body.bpm,
+        key=body.key,
+        time_signature=body.time_signature,
+    )
     return json_response(project_out(project, ProjectRole.OWNER), 201)
 
 
 async def list_projects(request: Request) -> Response:
     services = services_of(request)
-    page = read_query(request, PageQuery)
+    page = read_query(request, ProjectQuery)
     async with services.database.session() as session:
         principal = await require_principal(request, session)
         rows, total = await visible_projects(
-            session, principal, limit=page.limit, offset=page.offset
+            session, principal, limit=page.limit, offset=page.offset, search=page.q or None
         )
         items = [project_out(project, role) for project, role in rows]
     return json_response(
@@ -158,7 +187,7 @@ routes = [
         method="GET",
         summary="The caller's projects, newest first",
         tag="projects",
-        query=PageQuery,
+        query=ProjectQuery,
         response=ProjectPage,
         errors=(401, 422),
     ),

@@ -221,7 +221,7 @@ async def upload_track(request: Request) -> Response:
             if room_left is not None and room_left < 0:
                 raise _quota_error(quota, room_left + stored.size_bytes, stored.size_bytes)
         track_id, job_id = await services.jobs.add_track(
-            project_id, name, kind, asset_id, principal.actor
+            project_id, name, kind, asset_id, principal.actor, duration_s=info.duration_s
         )
     except BaseException:
         with anyio.CancelScope(shield=True):

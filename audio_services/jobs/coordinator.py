@@ -190,9 +190,20 @@ class JobCoordinator:
         return job_id, False
 
     async def add_track(
-        self, project_id: str, name: str, kind: str, asset_id: str, requested_by: str
+        self,
+        project_id: str,
+        name: str,
+        kind: str,
+        asset_id: str,
+        requested_by: str,
+        *,
+        duration_s: float | None = None,
     ) -> tuple[str, str]:
         """Add an uploaded track to the document and queue its analysis, in one change.
+
+        With ``duration_s`` (seconds, known from the upload) the track gets one clip
+        that plays the whole asset from the start of the song, so it is on the
+        timeline for every peer at once.
 
         Returns ``(track_id, job_id)``; the analysis job's ledger row exists on return.
         When ``requested_by`` has too many jobs queued or running, the track is kept
@@ -205,6 +216,14 @@ class JobCoordinator:
                 project = ProjectDocument(doc)
                 with doc.transaction(origin=API_ORIGIN):
                     track_id = project.add_track(name, kind, asset_id=asset_id, origin=API_ORIGIN)
+                    if duration_s is not None and duration_s > 0:
+                        project.add_clip(
+                            track_id,
+                            asset_id,
+                            start_s=0.0,
+                            duration_s=duration_s,
+                            origin=API_ORIGIN,
+                        )
                     params = {"asset_id": asset_id, "track_id": track_id}
                     job_id = project.request_job(
                         "analysis", params, requested_by, origin=API_ORIGIN

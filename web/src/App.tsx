@@ -1,0 +1,53 @@
+import { lazy, Suspense, useEffect } from "react";
+import { navigate, useRoute } from "./router";
+import { useServices, useSession } from "./services";
+import { AuthPage } from "./pages/AuthPage";
+import { ProjectsPage } from "./pages/ProjectsPage";
+
+// The studio (timeline, audio engine, lyrics editor) is its own chunk.
+const StudioPage = lazy(() => import("./studio/StudioPage"));
+
+export function App() {
+  const route = useRoute();
+  const session = useSession();
+  const { api } = useServices();
+
+  // Keep the access token fresh while the app is open (the socket reuses it).
+  useEffect(() => {
+    if (!session) return;
+    const wait = Math.max(5_000, session.expiresAt - Date.now() - 60_000);
+    const timer = window.setTimeout(() => {
+      if (navigator.onLine) void api.refresh().catch(() => undefined);
+    }, wait);
+    return () => window.clearTimeout(timer);
+  }, [api, session]);
+
+  const signedOutPage = route.page === "login" || route.page === "signup";
+  useEffect(() => {
+    if (!session && !signedOutPage) {
+      const here = window.location.pathname + window.location.search;
+      navigate(`/login${here !== "/" ? `?next=${encodeURIComponent(here)}` : ""}`, { replace: true });
+    }
+  }, [session, signedOutPage]);
+
+  if (route.page === "login" || route.page === "signup") {
+    return <AuthPage mode={route.page} next={route.next} />;
+  }
+  if (!session) return null;
+  if (route.page === "studio") {
+    return (
+      <Suspense fallback={<p className="loading" role="status">Opening the studio…</p>}>
+        <StudioPage key={route.projectId} projectId={route.projectId} />
+      </Suspense>
+    );
+  }
+  if (route.page === "projects") return <ProjectsPage />;
+  return (
+    <main className="page narrow">
+      <h1>Page not found</h1>
+      <p>
+        <a href="/" onClick={(e) => { e.preventDefault(); navigate("/"); }}>Back to your projects</a>
+      </p>
+    </main>
+  );
+}

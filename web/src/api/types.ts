@@ -1,0 +1,135 @@
+// Shapes of the REST API's JSON (see /openapi.json).
+
+export type ProjectRole = "owner" | "editor" | "viewer";
+
+export interface User {
+  id: string;
+  email: string;
+  display_name: string;
+}
+
+export interface AuthOut {
+  user: User;
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  /** Seconds until the access token expires. */
+  expires_in: number;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  description: string;
+  role: ProjectRole;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface Member {
+  user_id: string;
+  email: string;
+  display_name: string;
+  role: ProjectRole;
+  joined_at: string;
+}
+
+export interface Invite {
+  id: string;
+  role: ProjectRole;
+  email: string | null;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+}
+
+export interface PendingInvite {
+  id: string;
+  project_id: string;
+  project_name: string;
+  role: ProjectRole;
+  invited_by: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface Asset {
+  id: string;
+  project_id: string;
+  kind: string;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  duration_s: number | null;
+  sample_rate: number | null;
+  channels: number | null;
+  created_at: string;
+  download_url: string;
+  analysis: Record<string, unknown> | null;
+}
+
+export interface Waveform {
+  asset_id: string;
+  sample_rate: number;
+  frames: number;
+  duration_s: number;
+  samples_per_point: number;
+  points: number;
+  min: number[];
+  max: number[];
+}
+
+export interface Job {
+  id: string;
+  project_id: string;
+  kind: string;
+  status: string;
+  progress: number;
+  params: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  reused: boolean;
+}
+
+export interface TrackUploadOut {
+  asset: Asset;
+  track_id: string;
+  job_id: string;
+}
+
+export interface PluginParam {
+  name: string;
+  unit: string;
+  min: number;
+  max: number;
+  default: number;
+  description: string;
+}
+
+export interface Plugin {
+  /** The id written into a track's effect chain as `plugin`. */
+  id: string;
+  name: string;
+  category: string;
+  description: string;
+  params: PluginParam[];
+}
+
+export interface Version {
+  id: string;
+  name: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface VersionDetail extends Version {
+  changes: Record<string, unknown>;
+  document: Record<string, unknown> | null;
+}

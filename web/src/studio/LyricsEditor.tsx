@@ -1,0 +1,4 @@
+// Placeholder: replaced by the lyrics editor work.
+export default function LyricsEditor() {
+  return null;
+}

@@ -1,0 +1,4 @@
+// Placeholder: replaced by the panel's own work.
+export function Transport() {
+  return null;
+}
