@@ -41,7 +41,18 @@ export function useRoute(): Route {
   return parseRoute(url.pathname, url.search);
 }
 
-/** Only same-origin paths are followed after sign-in (no open redirect). */
+/**
+ * Only same-origin paths are followed after sign-in (no open redirect). Browsers read
+ * "/\\evil.com" (and "/<tab>/evil.com") as "//evil.com", so the path is resolved
+ * the way a browser would and kept only if it stays on this origin.
+ */
 export function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  if (!next || !next.startsWith("/") || next.startsWith("//")) return "/";
+  const base = "https://client.invalid";
+  try {
+    const url = new URL(next, base);
+    return url.origin === base ? url.pathname + url.search + url.hash : "/";
+  } catch {
+    return "/";
+  }
 }
