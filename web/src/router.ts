@@ -43,7 +43,7 @@ export function useRoute(): Route {
 
 /**
  * Only same-origin paths are followed after sign-in (no open redirect). Browsers read
- * "/\\evil.com" (and "/<tab>/evil.com") as "//evil.com", so the path is resolved
+ * "/\evil.com" (and "/<tab>/evil.com") as "//evil.com", so the path is resolved
  * the way a browser would and kept only if it stays on this origin.
  */
 export function safeNext(next: string | null): string {
