@@ -57,3 +57,17 @@ export async function assetObjectUrl(api: ApiClient, assetId: string, type = "au
   const bytes = await assetBytes(api, assetId);
   return URL.createObjectURL(new Blob([bytes], { type }));
 }
+
+const mixedWaveformCache = new Map<string, Promise<Waveform>>();
+
+/** Peaks of every channel merged into one row, `points` points for the whole asset (409/404 until analysed). */
+export function assetWaveformMixed(api: ApiClient, assetId: string, points: number): Promise<Waveform> {
+  const key = `${assetId}:${points}`;
+  let pending = mixedWaveformCache.get(key);
+  if (!pending) {
+    pending = authorisedGet(api, `/api/v1/assets/${assetId}/waveform?points=${points}&mix=true`).then((r) => Client.read<Waveform>(r));
+    pending.catch(() => mixedWaveformCache.delete(key));
+    mixedWaveformCache.set(key, pending);
+  }
+  return pending;
+}
