@@ -1,0 +1,149 @@
+// One track row: the header (fixed while the lanes scroll sideways) and the lane with
+// the clips in view and the coaching notes. Memoised on the track's fields, so an edit
+// on one track re-renders that row only.
+import { memo } from "react";
+import type { ApiClient } from "../api/client";
+import type { CoachingNote, Track } from "../doc/model";
+import { formatClock, intersects, type TimeGrid } from "../timeline/math";
+import { TimelineClip, type ClipActions } from "./TimelineClip";
+import { TrackHeader } from "./TrackHeader";
+
+export interface TimelineRowProps {
+  track: Track;
+  index: number;
+  count: number;
+  pxPerS: number;
+  grid: TimeGrid;
+  stepS: number;
+  snap: boolean;
+  selectedClipId: string | null;
+  canEdit: boolean;
+  api: ApiClient;
+  actions: ClipActions;
+  /** Song range drawn (the view plus a margin), in seconds. */
+  fromS: number;
+  toS: number;
+  notes: CoachingNote[] | undefined;
+  helpId: string;
+}
+
+const NOTE_MIN_S = 0.25;
+
+/** Coaching notes by kind: a colour and a letter (colour is never the only signal). */
+export function noteStyle(kind: string): { color: string; letter: string } {
+  const k = kind.toLowerCase();
+  if (k.includes("pitch") || k.includes("flat") || k.includes("sharp")) return { color: "#e57373", letter: "P" };
+  if (k.includes("tim") || k.includes("rhythm") || k.includes("late") || k.includes("early")) return { color: "#4fc3f7", letter: "T" };
+  if (k.includes("dynamic") || k.includes("loud") || k.includes("quiet") || k.includes("clip")) return { color: "#ffb74d", letter: "D" };
+  if (k.includes("breath") || k.includes("vibrato") || k.includes("tone")) return { color: "#ba68c8", letter: "V" };
+  if (k.includes("good") || k.includes("praise") || k.includes("strength")) return { color: "#81c784", letter: "✓" };
+  return { color: "#a9b1c0", letter: kind.slice(0, 1).toUpperCase() || "•" };
+}
+
+export const noteLabel = (note: CoachingNote): string =>
+  `Coaching (${note.kind}) at ${formatClock(note.startS, false)}${note.endS !== null ? `–${formatClock(note.endS, false)}` : ""}: ${note.message}`;
+
+function TimelineRowView(props: TimelineRowProps) {
+  const { track, index, count, pxPerS, fromS, toS, selectedClipId, notes } = props;
+  return (
+    <div className="arr-row" data-track-id={track.id}>
+      <div className="arr-head">
+        <TrackHeader track={track} index={index} count={count} />
+      </div>
+      <div
+        className="arr-lane"
+        role="group"
+        aria-label={`${track.name} lane`}
+        onPointerDown={(e) => {
+          if (e.target === e.currentTarget) props.actions.select(null);
+        }}
+      >
+        {track.clips
+          .filter((clip) => clip.id === selectedClipId || intersects(clip.startS, clip.durationS, fromS, toS))
+          .map((clip) => (
+            <TimelineClip
+              key={clip.id}
+              clip={clip}
+              trackName={track.name}
+              pxPerS={pxPerS}
+              grid={props.grid}
+              stepS={props.stepS}
+              snap={props.snap}
+              selected={clip.id === selectedClipId}
+              canEdit={props.canEdit}
+              api={props.api}
+              actions={props.actions}
+              helpId={props.helpId}
+            />
+          ))}
+        {notes
+          ?.filter((note) => intersects(note.startS, Math.max(NOTE_MIN_S, (note.endS ?? note.startS) - note.startS), fromS, toS))
+          .map((note, i) => {
+            const { color, letter } = noteStyle(note.kind);
+            const width = Math.max(12, Math.max(NOTE_MIN_S, (note.endS ?? note.startS) - note.startS) * pxPerS);
+            const label = noteLabel(note);
+            return (
+              <span
+                key={`${note.startS}-${i}`}
+                className="coach-note"
+                role="img"
+                aria-label={label}
+                title={label}
+                style={{ transform: `translateX(${note.startS * pxPerS}px)`, width, background: color }}
+              >
+                {letter}
+              </span>
+            );
+          })}
+      </div>
+    </div>
+  );
+}
+
+const sameTrack = (a: Track, b: Track): boolean => {
+  if (a === b) return true;
+  if (
+    a.id !== b.id ||
+    a.name !== b.name ||
+    a.kind !== b.kind ||
+    a.order !== b.order ||
+    a.volumeDb !== b.volumeDb ||
+    a.pan !== b.pan ||
+    a.mute !== b.mute ||
+    a.solo !== b.solo ||
+    a.assetId !== b.assetId ||
+    a.clips.length !== b.clips.length ||
+    a.effects.length !== b.effects.length
+  ) {
+    return false;
+  }
+  for (let i = 0; i < a.clips.length; i++) {
+    const x = a.clips[i];
+    const y = b.clips[i];
+    if (x.id !== y.id || x.assetId !== y.assetId || x.startS !== y.startS || x.offsetS !== y.offsetS || x.durationS !== y.durationS || x.gainDb !== y.gainDb) return false;
+  }
+  for (let i = 0; i < a.effects.length; i++) {
+    if (JSON.stringify(a.effects[i]) !== JSON.stringify(b.effects[i])) return false;
+  }
+  return true;
+};
+
+export const TimelineRow = memo(
+  TimelineRowView,
+  (a, b) =>
+    sameTrack(a.track, b.track) &&
+    a.index === b.index &&
+    a.count === b.count &&
+    a.pxPerS === b.pxPerS &&
+    a.grid === b.grid &&
+    a.stepS === b.stepS &&
+    a.snap === b.snap &&
+    a.selectedClipId === b.selectedClipId &&
+    a.canEdit === b.canEdit &&
+    a.api === b.api &&
+    a.actions === b.actions &&
+    a.fromS === b.fromS &&
+    a.toS === b.toS &&
+    a.notes === b.notes &&
+    a.helpId === b.helpId,
+);
