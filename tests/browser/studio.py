@@ -1,0 +1,75 @@
+"""The studio's controls as a person finds them: by role and accessible name.
+
+The names come from the studio's components (web/src/studio/*.tsx); they live here
+once so that a renamed control is fixed in one place.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+
+#: Ceiling of every wait for something another peer did (the assertion waits).
+PEER_TIMEOUT_MS = 5_000
+#: What a peer's edit may take to show on the other screen.
+LATENCY_BUDGET_S = 1.0
+#: Jobs (analysis, mix, master) run in the server's worker processes.
+JOB_TIMEOUT_MS = 120_000
+
+
+def open_studio(context: BrowserContext, project_id: str) -> Page:
+    page = context.new_page()
+    page.goto(f"/projects/{project_id}")
+    expect_synced(page)
+    return page
+
+
+def sync_status(page: Page) -> Locator:
+    return page.get_by_role("status", name="Sync status")
+
+
+def expect_synced(page: Page, timeout_ms: int = 15_000) -> None:
+    expect(sync_status(page)).to_have_text(re.compile(r"Synced$"), timeout=timeout_ms)
+
+
+def tab(page: Page, name: str) -> Locator:
+    """Open a side tab (Lyrics, Comments, Mix & master, Coaching, Versions, Members)."""
+    button = page.get_by_role("tab", name=name, exact=True)
+    button.click()
+    expect(button).to_have_attribute("aria-selected", "true")
+    return page.get_by_role("tabpanel", name=name, exact=True)
+
+
+def add_track_button(page: Page) -> Locator:
+    return page.get_by_role("button", name="Add track", exact=True)
+
+
+def track_header(page: Page, name: str) -> Locator:
+    return page.get_by_role("group", name=f"Track {name}", exact=True)
+
+
+def clips_of(page: Page, track: str) -> Locator:
+    return page.get_by_role("button", name=re.compile(rf"^Clip {re.escape(track)} at "))
+
+
+def lyrics_editor(page: Page) -> Locator:
+    tab(page, "Lyrics")
+    return page.get_by_role("textbox", name="Lyrics")
+
+
+def wait_for_service_worker(page: Page) -> None:
+    """The service worker controls the page (installed, precached, clients claimed)."""
+    page.wait_for_function(
+        "navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller !== null)"
+    )
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
+def seconds_until(check: Callable[[], object]) -> float:
+    """Seconds until ``check`` (an auto-waiting assertion or wait) succeeds."""
+    start = time.perf_counter()
+    check()
+    return time.perf_counter() - start
