@@ -95,17 +95,17 @@ function CoachedTrack({ entry, name, job }: { entry: Coaching; name: string; job
       {entry.notes.length === 0 ? (
         <p className="muted">Nothing to point out in this take.</p>
       ) : (
-        <ol className="coach-notes">
+        <ol className="cp-notes">
           {entry.notes.map((note, i) => {
             const range = `${formatTime(note.startS)}${note.endS !== null && note.endS > note.startS ? `–${formatTime(note.endS)}` : ""}`;
             return (
-              <li key={`${note.startS}-${i}`} className={`coach-note note-${note.kind}`}>
-                <span className="note-time">{range}</span>
-                <span className="note-kind">
+              <li key={`${note.startS}-${i}`} className={`cp-note cp-note-${note.kind}`}>
+                <span className="cp-note-time">{range}</span>
+                <span className="cp-note-kind">
                   <span aria-hidden="true">{NOTE_ICONS[note.kind] ?? "•"} </span>
                   {note.kind}
                 </span>
-                <span className="note-message">{note.message}</span>
+                <span className="cp-note-message">{note.message}</span>
                 <button type="button" className="small" aria-label={`Go to ${range}: ${note.kind}`} onClick={() => seek(note.startS)}>
                   Go to
                 </button>

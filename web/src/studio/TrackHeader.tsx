@@ -15,7 +15,8 @@ import "./trackHeader.css";
 /** The drag payload type of a track being reordered (files and clips use others). */
 export const TRACK_DRAG_TYPE = "application/x-jacameno-track";
 
-const KIND_ICONS: Record<TrackKind, string> = { audio: "🔊", vocal: "🎤", instrument: "🎹", bus: "⇶" };
+// Plain text glyphs: emoji fonts are not everywhere.
+const KIND_ICONS: Record<TrackKind, string> = { audio: "∿", vocal: "♪", instrument: "♫", bus: "⇶" };
 const VOLUME_MIN_DB = -60;
 const VOLUME_MAX_DB = 6;
 
@@ -408,7 +409,7 @@ function TrackMenu({ open, setOpen, anchor, track, index, count, canEdit, onEffe
       </button>
       {!confirming ? (
         <button type="button" className="danger" disabled={!canEdit} onClick={() => setConfirming(true)}>
-          <span aria-hidden="true">🗑 </span>
+          <span aria-hidden="true">✕ </span>
           Delete {track.name}
         </button>
       ) : (

@@ -54,7 +54,6 @@ describe("job figures", () => {
     const mix = job({ kind: "mixing", result: { render_asset_id: "r1", preset: "pop", integrated_lufs: null, true_peak_dbtp: -3 } });
     expect(outputAssetId(mix)).toBe("r1");
     expect(jobFigures(mix)).toEqual([
-      { label: "Preset", value: "pop" },
       { label: "Loudness", value: "silent" },
       { label: "True peak", value: "\u22123.0 dBTP" },
     ]);

@@ -70,8 +70,8 @@ export function jobFigures(job: Job, mix: Mix | null = null): Figure[] {
   const r = job.result;
   if (!r || job.status !== "done") return [];
   if (job.kind === "mixing") {
+    // The preset is in the request line already.
     const out: Figure[] = [];
-    if (typeof r.preset === "string") out.push({ label: "Preset", value: r.preset });
     out.push({ label: "Loudness", value: lufs(numberAt(r.integrated_lufs)) });
     out.push({ label: "True peak", value: dbtp(numberAt(r.true_peak_dbtp)) });
     return out;
