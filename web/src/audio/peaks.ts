@@ -11,6 +11,8 @@ export interface Peaks {
   max: Float32Array;
   /** The asset's length in seconds. */
   durationS: number;
+  /** The loudest absolute sample (0..1), to draw quiet takes readably. */
+  peak: number;
 }
 
 export type PeaksStatus = "loading" | "analysing" | "ready" | "error";
@@ -49,7 +51,9 @@ export function toPeaks(waveform: { min: unknown; max: unknown; duration_s: numb
   const max = Float32Array.from(highs[0]);
   for (const other of lows.slice(1)) other.forEach((v, i) => (min[i] = Math.min(min[i], v)));
   for (const other of highs.slice(1)) other.forEach((v, i) => (max[i] = Math.max(max[i], v)));
-  return { min, max, durationS: waveform.duration_s };
+  let peak = 0;
+  for (let i = 0; i < min.length; i++) peak = Math.max(peak, -min[i], max[i] ?? 0);
+  return { min, max, durationS: waveform.duration_s, peak };
 }
 
 function set(entry: Entry, state: PeaksState): void {

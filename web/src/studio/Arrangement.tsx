@@ -282,7 +282,7 @@ export function Arrangement() {
                   setMessage(`${name} added.`);
                 }}
               >
-                <span aria-hidden="true">＋ </span>Add track
+                <span aria-hidden="true">+ </span>Add track
               </button>
             </div>
             {tracks.length === 0 && (

@@ -264,7 +264,9 @@ function Waveform({ peaks, offsetS, durationS, widthPx }: { peaks: Peaks; offset
     const perSecond = points / peaks.durationS;
     const first = offsetS * perSecond;
     const perPixel = (durationS * perSecond) / pixels;
-    const mid = height / 2;
+    // Quiet takes are drawn up to 4x taller (relative shape matters more than level here).
+    const mid = (height / 2) * (peaks.peak > 0 ? Math.min(4, 0.95 / peaks.peak) : 1);
+    const centre = height / 2;
     ctx.fillStyle = "rgba(236, 239, 244, 0.78)";
     for (let x = 0; x < pixels; x++) {
       const from = Math.floor(first + x * perPixel);
@@ -277,8 +279,7 @@ function Waveform({ peaks, offsetS, durationS, widthPx }: { peaks: Peaks; offset
         if (peaks.max[i] > high) high = peaks.max[i];
       }
       if (high < low) continue;
-      const top = mid - high * mid;
-      ctx.fillRect(x, top, 1, Math.max(1, (high - low) * mid));
+      ctx.fillRect(x, centre - high * mid, 1, Math.max(1, (high - low) * mid));
     }
   }, [peaks, offsetS, durationS, pixels, ratio]);
 

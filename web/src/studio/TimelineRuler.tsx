@@ -92,13 +92,11 @@ function TimelineRulerView(props: TimelineRulerProps) {
             key={comment.id}
             type="button"
             className="ruler-comment"
-            style={{ transform: `translateX(${(comment.timeS ?? 0) * pxPerS - 7}px)` }}
+            style={{ transform: `translateX(${(comment.timeS ?? 0) * pxPerS}px)` }}
             aria-label={label}
             title={label}
             onClick={() => props.seek(comment.timeS ?? 0)}
-          >
-            <span aria-hidden="true">💬</span>
-          </button>
+          />
         );
       })}
     </div>

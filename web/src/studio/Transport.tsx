@@ -94,7 +94,7 @@ export function Transport() {
         <span aria-hidden="true">■</span>
       </button>
       <button type="button" aria-label="Return to start" title="Return to start (Home)" onClick={() => player.seek(0)}>
-        <span aria-hidden="true">⏮</span>
+        <span aria-hidden="true">⇤</span>
       </button>
       <button
         type="button"
