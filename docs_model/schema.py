@@ -11,7 +11,8 @@ The document (DESIGN.md, "The project document")::
     jobs         Map   job id -> Map: kind, status, progress, params, requested_by, result,
                        error, created_at, updated_at, started_at, finished_at
     coaching     Map   track id -> Map: summary, notes (Array of Maps), updated_at
-    comments     Array of Maps: id, author, text, time_s, created_at
+    comments     Array of Maps: id, author, text, time_s, created_at, reply_to (the id of
+                       the comment answered; absent or null starts a thread), resolved
 
 Times in the song are seconds (`*_s`), gains decibels (`*_db`), timestamps float epoch
 seconds (`*_at`). Yjs stores every number as a float.
@@ -218,3 +219,7 @@ class CommentView:
     text: str
     time_s: float | None
     created_at: float | None
+    #: The comment this one answers; None for the first comment of a thread.
+    reply_to: str | None = None
+    #: Whether the thread this comment starts is settled (set on a thread's first comment).
+    resolved: bool = False

@@ -147,6 +147,8 @@ COMMENT_FIELDS = _by_name(
     Field("text", _STRING, default="", required=True),
     Field("time_s", _NUMBER, nullable=True, minimum=0.0),
     _timestamp("created_at"),
+    Field("reply_to", _STRING, nullable=True),
+    Field("resolved", _BOOL, default=False),
 )
 
 
@@ -310,4 +312,6 @@ def read_comment(raw: object) -> CommentView | None:
         text=c["text"].read_str(f),
         time_s=c["time_s"].read_optional_float(f),
         created_at=c["created_at"].read_optional_float(f),
+        reply_to=c["reply_to"].read_optional_str(f),
+        resolved=c["resolved"].read_bool(f),
     )

@@ -274,6 +274,49 @@ def test_comments(project: ProjectDocument, clock: FakeClock) -> None:
         project.add_comment("ana", "x", time_s=-1)
 
 
+def test_comment_threads_and_resolution(project: ProjectDocument) -> None:
+    first = project.add_comment("ana", "Bridge too long?", 62.5)
+    reply = project.add_comment("ben", "Cut 4 bars", reply_to=first)
+    views = {c.id: c for c in project.list_comments()}
+    assert (views[first].reply_to, views[first].resolved) == (None, False)
+    assert (views[reply].reply_to, views[reply].resolved, views[reply].time_s) == (
+        first,
+        False,
+        None,
+    )
+    # A thread's first comment has no reply_to key at all (as the browser writes it).
+    raw = project.roots.comments[0]
+    assert "reply_to" not in raw
+    assert raw["resolved"] is False
+    project.set_comment_resolved(first)
+    assert [c.resolved for c in project.list_comments()] == [True, False]
+    project.set_comment_resolved(first, False)
+    assert [c.resolved for c in project.list_comments()] == [False, False]
+    with pytest.raises(UnknownCommentError):
+        project.add_comment("ana", "to nobody", reply_to="missing")
+    with pytest.raises(UnknownCommentError):
+        project.set_comment_resolved("missing")
+    with pytest.raises(InvalidValueError):
+        project.set_comment_resolved(first, "yes")  # type: ignore[arg-type]
+    assert len(project.list_comments()) == 2
+
+
+def test_comment_fields_written_by_peers_read_leniently(project: ProjectDocument) -> None:
+    project.roots.comments.append(
+        Map({"id": "c1", "author": "js", "text": "hi", "reply_to": "c0", "resolved": True})
+    )
+    project.roots.comments.append(
+        Map({"id": "c2", "author": "js", "text": "odd", "reply_to": 3.0, "resolved": "yes"})
+    )
+    project.roots.comments.append(Map({"id": "c3", "author": "old", "text": "no new fields"}))
+    views = project.list_comments()
+    assert [(c.id, c.reply_to, c.resolved) for c in views] == [
+        ("c1", "c0", True),
+        ("c2", None, False),
+        ("c3", None, False),
+    ]
+
+
 def test_lyrics_edits_count_characters(project: ProjectDocument) -> None:
     project.set_lyrics_text("la 🎵 la")
     project.edit_lyrics(5, 0, "🎶 ")

@@ -107,6 +107,8 @@ def test_layout(project: ProjectDocument, clock: FakeClock) -> None:
                 "text": "tight!",
                 "time_s": 4.0,
                 "created_at": comment_at,
+                "reply_to": None,
+                "resolved": False,
             }
         ],
     }

@@ -34,6 +34,22 @@ def test_clean_document_has_no_problems(project: ProjectDocument) -> None:
     assert validate(project) == []
 
 
+def test_comment_threads_validate(project: ProjectDocument) -> None:
+    first = project.add_comment("ana", "verse 2?", 3.0)
+    project.add_comment("ben", "yes", reply_to=first)
+    project.set_comment_resolved(first)
+    project.roots.comments.append(
+        Map({"id": "js", "author": "js", "text": "null reply", "reply_to": None})
+    )
+    assert validate(project) == []
+    project.roots.comments[1]["reply_to"] = 7.0
+    project.roots.comments[0]["resolved"] = "yes"
+    assert paths(validate(project)) == {
+        "comments.0.resolved": "must be a boolean, got a string",
+        "comments.1.reply_to": "must be a string, got a number",
+    }
+
+
 def test_wrong_fields_are_reported_with_paths(project: ProjectDocument) -> None:
     track_id = project.add_track("Vox")
     clip_id = project.add_clip(track_id, "a", start_s=0, duration_s=1)
