@@ -345,6 +345,7 @@ function JobItem({
           ))}
         </dl>
       )}
+      {job.kind === "coaching" && job.status === "done" && <p className="muted job-time">Notes and the pitch curve are in the Coaching tab.</p>}
       {assetId && <JobAudio job={job} assetId={assetId} songTitle={songTitle} autoLoad={autoLoad} />}
       {job.finishedAt && <p className="muted job-time">{new Date(job.finishedAt * 1000).toLocaleString()}</p>}
     </li>
