@@ -73,3 +73,28 @@ def seconds_until(check: Callable[[], object]) -> float:
     start = time.perf_counter()
     check()
     return time.perf_counter() - start
+
+
+_RECORD_CLOSE_CODES = """
+(() => {
+  const codes = [];
+  window.__closeCodes = codes;
+  const Native = window.WebSocket;
+  class Recorded extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("close", (event) => codes.push(event.code));
+    }
+  }
+  window.WebSocket = Recorded;
+})();
+"""
+
+
+def record_close_codes(context: BrowserContext) -> None:
+    """Every page of ``context`` keeps its sockets' close codes in ``window.__closeCodes``."""
+    context.add_init_script(_RECORD_CLOSE_CODES)
+
+
+def wait_for_close_code(page: Page, code: int) -> None:
+    page.wait_for_function("code => window.__closeCodes.includes(code)", arg=code)

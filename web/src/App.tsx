@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect } from "react";
+import { lazy, Suspense, useEffect, useRef } from "react";
 import { navigate, useRoute } from "./router";
 import { useServices, useSession } from "./services";
 import { AuthPage } from "./pages/AuthPage";
@@ -22,18 +22,25 @@ export function App() {
     return () => window.clearTimeout(timer);
   }, [api, session]);
 
+  // A session that ends while the studio is open is renewed in the studio's own
+  // "Sign in again" dialog, so the page (and the edits waiting in it) stays.
+  const studioOpened = useRef(false);
+  if (route.page !== "studio") studioOpened.current = false;
+  else if (session) studioOpened.current = true;
+  const keepStudio = !session && route.page === "studio" && studioOpened.current;
+
   const signedOutPage = route.page === "login" || route.page === "signup";
   useEffect(() => {
-    if (!session && !signedOutPage) {
+    if (!session && !signedOutPage && !keepStudio) {
       const here = window.location.pathname + window.location.search;
       navigate(`/login${here !== "/" ? `?next=${encodeURIComponent(here)}` : ""}`, { replace: true });
     }
-  }, [session, signedOutPage]);
+  }, [session, signedOutPage, keepStudio]);
 
   if (route.page === "login" || route.page === "signup") {
     return <AuthPage mode={route.page} next={route.next} />;
   }
-  if (!session) return null;
+  if (!session && !keepStudio) return null;
   if (route.page === "studio") {
     return (
       <Suspense fallback={<p className="loading" role="status">Opening the studio…</p>}>
