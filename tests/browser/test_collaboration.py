@@ -72,10 +72,10 @@ def test_two_editors_see_each_others_track_clip_move_and_lyrics(
     # The server holds what both see.
     doc = api.document(alice, project["id"])["document"]
     assert "Two voices, one song" in doc["lyrics"]
-    names = sorted(track["name"] for track in doc["tracks"].values())
+    names = sorted(track["name"] for track in doc["tracks"])
     assert names == ["Guitar", "Track 2"]
-    guitar = next(t for t in doc["tracks"].values() if t["name"] == "Guitar")
-    (only_clip,) = guitar["clips"].values()
+    guitar = next(t for t in doc["tracks"] if t["name"] == "Guitar")
+    (only_clip,) = guitar["clips"]
     assert only_clip["start_s"] > 0
     screenshots(a, "studio-two-editors")
 

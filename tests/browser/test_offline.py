@@ -73,4 +73,4 @@ def test_offline_edits_survive_a_reload_and_converge(new_context: ContextFactory
     doc = api.document(bob, project["id"])["document"]
     assert "offline verse" in doc["lyrics"]
     assert "online chorus" in doc["lyrics"]
-    assert [t["name"] for t in doc["tracks"].values()] == ["Written on the train"]
+    assert [t["name"] for t in doc["tracks"]] == ["Written on the train"]
