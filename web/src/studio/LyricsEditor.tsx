@@ -1,4 +1,112 @@
-// Placeholder: replaced by the lyrics editor work.
+// The collaborative lyrics: CodeMirror 6 bound to the document's `lyrics` Y.Text.
+// Other writers' cursors and selections show with their names and colours
+// (awareness `user`); Ctrl+Z undoes only this tab's edits (a Y.UndoManager scoped
+// to the text). Loaded lazily: CodeMirror is the studio's biggest dependency, so
+// the setup is composed by hand (no basicSetup: no language, search or autocomplete).
+import { useEffect, useMemo, useRef } from "react";
+import * as Y from "yjs";
+import { Compartment, EditorState, type Extension } from "@codemirror/state";
+import { drawSelection, EditorView, highlightSpecialChars, keymap, placeholder } from "@codemirror/view";
+import { defaultKeymap } from "@codemirror/commands";
+import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
+import { useRootSnapshot } from "../doc/hooks";
+import { lyricsMetaOf, lyricsOf, plain } from "../doc/model";
+import { useStudio } from "./context";
+import { describeLyricsMeta } from "./lyricsMeta";
+import "./lyrics.css";
+
+const readLyricsMeta = (doc: Y.Doc) => describeLyricsMeta(plain(lyricsMetaOf(doc)));
+
+function access(canEdit: boolean): Extension {
+  return [
+    EditorState.readOnly.of(!canEdit),
+    EditorView.editable.of(canEdit),
+    EditorView.contentAttributes.of({
+      "aria-label": "Lyrics",
+      "aria-readonly": canEdit ? "false" : "true",
+      // Read-only content stays reachable from the keyboard, so it can be read.
+      ...(canEdit ? {} : { tabindex: "0" }),
+    }),
+  ];
+}
+
+const theme = EditorView.theme(
+  {
+    "&": { backgroundColor: "var(--bg)", color: "var(--text)", border: "1px solid var(--line)", borderRadius: "6px", fontSize: "1rem" },
+    "&.cm-focused": { outline: "2px solid var(--focus)", outlineOffset: "2px" },
+    ".cm-content": { fontFamily: "inherit", lineHeight: "1.6", padding: "0.5rem 0", minHeight: "12rem", caretColor: "var(--text)" },
+    ".cm-line": { padding: "0 0.75rem" },
+    ".cm-cursor, .cm-dropCursor": { borderLeftColor: "var(--text)" },
+    "&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection": { backgroundColor: "#8ab4ff44" },
+    ".cm-placeholder": { color: "var(--muted)" },
+    ".cm-ySelectionInfo": { fontFamily: "inherit", fontSize: "0.75rem", fontWeight: "600", color: "#111", opacity: "1", padding: "1px 4px" },
+  },
+  { dark: true },
+);
+
 export default function LyricsEditor() {
-  return null;
+  const { doc, awareness, canEdit } = useStudio();
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  const accessCompartment = useMemo(() => new Compartment(), []);
+  const metaLines = useRootSnapshot(doc, lyricsMetaOf(doc) as Y.AbstractType<unknown>, readLyricsMeta);
+
+  useEffect(() => {
+    const ytext = lyricsOf(doc);
+    // Only this tab's edits (the sync plugin's origin, added by yCollab) are undone.
+    const undoManager = new Y.UndoManager(ytext);
+    const editor = new EditorView({
+      parent: host.current!,
+      state: EditorState.create({
+        doc: ytext.toString(),
+        extensions: [
+          highlightSpecialChars(),
+          drawSelection(),
+          EditorView.lineWrapping,
+          placeholder(canEdit ? "Write the lyrics here…" : "No lyrics yet."),
+          keymap.of([...yUndoManagerKeymap, ...defaultKeymap]),
+          yCollab(ytext, awareness, { undoManager }),
+          accessCompartment.of(access(canEdit)),
+          theme,
+        ],
+      }),
+    });
+    view.current = editor;
+    return () => {
+      view.current = null;
+      editor.destroy();
+      undoManager.destroy();
+      // Leaving the tab: the others no longer see a cursor here.
+      if (awareness.getLocalState()?.cursor) awareness.setLocalStateField("cursor", null);
+    };
+    // canEdit is applied through the compartment below, without rebuilding the editor.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [doc, awareness, accessCompartment]);
+
+  useEffect(() => {
+    view.current?.dispatch({ effects: accessCompartment.reconfigure(access(canEdit)) });
+  }, [canEdit, accessCompartment]);
+
+  return (
+    <div className="lyrics">
+      <h2 className="lyrics-title" id="lyrics-heading">
+        Lyrics
+      </h2>
+      {!canEdit && <p className="muted lyrics-note">Read only: viewers can read the lyrics but not change them.</p>}
+      <div ref={host} className="lyrics-editor" />
+      {metaLines.length > 0 && (
+        <section className="lyrics-meta" aria-labelledby="lyrics-meta-heading">
+          <h3 id="lyrics-meta-heading">Lyrics notes</h3>
+          <dl>
+            {metaLines.map((line) => (
+              <div key={line.label}>
+                <dt>{line.label}</dt>
+                <dd>{line.value}</dd>
+              </div>
+            ))}
+          </dl>
+        </section>
+      )}
+    </div>
+  );
 }
