@@ -81,3 +81,26 @@ async def test_nothing_mounted_without_index_html(
 def test_web_dist_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("JACAMENO_WEB_DIST", str(tmp_path))
     assert load_settings(env="test", secret_key="s" * 48).web_dist == tmp_path
+
+
+async def test_text_files_are_gzipped_for_clients_that_accept_it(
+    start_api: Callable[..., Any], web_dist: Path
+) -> None:
+    script = "console.log('a fairly long line of JavaScript');\n" * 200
+    (web_dist / "assets" / "big.js").write_text(script)
+    async with start_api(web_dist=web_dist) as (_server, api):
+        zipped = await api.http.get("/assets/big.js", headers={"accept-encoding": "gzip"})
+        assert zipped.status_code == 200
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert "Accept-Encoding" in zipped.headers["vary"]
+        assert zipped.headers["cache-control"] == IMMUTABLE
+        assert int(zipped.headers["content-length"]) < len(script) / 10
+        assert zipped.text == script  # httpx decodes it
+
+        plain = await api.http.get("/assets/big.js", headers={"accept-encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.text == script
+
+        # Small files are not worth it.
+        small = await api.http.get("/assets/x.js", headers={"accept-encoding": "gzip"})
+        assert "content-encoding" not in small.headers
