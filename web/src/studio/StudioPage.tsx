@@ -8,6 +8,7 @@ import { MembersPanel } from "../pages/MembersPanel";
 import { navigate } from "../router";
 import { useServices, useSession } from "../services";
 import { Arrangement } from "./Arrangement";
+import { useBenchHook } from "./benchHook";
 import { CommentsPanel } from "./CommentsPanel";
 import { CoachingPanel } from "./CoachingPanel";
 import { StudioContext, useStudio, type Studio } from "./context";
@@ -57,6 +58,7 @@ export default function StudioPage({ projectId }: { projectId: string }) {
   }, []);
   const connection = useMemo(() => new ProjectConnection(projectId, api, me), [projectId, api, me]);
   const player = useMemo(() => new Player(connection.doc, api, connection.awareness), [connection, api]);
+  useBenchHook(connection.doc);
 
   useEffect(() => {
     void connection.start();
