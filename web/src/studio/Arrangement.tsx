@@ -20,7 +20,7 @@ import {
 import { selectionFor, useSelection } from "../timeline/selection";
 import { useStudio } from "./context";
 import { TimelinePlayheads } from "./TimelinePlayheads";
-import { TimelineRow } from "./TimelineRow";
+import { TimelineHeader, TimelineRow } from "./TimelineRow";
 import { TimelineRuler } from "./TimelineRuler";
 import type { ClipActions } from "./TimelineClip";
 import { DROP_HINT, useAudioDrop } from "./useAudioDrop";
@@ -224,16 +224,36 @@ export function Arrangement() {
       <p role="status" className="sr-only">
         {message}
       </p>
-      <div className="arr-scroll" ref={scroller} style={{ ["--lanes-w" as string]: `${widthPx}px` }}>
+      <div className="arr-scroll" ref={scroller}>
         <div className="arr-content" style={{ width: `calc(var(--header-w) + ${widthPx}px)` }}>
-          <div className="arr-grid" aria-hidden="true">
-            {lines.map((line) => (
-              <span key={line.timeS} className={`grid-line is-${line.kind}`} style={{ transform: `translateX(${line.timeS * pxPerS}px)` }} />
-            ))}
-          </div>
-          <div className="arr-ruler-row">
+          <div className="arr-headcol">
             <div className="arr-corner">
-              <span className="muted">Bars</span>
+              <span className="muted">Tracks</span>
+            </div>
+            {tracks.map((track, index) => (
+              <div className="arr-head" key={track.id}>
+                <TimelineHeader track={track} index={index} count={tracks.length} />
+              </div>
+            ))}
+            <div className="arr-add">
+              <button
+                type="button"
+                disabled={!canEdit}
+                onClick={() => {
+                  const name = `Track ${tracks.length + 1}`;
+                  addTrack(doc, name);
+                  setMessage(`${name} added.`);
+                }}
+              >
+                <span aria-hidden="true">+ </span>Add track
+              </button>
+            </div>
+          </div>
+          <div className="arr-lanes" style={{ width: widthPx }}>
+            <div className="arr-grid" aria-hidden="true">
+              {lines.map((line) => (
+                <span key={line.timeS} className={`grid-line is-${line.kind}`} style={{ transform: `translateX(${line.timeS * pxPerS}px)` }} />
+              ))}
             </div>
             <TimelineRuler
               grid={grid}
@@ -250,55 +270,40 @@ export function Arrangement() {
               comments={pinned}
               seek={seek}
             />
-          </div>
-          {tracks.map((track, index) => (
-            <TimelineRow
-              key={track.id}
-              track={track}
-              index={index}
-              count={tracks.length}
-              pxPerS={pxPerS}
-              grid={grid}
-              stepS={step.stepS}
-              snap={snap}
-              selectedClipId={selection?.trackId === track.id ? selection.clipId : null}
-              canEdit={canEdit}
-              api={api}
-              actions={actions}
-              fromS={win.fromS}
-              toS={win.toS}
-              notes={notesByTrack.get(track.id)}
-              helpId={helpId}
-            />
-          ))}
-          <div className="arr-footer">
-            <div className="arr-head arr-add">
-              <button
-                type="button"
-                disabled={!canEdit}
-                onClick={() => {
-                  const name = `Track ${tracks.length + 1}`;
-                  addTrack(doc, name);
-                  setMessage(`${name} added.`);
-                }}
-              >
-                <span aria-hidden="true">+ </span>Add track
-              </button>
+            {tracks.map((track) => (
+              <TimelineRow
+                key={track.id}
+                track={track}
+                pxPerS={pxPerS}
+                grid={grid}
+                stepS={step.stepS}
+                snap={snap}
+                selectedClipId={selection?.trackId === track.id ? selection.clipId : null}
+                canEdit={canEdit}
+                api={api}
+                actions={actions}
+                fromS={win.fromS}
+                toS={win.toS}
+                notes={notesByTrack.get(track.id)}
+                helpId={helpId}
+              />
+            ))}
+            <div className="arr-footer">
+              {tracks.length === 0 && (
+                <div className="arr-empty">
+                  <p>
+                    <strong>No tracks yet.</strong>
+                  </p>
+                  <p className="muted">
+                    {canEdit
+                      ? "Upload audio (or drop audio files here) and each file becomes a track with its clip, or add an empty track."
+                      : "When someone uploads audio or adds a track, it appears here."}
+                  </p>
+                </div>
+              )}
             </div>
-            {tracks.length === 0 && (
-              <div className="arr-empty">
-                <p>
-                  <strong>No tracks yet.</strong>
-                </p>
-                <p className="muted">
-                  {canEdit
-                    ? "Upload audio (or drop audio files here) and each file becomes a track with its clip, or add an empty track."
-                    : "When someone uploads audio or adds a track, it appears here."}
-                </p>
-              </div>
-            )}
+            <TimelinePlayheads player={player} awareness={awareness} pxPerS={pxPerS} scroller={scroller} follow />
           </div>
-          <TimelinePlayheads player={player} awareness={awareness} pxPerS={pxPerS} scroller={scroller} follow />
         </div>
       </div>
       {dragging && (

@@ -245,43 +245,64 @@ export const TimelineClip = memo(
     a.helpId === b.helpId,
 );
 
-/** The part offsetS..offsetS+durationS of the peaks, drawn once per zoom level and span. */
+/** Height of the drawn waveform image (CSS stretches it to the clip). */
+const WAVE_HEIGHT_PX = 96;
+
+/**
+ * The part offsetS..offsetS+durationS of the peaks, drawn once per zoom level and span
+ * into an image (not a live canvas: hundreds of canvases would each be a compositing
+ * layer, and every repaint of the page would pay for them).
+ */
 function Waveform({ peaks, offsetS, durationS, widthPx }: { peaks: Peaks; offsetS: number; durationS: number; widthPx: number }) {
-  const canvas = useRef<HTMLCanvasElement>(null);
-  const ratio = Math.min(2, typeof window === "undefined" ? 1 : window.devicePixelRatio || 1);
-  const pixels = Math.max(1, Math.min(MAX_CANVAS_PX, Math.round(widthPx * ratio)));
+  const [url, setUrl] = useState<string | null>(null);
+  const pixels = Math.max(1, Math.min(MAX_CANVAS_PX, Math.round(widthPx)));
 
   useEffect(() => {
-    const el = canvas.current;
-    const ctx = el?.getContext("2d");
-    if (!el || !ctx) return;
-    const height = Math.max(8, Math.round((el.clientHeight || 40) * ratio));
-    el.width = pixels;
-    el.height = height;
-    ctx.clearRect(0, 0, pixels, height);
-    const points = peaks.min.length;
-    if (points === 0 || !(peaks.durationS > 0)) return;
-    const perSecond = points / peaks.durationS;
-    const first = offsetS * perSecond;
-    const perPixel = (durationS * perSecond) / pixels;
-    // Quiet takes are drawn up to 4x taller (relative shape matters more than level here).
-    const mid = (height / 2) * (peaks.peak > 0 ? Math.min(4, 0.95 / peaks.peak) : 1);
-    const centre = height / 2;
-    ctx.fillStyle = "rgba(236, 239, 244, 0.78)";
-    for (let x = 0; x < pixels; x++) {
-      const from = Math.floor(first + x * perPixel);
-      const to = Math.max(from + 1, Math.floor(first + (x + 1) * perPixel));
-      if (from >= points) break;
-      let low = 1;
-      let high = -1;
-      for (let i = Math.max(0, from); i < Math.min(points, to); i++) {
-        if (peaks.min[i] < low) low = peaks.min[i];
-        if (peaks.max[i] > high) high = peaks.max[i];
-      }
-      if (high < low) continue;
-      ctx.fillRect(x, centre - high * mid, 1, Math.max(1, (high - low) * mid));
-    }
-  }, [peaks, offsetS, durationS, pixels, ratio]);
+    let cancelled = false;
+    let made: string | null = null;
+    const canvas = document.createElement("canvas");
+    canvas.width = pixels;
+    canvas.height = WAVE_HEIGHT_PX;
+    const ctx = canvas.getContext("2d");
+    if (!ctx) return;
+    drawPeaks(ctx, peaks, offsetS, durationS, pixels, WAVE_HEIGHT_PX);
+    canvas.toBlob((blob) => {
+      if (cancelled || !blob) return;
+      made = URL.createObjectURL(blob);
+      setUrl(made);
+    });
+    return () => {
+      cancelled = true;
+      // The previous image stays on screen until the next one is ready, then goes.
+      if (made) setTimeout(() => URL.revokeObjectURL(made as string), 1000);
+    };
+  }, [peaks, offsetS, durationS, pixels]);
 
-  return <canvas ref={canvas} className="clip-wave" aria-hidden="true" />;
+  return url ? <img className="clip-wave" src={url} alt="" draggable={false} /> : <span className="clip-wave" />;
+}
+
+export function drawPeaks(ctx: CanvasRenderingContext2D, peaks: Peaks, offsetS: number, durationS: number, width: number, height: number): void {
+  ctx.clearRect(0, 0, width, height);
+  const points = peaks.min.length;
+  if (points === 0 || !(peaks.durationS > 0)) return;
+  const perSecond = points / peaks.durationS;
+  const first = offsetS * perSecond;
+  const perPixel = (durationS * perSecond) / width;
+  // Quiet takes are drawn up to 4x taller (relative shape matters more than level here).
+  const scale = (height / 2) * (peaks.peak > 0 ? Math.min(4, 0.95 / peaks.peak) : 1);
+  const centre = height / 2;
+  ctx.fillStyle = "rgba(236, 239, 244, 0.78)";
+  for (let x = 0; x < width; x++) {
+    const from = Math.floor(first + x * perPixel);
+    const to = Math.max(from + 1, Math.floor(first + (x + 1) * perPixel));
+    if (from >= points) break;
+    let low = 1;
+    let high = -1;
+    for (let i = Math.max(0, from); i < Math.min(points, to); i++) {
+      if (peaks.min[i] < low) low = peaks.min[i];
+      if (peaks.max[i] > high) high = peaks.max[i];
+    }
+    if (high < low) continue;
+    ctx.fillRect(x, centre - high * scale, 1, Math.max(1, (high - low) * scale));
+  }
 }

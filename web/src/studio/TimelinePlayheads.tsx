@@ -63,34 +63,51 @@ export function TimelinePlayheads({
   const latest = useRef({ heads, pxPerS, follow });
   latest.current = { heads, pxPerS, follow };
 
-  useEffect(
-    () =>
-      onFrame(() => {
-        const { heads: current, pxPerS: zoom, follow: following } = latest.current;
-        const view = scroller.current;
-        const scrollLeft = view?.scrollLeft ?? 0;
-        const t = player.position();
-        const x = t * zoom;
-        if (local.current) {
-          local.current.style.transform = `translateX(${x}px)`;
-          local.current.style.visibility = x + 1 < scrollLeft ? "hidden" : "visible";
-        }
-        if (following && player.playing && view) {
-          const headerW = view.firstElementChild?.querySelector<HTMLElement>(".arr-corner")?.offsetWidth ?? 0;
-          const lanesW = view.clientWidth - headerW;
-          if (x > scrollLeft + lanesW - 24 || x < scrollLeft) view.scrollLeft = Math.max(0, x - 24);
-        }
-        const now = Date.now();
-        for (const head of current) {
-          const el = peerEls.current.get(head.clientId);
-          if (!el) continue;
-          const px = extrapolate(head.playhead, now) * zoom;
-          el.style.transform = `translateX(${px}px)`;
-          el.style.visibility = px + 1 < scrollLeft ? "hidden" : "visible";
-        }
-      }),
-    [player, scroller],
-  );
+  useEffect(() => {
+    // Layout is read from scroll/resize events, never inside a frame (no forced layout),
+    // and styles are written only when a value changes.
+    const view = scroller.current;
+    const geometry = { scrollLeft: 0, lanesW: 0 };
+    const measure = () => {
+      if (!view) return;
+      geometry.scrollLeft = view.scrollLeft;
+      const header = view.querySelector<HTMLElement>(".arr-corner")?.offsetWidth ?? 0;
+      geometry.lanesW = view.clientWidth - header;
+    };
+    measure();
+    view?.addEventListener("scroll", measure, { passive: true });
+    const observer = new ResizeObserver(measure);
+    if (view) observer.observe(view);
+    const shown = new WeakMap<HTMLElement, string>();
+    const place = (el: HTMLElement, x: number) => {
+      const value = x + 1 < geometry.scrollLeft ? "hidden" : `translateX(${Math.round(x * 2) / 2}px)`;
+      if (shown.get(el) === value) return;
+      shown.set(el, value);
+      if (value === "hidden") el.style.visibility = "hidden";
+      else {
+        el.style.visibility = "visible";
+        el.style.transform = value;
+      }
+    };
+    const stop = onFrame(() => {
+      const { heads: current, pxPerS: zoom, follow: following } = latest.current;
+      const x = player.position() * zoom;
+      if (local.current) place(local.current, x);
+      if (following && player.playing && view && geometry.lanesW > 0) {
+        if (x > geometry.scrollLeft + geometry.lanesW - 24 || x < geometry.scrollLeft) view.scrollLeft = Math.max(0, x - 24);
+      }
+      const now = Date.now();
+      for (const head of current) {
+        const el = peerEls.current.get(head.clientId);
+        if (el) place(el, extrapolate(head.playhead, now) * zoom);
+      }
+    });
+    return () => {
+      stop();
+      view?.removeEventListener("scroll", measure);
+      observer.disconnect();
+    };
+  }, [player, scroller]);
 
   return (
     <div className="arr-playheads" aria-hidden="true">

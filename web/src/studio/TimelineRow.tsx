@@ -1,6 +1,6 @@
-// One track row: the header (fixed while the lanes scroll sideways) and the lane with
-// the clips in view and the coaching notes. Memoised on the track's fields, so an edit
-// on one track re-renders that row only.
+// One track's lane: the clips in view and the coaching notes (its header sits in the
+// arrangement's fixed column). Memoised on the track's fields, so an edit on one track
+// re-renders that lane only.
 import { memo } from "react";
 import type { ApiClient } from "../api/client";
 import type { CoachingNote, Track } from "../doc/model";
@@ -10,8 +10,6 @@ import { TrackHeader } from "./TrackHeader";
 
 export interface TimelineRowProps {
   track: Track;
-  index: number;
-  count: number;
   pxPerS: number;
   grid: TimeGrid;
   stepS: number;
@@ -43,15 +41,15 @@ export function noteStyle(kind: string): { color: string; letter: string } {
 export const noteLabel = (note: CoachingNote): string =>
   `Coaching (${note.kind}) at ${formatClock(note.startS, false)}${note.endS !== null ? `–${formatClock(note.endS, false)}` : ""}: ${note.message}`;
 
+/** The header re-renders only when its track or place changes (not when the view scrolls). */
+export const TimelineHeader = memo(TrackHeader, (a, b) => sameTrack(a.track, b.track) && a.index === b.index && a.count === b.count);
+
 function TimelineRowView(props: TimelineRowProps) {
-  const { track, index, count, pxPerS, fromS, toS, selectedClipId, notes } = props;
+  const { track, pxPerS, fromS, toS, selectedClipId, notes } = props;
   return (
-    <div className="arr-row" data-track-id={track.id}>
-      <div className="arr-head">
-        <TrackHeader track={track} index={index} count={count} />
-      </div>
-      <div
+    <div
         className="arr-lane"
+        data-track-id={track.id}
         role="group"
         aria-label={`${track.name} lane`}
         onPointerDown={(e) => {
@@ -95,12 +93,11 @@ function TimelineRowView(props: TimelineRowProps) {
               </span>
             );
           })}
-      </div>
     </div>
   );
 }
 
-const sameTrack = (a: Track, b: Track): boolean => {
+function sameTrack(a: Track, b: Track): boolean {
   if (a === b) return true;
   if (
     a.id !== b.id ||
@@ -126,14 +123,12 @@ const sameTrack = (a: Track, b: Track): boolean => {
     if (JSON.stringify(a.effects[i]) !== JSON.stringify(b.effects[i])) return false;
   }
   return true;
-};
+}
 
 export const TimelineRow = memo(
   TimelineRowView,
   (a, b) =>
     sameTrack(a.track, b.track) &&
-    a.index === b.index &&
-    a.count === b.count &&
     a.pxPerS === b.pxPerS &&
     a.grid === b.grid &&
     a.stepS === b.stepS &&
