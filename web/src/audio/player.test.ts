@@ -1,0 +1,207 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import * as Y from "yjs";
+import { Awareness } from "y-protocols/awareness";
+import type { ApiClient } from "../api/client";
+import { addClip, addTrack, setTrackField, updateClip, readTracks } from "../doc/model";
+
+vi.mock("../api/assets", () => ({
+  assetBytes: () => Promise.resolve(new ArrayBuffer(8)),
+}));
+
+import { audibleTracks, dbToGain, Player } from "./player";
+
+interface FakeParam {
+  value: number;
+  setTargetAtTime(v: number): void;
+}
+const param = (value: number): FakeParam => ({
+  value,
+  setTargetAtTime(v: number) {
+    this.value = v;
+  },
+});
+
+interface FakeSource {
+  buffer: unknown;
+  started: [number, number, number] | null;
+  stopped: boolean;
+  onended: (() => void) | null;
+  start(when: number, offset: number, duration: number): void;
+  stop(): void;
+  connect<T>(node: T): T;
+  disconnect(): void;
+}
+
+class FakeContext {
+  static last: FakeContext | null = null;
+  currentTime = 100;
+  state = "running";
+  destination = {};
+  sources: FakeSource[] = [];
+  gains: Array<{ gain: FakeParam }> = [];
+  constructor() {
+    FakeContext.last = this;
+  }
+  createGain() {
+    const node = { gain: param(1), connect: <T,>(n: T) => n, disconnect: () => undefined };
+    this.gains.push(node);
+    return node;
+  }
+  createStereoPanner() {
+    return { pan: param(0), connect: <T,>(n: T) => n, disconnect: () => undefined };
+  }
+  createBufferSource(): FakeSource {
+    const source: FakeSource = {
+      buffer: null,
+      started: null,
+      stopped: false,
+      onended: null,
+      start(when, offset, duration) {
+        this.started = [when, offset, duration];
+      },
+      stop() {
+        this.stopped = true;
+      },
+      connect: <T,>(n: T) => n,
+      disconnect: () => undefined,
+    };
+    this.sources.push(source);
+    return source;
+  }
+  decodeAudioData() {
+    return Promise.resolve({ duration: 20 });
+  }
+  resume() {
+    return Promise.resolve();
+  }
+  close() {
+    return Promise.resolve();
+  }
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("player", () => {
+  let doc: Y.Doc;
+  let player: Player;
+  let trackId: string;
+
+  beforeEach(() => {
+    vi.stubGlobal("AudioContext", FakeContext);
+    doc = new Y.Doc();
+    trackId = addTrack(doc, "Drums");
+    addClip(doc, trackId, { assetId: "a1", startS: 2, durationS: 4, offsetS: 1 });
+    player = new Player(doc, {} as ApiClient, new Awareness(doc));
+  });
+
+  afterEach(() => {
+    player.destroy();
+    vi.unstubAllGlobals();
+  });
+
+  const ctx = () => FakeContext.last!;
+  const live = () => ctx().sources.filter((s) => s.started && !s.stopped);
+
+  it("schedules a clip at its place with the right offset and length", async () => {
+    player.seek(3);
+    player.play();
+    await flush();
+    await flush();
+    expect(live()).toHaveLength(1);
+    const [when, offset, duration] = live()[0].started!;
+    // 1 s into the clip: its offset (1 s) + 1 s, 3 s left
+    expect(offset).toBeCloseTo(2);
+    expect(duration).toBeCloseTo(3);
+    expect(when).toBeGreaterThanOrEqual(100);
+    expect(when).toBeLessThan(100.1);
+  });
+
+  it("schedules a later clip in the future", async () => {
+    player.play();
+    await flush();
+    await flush();
+    const [when, offset, duration] = live()[0].started!;
+    expect(when).toBeCloseTo(100.03 + 2);
+    expect(offset).toBeCloseTo(1);
+    expect(duration).toBeCloseTo(4);
+  });
+
+  it("reads the position from the audio clock, pauses, then stops at 0", async () => {
+    player.seek(1);
+    player.play();
+    ctx().currentTime = 102.03;
+    expect(player.position()).toBeCloseTo(3);
+    player.stop();
+    expect(player.playing).toBe(false);
+    expect(player.position()).toBeCloseTo(3);
+    expect(ctx().sources.every((s) => !s.started || s.stopped)).toBe(true);
+    player.stop();
+    expect(player.position()).toBe(0);
+  });
+
+  it("reschedules a clip a peer moves during playback", async () => {
+    player.play();
+    await flush();
+    await flush();
+    const first = live()[0];
+    const clip = readTracks(doc)[0].clips[0];
+    updateClip(doc, trackId, clip.id, { startS: 5 });
+    expect(first.stopped).toBe(true);
+    expect(live()).toHaveLength(1);
+    expect(live()[0].started![0]).toBeCloseTo(100.03 + 5);
+  });
+
+  it("follows mute and solo live", async () => {
+    const other = addTrack(doc, "Bass");
+    player.play();
+    await flush();
+    setTrackField(doc, trackId, "volume_db", -6);
+    const gains = () => ctx().gains.slice(1, 3).map((g) => g.gain.value);
+    expect(gains()[0]).toBeCloseTo(dbToGain(-6));
+    setTrackField(doc, other, "solo", true);
+    expect(gains()[0]).toBe(0);
+    expect(gains()[1]).toBe(1);
+  });
+
+  it("loops by scheduling the next pass ahead", async () => {
+    vi.useFakeTimers();
+    try {
+      player.setLoop({ startS: 2, endS: 4 });
+      player.seek(2);
+      player.play();
+      await vi.advanceTimersByTimeAsync(1);
+      // one pass from 2 s to 4 s
+      expect(live().map((s) => s.started!)).toEqual([[expect.closeTo(100.03, 5), expect.closeTo(1, 5), expect.closeTo(2, 5)]]);
+      ctx().currentTime = 100.03 + 1.8;
+      await vi.advanceTimersByTimeAsync(60);
+      const starts = live().map((s) => s.started!);
+      expect(starts).toHaveLength(2);
+      expect(starts[1][0]).toBeCloseTo(100.03 + 2);
+      expect(starts[1][1]).toBeCloseTo(1);
+      ctx().currentTime = 100.03 + 2.5;
+      await vi.advanceTimersByTimeAsync(60);
+      expect(player.position()).toBeCloseTo(2.5);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("publishes its playhead for peers", () => {
+    const awareness = player.awareness;
+    player.seek(7);
+    const state = awareness.getLocalState() as { playhead: { time_s: number; playing: boolean } };
+    expect(state.playhead.time_s).toBe(7);
+    expect(state.playhead.playing).toBe(false);
+  });
+});
+
+describe("solo rule", () => {
+  it("plays every unmuted track when nobody solos, only soloed ones otherwise", () => {
+    const t = (id: string, mute = false, solo = false) => ({ id, mute, solo });
+    expect([...audibleTracks([t("a"), t("b", true)])]).toEqual(["a"]);
+    expect([...audibleTracks([t("a"), t("b", false, true), t("c", true, true)])]).toEqual(["b"]);
+    expect(dbToGain(0)).toBe(1);
+    expect(dbToGain(-120)).toBe(0);
+    expect(dbToGain(-6)).toBeCloseTo(0.501, 3);
+  });
+});
