@@ -98,3 +98,59 @@ def record_close_codes(context: BrowserContext) -> None:
 
 def wait_for_close_code(page: Page, code: int) -> None:
     page.wait_for_function("code => window.__closeCodes.includes(code)", arg=code)
+
+
+def _var_uint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def lyrics_update(text: str) -> bytes:
+    """A Yjs update from a fresh client that writes ``text`` at the start of the lyrics."""
+    from pycrdt import Doc, Text
+
+    doc: Doc[Text] = Doc()
+    lyrics = Text()
+    doc["lyrics"] = lyrics
+    lyrics += text
+    return doc.get_update()
+
+
+def send_raw_update(page: Page, project_id: str, token: str, update: bytes) -> None:
+    """From ``page``, a socket of its own sends ``update`` as a sync message, then asks
+    for the server's state (sync step 1); returns once the server answered or closed,
+    so the update was handled (the server reads one socket's messages in order)."""
+    sync_update = _var_uint(0) + _var_uint(2) + _var_uint(len(update)) + update
+    step1 = _var_uint(0) + _var_uint(0) + _var_uint(1) + b"\x00"  # an empty state vector
+    page.evaluate(
+        """async ({ path, frames }) => {
+            const scheme = location.protocol === "https:" ? "wss" : "ws";
+            const ws = new WebSocket(`${scheme}://${location.host}${path}`);
+            ws.binaryType = "arraybuffer";
+            await new Promise((resolve, reject) => {
+              ws.onopen = resolve;
+              ws.onerror = () => reject(new Error("the socket did not open"));
+            });
+            const answered = new Promise((resolve) => {
+              ws.onclose = resolve;
+              ws.onmessage = (event) => {
+                const bytes = new Uint8Array(event.data);
+                if (bytes[0] === 0 && bytes[1] === 1) resolve();  // sync step 2
+              };
+            });
+            for (const frame of frames) ws.send(new Uint8Array(frame));
+            await answered;
+            ws.close();
+        }""",
+        {
+            "path": f"/collab/{project_id}?token={token}",
+            "frames": [list(sync_update), list(step1)],
+        },
+    )

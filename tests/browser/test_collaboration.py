@@ -13,8 +13,10 @@ from tests.browser.studio import (
     add_track_button,
     clips_of,
     lyrics_editor,
+    lyrics_update,
     open_studio,
     seconds_until,
+    send_raw_update,
     track_header,
 )
 from tests.browser.support import Api, screenshots, sine_wav
@@ -122,8 +124,14 @@ def test_a_viewer_cannot_change_anything(new_context: ContextFactory, api: Api) 
     owner_lyrics.click()
     owner_lyrics.press_sequentially("owner line")
     expect(viewer_lyrics).to_have_text(re.compile("owner line"), timeout=PEER_TIMEOUT_MS)
-    expect(viewer_lyrics).not_to_have_text(re.compile("forced"))
-    expect(owner_lyrics).not_to_have_text(re.compile("forced"))
+    expect(viewer_lyrics).not_to_contain_text("forced")
+    expect(owner_lyrics).not_to_contain_text("forced")
+
+    # A write forced past the client (a socket of the viewer's own) is refused too.
+    send_raw_update(v, project["id"], viewer.access_token, lyrics_update("forced by hand "))
+    owner_lyrics.press_sequentially(", second")
+    expect(viewer_lyrics).to_contain_text("owner line, second", timeout=PEER_TIMEOUT_MS)
+    expect(owner_lyrics).not_to_contain_text("forced")
+    expect(viewer_lyrics).not_to_contain_text("forced")
     doc = api.document(owner, project["id"])["document"]
-    assert "forced" not in doc["lyrics"]
-    assert doc["lyrics"] == "owner line"
+    assert doc["lyrics"] == "owner line, second"

@@ -36,6 +36,9 @@ export function useRootSnapshot<T>(doc: Y.Doc, root: Y.AbstractType<unknown>, re
         cache.current = null;
         notify();
       };
+      // A change between the render and this subscription (the offline copy loading
+      // from IndexedDB) fired no event: read again rather than trust the cache.
+      cache.current = null;
       root.observeDeep(onChange);
       return () => root.unobserveDeep(onChange);
     },
