@@ -195,7 +195,8 @@ export function Arrangement() {
 
   const lines = useMemo(() => gridLines(grid, win.fromS, win.toS, pxPerS), [grid, win, pxPerS]);
   const seek = useCallback((t: number) => player.seek(t), [player]);
-  const stoppedAt = playerState.playing ? 0 : player.position();
+  // The slider's value as of the last transport change (not updated per frame).
+  const stoppedAt = player.position();
 
   return (
     <section className={`arrangement${dragging ? " is-drop-target" : ""}`} aria-label="Arrangement" {...dropProps}>
