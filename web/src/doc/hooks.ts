@@ -37,12 +37,14 @@ export function useRootSnapshot<T>(doc: Y.Doc, root: Y.AbstractType<unknown>, re
         notify();
       };
       // A change between the render and this subscription (the offline copy loading
-      // from IndexedDB) fired no event: read again rather than trust the cache.
-      cache.current = null;
+      // from IndexedDB) fired no event: drop the cached value if it is out of date.
+      const cached = cache.current;
+      if (cached && JSON.stringify(read(doc)) !== JSON.stringify(cached.value)) cache.current = null;
       root.observeDeep(onChange);
       return () => root.unobserveDeep(onChange);
     },
-    [root],
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [doc, root],
   );
   const getSnapshot = useCallback((): T => {
     const cached = cache.current;
