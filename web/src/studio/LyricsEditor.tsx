@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef } from "react";
 import * as Y from "yjs";
 import { Compartment, EditorState, type Extension } from "@codemirror/state";
 import { drawSelection, EditorView, highlightSpecialChars, keymap, placeholder } from "@codemirror/view";
-import { defaultKeymap } from "@codemirror/commands";
+import { lyricsKeymap } from "./lyricsKeys";
 import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
 import { useRootSnapshot } from "../doc/hooks";
 import { lyricsMetaOf, lyricsOf, plain } from "../doc/model";
@@ -34,7 +34,8 @@ const theme = EditorView.theme(
   {
     "&": { backgroundColor: "var(--bg)", color: "var(--text)", border: "1px solid var(--line)", borderRadius: "6px", fontSize: "1rem" },
     "&.cm-focused": { outline: "2px solid var(--focus)", outlineOffset: "2px" },
-    ".cm-content": { fontFamily: "inherit", lineHeight: "1.6", padding: "0.5rem 0", minHeight: "12rem", caretColor: "var(--text)" },
+    ".cm-scroller": { fontFamily: "inherit" },
+    ".cm-content": { lineHeight: "1.6", padding: "0.5rem 0", minHeight: "12rem", caretColor: "var(--text)" },
     ".cm-line": { padding: "0 0.75rem" },
     ".cm-cursor, .cm-dropCursor": { borderLeftColor: "var(--text)" },
     "&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection": { backgroundColor: "#8ab4ff44" },
@@ -64,7 +65,7 @@ export default function LyricsEditor() {
           drawSelection(),
           EditorView.lineWrapping,
           placeholder(canEdit ? "Write the lyrics here…" : "No lyrics yet."),
-          keymap.of([...yUndoManagerKeymap, ...defaultKeymap]),
+          keymap.of([...yUndoManagerKeymap, ...lyricsKeymap]),
           yCollab(ytext, awareness, { undoManager }),
           accessCompartment.of(access(canEdit)),
           theme,

@@ -156,7 +156,7 @@ export function VersionsPanel() {
       {versions.length > 0 && (
         <ul className="version-list" aria-label="Versions, newest first">
           {versions.map((v) => (
-            <VersionItem key={v.id} version={v} mine={v.created_by === me.id} canWrite={canWrite} onRestore={restore} trackName={trackName} />
+            <VersionItem key={v.id} version={v} mine={v.created_by === `user:${me.id}` || v.created_by === me.id} canWrite={canWrite} onRestore={restore} trackName={trackName} />
           ))}
         </ul>
       )}
@@ -221,7 +221,7 @@ function VersionItem({
         <strong className="version-name">{version.name}</strong>
         <span className="muted version-meta">
           <time dateTime={version.created_at}>{when(version.created_at)}</time>
-          {mine && " · by you"}
+          {mine ? " · by you" : version.created_by?.startsWith("apikey:") ? " · by a bot" : ""}
         </span>
       </div>
       <div className="version-actions">

@@ -43,6 +43,23 @@ describe("peopleOf", () => {
     const people = peopleOf([peer({ user: { name: "Zoe" } }, 1), peer({ junk: true }, 2), peer({ user: { name: "Me" } }, 3, true), peer({ user: { name: "Al" } }, 4)]);
     expect(people.map((p) => p.name)).toEqual(["Me", "Al", "Zoe"]);
   });
+
+  it("shows a person with several tabs once", () => {
+    const people = peopleOf([
+      peer({ user: { name: "Bo", id: "u2" } }, 1),
+      peer({ user: { name: "Me", id: "u1" } }, 2, true),
+      peer({ user: { name: "Me", id: "u1" }, playhead: { time_s: 5, playing: true } }, 3),
+      peer({ user: { name: "Bo", id: "u2" } }, 4),
+      peer({ name: "bot" }, 5),
+      peer({ name: "bot" }, 6),
+    ]);
+    expect(people.map((p) => [p.name, p.isLocal, p.activity])).toEqual([
+      ["Me", true, "playing at 0:05"],
+      ["Bo", false, null],
+      ["bot", false, null],
+      ["bot", false, null],
+    ]);
+  });
 });
 
 describe("initialsOf", () => {

@@ -7,6 +7,8 @@ import { songTime } from "./commentThreads";
 
 export interface PersonShown {
   clientId: number;
+  /** The account behind the state when it says (one person may have several tabs open). */
+  userId: string | null;
   name: string;
   initials: string;
   color: string;
@@ -49,8 +51,10 @@ export function personOf(peer: Peer, nowMs: number = Date.now()): PersonShown | 
   const isBot = kind === "bot" || kind === "agent" || !user;
   const rawColor = user?.color ?? state.color;
   const color = typeof rawColor === "string" && COLOR.test(rawColor) ? rawColor : colorFor(String(user?.id ?? name)).color;
+  const id = user?.id ?? state.id;
   return {
     clientId: peer.clientId,
+    userId: typeof id === "string" && id ? id : null,
     name,
     initials: initialsOf(name),
     color,
@@ -71,10 +75,25 @@ function activityOf(raw: unknown, nowMs: number): string | null {
   return `playing at ${songTime(time + since)}`;
 }
 
-/** Everyone present once: the local tab first, then by name. */
+/**
+ * Everyone present once: the local tab first, then by name. A person with several
+ * tabs open shows once (as "you" if one of them is this tab, playing if any plays).
+ */
 export function peopleOf(peers: Peer[], nowMs: number = Date.now()): PersonShown[] {
   const people = peers.map((peer) => personOf(peer, nowMs)).filter((p): p is PersonShown => p !== null);
-  return people.sort((a, b) => Number(b.isLocal) - Number(a.isLocal) || a.name.localeCompare(b.name) || a.clientId - b.clientId);
+  people.sort((a, b) => Number(b.isLocal) - Number(a.isLocal) || a.name.localeCompare(b.name) || a.clientId - b.clientId);
+  const byUser = new Map<string, PersonShown>();
+  const out: PersonShown[] = [];
+  for (const p of people) {
+    const seen = p.userId ? byUser.get(p.userId) : undefined;
+    if (seen) {
+      if (!seen.activity && p.activity) seen.activity = p.activity;
+      continue;
+    }
+    if (p.userId) byUser.set(p.userId, p);
+    out.push(p);
+  }
+  return out;
 }
 
 /** "Ana Lima (you), bot, playing at 0:31" — what a screen reader hears for a person. */
