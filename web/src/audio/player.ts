@@ -205,9 +205,13 @@ export class Player {
 
   /** Change the loop's range without turning it on or off. */
   setLoopRange(range: LoopRange): void {
-    const was = this.loop;
-    this.setLoop(range);
-    if (!was) this.setLoop(null);
+    if (this.loop) {
+      this.setLoop(range);
+      return;
+    }
+    const startS = Math.max(0, Math.min(range.startS, range.endS));
+    this.loopRange = { startS, endS: Math.max(startS + MIN_LOOP_S, range.startS, range.endS) };
+    this.emit();
   }
 
   destroy(): void {
