@@ -19,6 +19,7 @@ const readLyricsMeta = (doc: Y.Doc) => describeLyricsMeta(plain(lyricsMetaOf(doc
 
 function access(canEdit: boolean): Extension {
   return [
+    placeholder(canEdit ? "Write the lyrics here…" : "No lyrics yet."),
     EditorState.readOnly.of(!canEdit),
     EditorView.editable.of(canEdit),
     EditorView.contentAttributes.of({
@@ -64,7 +65,6 @@ export default function LyricsEditor() {
           highlightSpecialChars(),
           drawSelection(),
           EditorView.lineWrapping,
-          placeholder(canEdit ? "Write the lyrics here…" : "No lyrics yet."),
           keymap.of([...yUndoManagerKeymap, ...lyricsKeymap]),
           yCollab(ytext, awareness, { undoManager }),
           accessCompartment.of(access(canEdit)),
