@@ -49,6 +49,7 @@ def test_sign_up_create_project_with_tempo_key_and_metre_then_search(
     expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
     expect(page.get_by_role("status", name="Sync status")).to_have_text(re.compile("Synced"))
     expect(page).to_have_title(f"{title} · JACAMENO")
+    expect(page.get_by_role("button", name="Song settings: 96 BPM, A minor, 3/4")).to_be_visible()
     screenshots(page, "studio-new-project")
 
     # The document carries what the form chose (what every peer and job reads).
