@@ -37,12 +37,16 @@ export function SongSettings() {
     };
   }, [open]);
 
+  // The name is the visible text plus hidden words: "Song settings: 96 BPM, A minor, 4/4".
   const summary = (
     <>
+      <span className="sr-only">Song settings: </span>
       <span>
         {formatBpm(meta.bpm)} <abbr title="beats per minute">BPM</abbr>
       </span>
+      <Separator />
       <span>{meta.key ?? "No key"}</span>
+      <Separator />
       <span>{meta.timeSignature}</span>
     </>
   );
@@ -75,14 +79,24 @@ export function SongSettings() {
         type="button"
         className="song-settings-toggle"
         aria-expanded={open}
-        aria-controls={panelId}
-        aria-label={`Song settings: ${formatBpm(meta.bpm)} BPM, ${meta.key ?? "no key"}, ${meta.timeSignature}`}
+        aria-controls={open ? panelId : undefined}
         onClick={() => setOpen((o) => !o)}
       >
         {summary}
       </button>
       {open && <SettingsForm id={panelId} onDone={() => { setOpen(false); toggle.current?.focus(); }} />}
     </div>
+  );
+}
+
+function Separator() {
+  return (
+    <>
+      <span className="song-settings-sep" aria-hidden="true">
+        ·
+      </span>
+      <span className="sr-only">, </span>
+    </>
   );
 }
 
