@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text, XmlFragment
 
@@ -219,12 +221,34 @@ write = st.tuples(
 
 
 def write_junk(doc: Doc[Any], root: str, as_type: str, key: str, value: Any) -> None:
-    if as_type == "Map":
-        doc.get(root, type=Map)[key] = value
-    elif as_type == "Array":
-        doc.get(root, type=Array).append(value)
-    else:
-        doc.get(root, type=Text).insert(0, value if isinstance(value, str) else key)
+    """Write junk as a peer could; junk pycrdt itself cannot write is not a peer's case.
+
+    pycrdt 0.14 panics integrating some nested preliminary types (an Array inside a Map
+    inside an Array, say): that is a bug in the writer, not something a peer can send,
+    so such examples are rejected rather than failing the reads under test.
+    """
+    with _rejecting_writer_panics():
+        if as_type == "Map":
+            doc.get(root, type=Map)[key] = value
+        elif as_type == "Array":
+            doc.get(root, type=Array).append(value)
+        else:
+            doc.get(root, type=Text).insert(0, value if isinstance(value, str) else key)
+
+
+def write_junk_field(record: Map[Any], field: str, value: Any) -> None:
+    with _rejecting_writer_panics():
+        record[field] = value
+
+
+@contextlib.contextmanager
+def _rejecting_writer_panics() -> Iterator[None]:
+    try:
+        yield
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":  # pyo3's, not importable by name
+            raise
+        reject()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -241,8 +265,8 @@ def test_random_junk_never_breaks_reads(writes: list[Any], nested: list[Any]) ->
         write_junk(client, root, as_type, key, value)
     for index, value in enumerate(nested):  # junk inside records that exist
         field = FIELD_NAMES[index * 7 % len(FIELD_NAMES)]
-        client_tracks[track_id][field] = value
-        client.get("jobs", type=Map)[job_id][field] = value
+        write_junk_field(client_tracks[track_id], field, value)
+        write_junk_field(client.get("jobs", type=Map)[job_id], field, value)
     project.doc.apply_update(client.get_update(project.doc.get_state()))
 
     problems = validate(project)
