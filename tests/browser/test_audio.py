@@ -37,7 +37,7 @@ def test_an_upload_reaches_the_other_peer_with_its_analysis(
         {"name": "Warm_pad.wav", "mimeType": "audio/wav", "buffer": sine_wav(2.0, 330.0)}
     )
     uploads = a.get_by_role("list", name="Uploads")
-    expect(uploads.get_by_text("uploaded")).to_be_visible(timeout=30_000)
+    expect(uploads.get_by_text("uploaded", exact=True)).to_be_visible(timeout=30_000)
 
     # Bob sees the new track and its clip; then the analysis figures, on both screens.
     expect(track_header(b, "Warm pad")).to_be_visible(timeout=PEER_TIMEOUT_MS)
