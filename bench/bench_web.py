@@ -96,7 +96,7 @@ READY_SCRIPT = """
     if (sync && !marks.indicator) marks.indicator = performance.now();
     if (!sync || !arrangement || !/\\bSynced\\b/.test(sync.textContent || "")) return;
     if (!marks.synced) marks.synced = performance.now();
-    if (arrangement.querySelectorAll(".arr-row").length < want) return;
+    if (arrangement.querySelectorAll(".arr-lane").length < want) return;
     window.__benchReady = performance.now();
   };
   new MutationObserver(check).observe(document, {

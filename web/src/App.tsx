@@ -4,8 +4,11 @@ import { useServices, useSession } from "./services";
 import { AuthPage } from "./pages/AuthPage";
 import { ProjectsPage } from "./pages/ProjectsPage";
 
-// The studio (timeline, audio engine, lyrics editor) is its own chunk.
-const StudioPage = lazy(() => import("./studio/StudioPage"));
+// The studio (timeline, audio engine, lyrics editor) is its own chunk. Opening a
+// studio URL starts fetching it at once, in parallel with React's first render.
+const loadStudio = () => import("./studio/StudioPage");
+if (window.location.pathname.startsWith("/projects/")) void loadStudio();
+const StudioPage = lazy(loadStudio);
 
 export function App() {
   const route = useRoute();
