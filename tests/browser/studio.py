@@ -52,7 +52,11 @@ def track_header(page: Page, name: str) -> Locator:
 
 
 def clips_of(page: Page, track: str) -> Locator:
-    return page.get_by_role("button", name=re.compile(rf"^Clip {re.escape(track)} at "))
+    """A track's clips. A clip's name is its text, "Clip <track>[ (gain)] at <bar.beat>,
+    <length>[ analysing…]"; its title holds the same without the status."""
+    return page.get_by_role(
+        "button", name=re.compile(rf"^Clip {re.escape(track)}( \([^)]*dB\))? at ")
+    )
 
 
 def lyrics_editor(page: Page) -> Locator:

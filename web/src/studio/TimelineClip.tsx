@@ -178,15 +178,15 @@ function TimelineClipView({ clip, trackName, pxPerS, grid, stepS, snap, selected
     }
   };
 
+  const status = peaks.peaks ? null : peaks.status === "error" ? "waveform unavailable" : "analysing…";
+  const gainText = clip.gainDb !== 0 ? ` (${clip.gainDb > 0 ? "+" : ""}${clip.gainDb.toFixed(1)} dB)` : "";
   const label = clipLabel(trackName, span, grid);
-  const status = peaks.status === "ready" ? null : peaks.status === "error" ? "waveform unavailable" : "analysing…";
 
   return (
     <div
       ref={ref}
       role="button"
       tabIndex={0}
-      aria-label={label}
       aria-pressed={selected}
       aria-describedby={canEdit ? helpId : undefined}
       data-clip-id={clip.id}
@@ -204,16 +204,18 @@ function TimelineClipView({ clip, trackName, pxPerS, grid, stepS, snap, selected
       onKeyDown={onKeyDown}
       title={label}
     >
-      <span className="clip-name" aria-hidden="true">
+      {/* The accessible name is the text inside, visible and not (axe:
+          label-content-name-mismatch): "Clip Drums at 1.1.000, 12.5 s analysing…". */}
+      <span className="sr-only">Clip </span>
+      <span className="clip-name">
         {trackName}
-        {clip.gainDb !== 0 ? ` (${clip.gainDb > 0 ? "+" : ""}${clip.gainDb.toFixed(1)} dB)` : ""}
+        {gainText}
       </span>
+      <span className="sr-only">{label.slice(`Clip ${trackName}`.length)} </span>
       {peaks.peaks ? (
         <Waveform peaks={peaks.peaks} offsetS={span.offsetS} durationS={span.durationS} widthPx={width} />
       ) : (
-        <span className="clip-status" aria-hidden="true">
-          {status}
-        </span>
+        <span className="clip-status">{status}</span>
       )}
       {canEdit && (
         <>
