@@ -9,7 +9,16 @@ export function describeError(error: unknown): string {
 }
 
 /** Sign in or sign up; also used as the in-studio "sign in again" form (onDone). */
-export function AuthForm({ mode, onDone }: { mode: "login" | "signup"; onDone: () => void }) {
+export function AuthForm({
+  mode,
+  onDone,
+  autoFocus = false,
+}: {
+  mode: "login" | "signup";
+  onDone: () => void;
+  /** Focus the email field at once (the in-studio "Sign in again" dialog). */
+  autoFocus?: boolean;
+}) {
   const { api } = useServices();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -43,7 +52,14 @@ export function AuthForm({ mode, onDone }: { mode: "login" | "signup"; onDone: (
       )}
       <label>
         Email
-        <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" />
+        <input
+          type="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          autoComplete="email"
+          autoFocus={autoFocus}
+        />
       </label>
       <label>
         Password

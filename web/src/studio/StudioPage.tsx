@@ -143,7 +143,7 @@ function StudioLayout({ tab, setTab }: { tab: Tab; setTab: (tab: Tab) => void })
           <section className="card">
             <h2 id="signin-again">Sign in again</h2>
             <p>{sync.problem}</p>
-            <AuthForm mode="login" onDone={() => void connection.resume()} />
+            <AuthForm mode="login" autoFocus onDone={() => void connection.resume()} />
           </section>
         </div>
       )}
