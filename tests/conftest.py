@@ -81,6 +81,8 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "storage_url": f"file://{tmp_path / 'var' / 'storage'}",
             "secret_key": "test-secret-" + "x" * 40,
             "log_format": "console",
+            # The API alone: a built web/dist would answer unknown paths with its page.
+            "web_dist": tmp_path / "no-web-client",
         }
         values.update(overrides)
         return load_settings(**values)
