@@ -145,10 +145,32 @@ describe("player", () => {
     await flush();
     const first = live()[0];
     const clip = readTracks(doc)[0].clips[0];
-    updateClip(doc, trackId, clip.id, { startS: 5 });
+    updateClip(doc, trackId, clip.id, { startS: 3 });
     expect(first.stopped).toBe(true);
     expect(live()).toHaveLength(1);
-    expect(live()[0].started![0]).toBeCloseTo(100.03 + 5);
+    expect(live()[0].started![0]).toBeCloseTo(100.03 + 3);
+  });
+
+  it("gives a clip a source node only when it comes within the scheduling window", async () => {
+    vi.useFakeTimers();
+    try {
+      const clip = readTracks(doc)[0].clips[0];
+      updateClip(doc, trackId, clip.id, { startS: 10 });
+      player.play();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(live()).toHaveLength(0); // 10 s away: not yet
+      ctx().currentTime = 100.03 + 5; // 5 s before the clip
+      await vi.advanceTimersByTimeAsync(60);
+      expect(live()).toHaveLength(0);
+      ctx().currentTime = 100.03 + 7; // 3 s before it: inside the 4 s window
+      await vi.advanceTimersByTimeAsync(60);
+      expect(live()).toHaveLength(1);
+      expect(live()[0].started![0]).toBeCloseTo(100.03 + 10);
+      await vi.advanceTimersByTimeAsync(60);
+      expect(live()).toHaveLength(1); // scheduled once
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("follows mute and solo live", async () => {

@@ -40,6 +40,8 @@ interface Pass {
   ctxStart: number;
   songFrom: number;
   songTo: number;
+  /** Clips of this pass that start beyond the scheduling window, by key; the tick schedules them as they come near. */
+  deferred: Set<string>;
 }
 
 interface Voice {
@@ -57,6 +59,9 @@ interface Strip {
 /** How far ahead of a loop's end the next pass is scheduled (longer in background tabs, whose timers are slowed). */
 const lookahead = () => (typeof document !== "undefined" && document.hidden ? 1.5 : 0.3);
 const TICK_MS = 50;
+/** Clips are given source nodes only this far ahead (s): starting a song of 400 clips
+ * schedules the first few seconds, not the whole song in one long task. */
+const WINDOW_S = 4;
 const PUBLISH_MS = 250;
 const START_DELAY_S = 0.03;
 export const MIN_LOOP_S = 0.1;
@@ -241,7 +246,7 @@ export class Player {
 
   private startPass(from: number, ctxStart: number): void {
     const inLoop = this.loop && from < this.loopRange.endS;
-    const pass: Pass = { ctxStart, songFrom: from, songTo: inLoop ? this.loopRange.endS : Infinity };
+    const pass: Pass = { ctxStart, songFrom: from, songTo: inLoop ? this.loopRange.endS : Infinity, deferred: new Set() };
     this.passes = [pass];
     for (const clip of this.clips.values()) this.schedule(clip, pass);
   }
@@ -288,15 +293,24 @@ export class Player {
     const passNow = pass.songFrom + Math.max(0, now - pass.ctxStart);
     const from = Math.max(clip.startS, passNow);
     const to = Math.min(clip.startS + clip.durationS, pass.songTo, clip.startS + buffer.duration - clip.offsetS);
-    if (to - from <= 0.001) return;
+    const key = clipKey(clip);
+    if (to - from <= 0.001) {
+      pass.deferred.delete(key);
+      return;
+    }
     const when = pass.ctxStart + (from - pass.songFrom);
+    if (when - ctx.currentTime > WINDOW_S) {
+      pass.deferred.add(key);
+      return;
+    }
+    pass.deferred.delete(key);
     const offset = clip.offsetS + (from - clip.startS);
     const source = ctx.createBufferSource();
     source.buffer = buffer;
     const gain = ctx.createGain();
     gain.gain.value = dbToGain(clip.gainDb);
     source.connect(gain).connect(strip.gain);
-    const voice: Voice = { key: clipKey(clip), pass, source, gain };
+    const voice: Voice = { key, pass, source, gain };
     source.onended = () => {
       if (this.voices.has(voice)) this.stopVoice(voice);
     };
@@ -309,11 +323,18 @@ export class Player {
     if (!ctx || !this.playing) return;
     const now = ctx.currentTime;
     while (this.passes.length > 1 && this.passes[1].ctxStart <= now) this.passes.shift();
+    for (const pass of this.passes) {
+      for (const key of [...pass.deferred]) {
+        const clip = this.clips.get(key);
+        if (clip) this.schedule(clip, pass);
+        else pass.deferred.delete(key);
+      }
+    }
     const last = this.passes[this.passes.length - 1];
     if (last && Number.isFinite(last.songTo)) {
       const endsAt = last.ctxStart + (last.songTo - last.songFrom);
       if (this.loop && endsAt - now < lookahead()) {
-        const next: Pass = { ctxStart: endsAt, songFrom: this.loopRange.startS, songTo: this.loopRange.endS };
+        const next: Pass = { ctxStart: endsAt, songFrom: this.loopRange.startS, songTo: this.loopRange.endS, deferred: new Set() };
         this.passes.push(next);
         for (const clip of this.clips.values()) this.schedule(clip, next);
       }
