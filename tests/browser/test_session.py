@@ -48,7 +48,10 @@ def test_revoked_session_asks_to_sign_in_again_and_keeps_the_edit(
     expect(dialog).to_contain_text("your edits are kept on this device")
     expect(sync_status(a)).to_have_text(re.compile("Not connected"))
 
-    # A key press that landed as the session ended: kept here, not sent.
+    # The dialog takes the focus (its email field); an edit made behind it while signed
+    # out is kept here, not sent.
+    expect(dialog.get_by_label("Email")).to_be_focused()
+    clip.focus()
     expect(clip).to_be_focused()
     clip.press("ArrowRight")
     expect(clip).not_to_have_attribute("title", start_label or "")
