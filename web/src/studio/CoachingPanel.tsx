@@ -1,5 +1,6 @@
 // Coaching: for each coached track, the take's figures, its notes (each one a jump to
 // that moment in the song) and the pitch curve picture the coaching job drew.
+import { FigureList } from "./FigureList";
 import { useEffect, useState } from "react";
 import { assetBytes } from "../api/assets";
 import { useCoaching, useJobs, useTracks } from "../doc/hooks";
@@ -80,16 +81,7 @@ function CoachedTrack({ entry, name, job }: { entry: Coaching; name: string; job
         </p>
       )}
       {job?.status === "failed" && <p className="error">The latest coaching failed: {job.error ?? "unknown error"}</p>}
-      {figures.length > 0 && (
-        <dl className="job-figures">
-          {figures.map((f) => (
-            <div key={f.label}>
-              <dt>{f.label}</dt>
-              <dd>{f.value}</dd>
-            </div>
-          ))}
-        </dl>
-      )}
+      <FigureList figures={figures} />
       {pictureId && <PitchCurve assetId={pictureId} trackName={name} />}
       <h3>Notes ({entry.notes.length})</h3>
       {entry.notes.length === 0 ? (

@@ -1,6 +1,7 @@
 // "Mix & master": ask for a mix, a master or coaching, and follow every job of the
 // project as the document reports it (status, progress, errors, results to hear and
 // download). Viewers see the results; only editors start jobs.
+import { FigureList } from "./FigureList";
 import { useEffect, useState } from "react";
 import type React from "react";
 import { ApiError } from "../api/client";
@@ -335,16 +336,7 @@ function JobItem({
         <progress max={100} value={job.status === "queued" ? undefined : percent} aria-label={`${label} progress`} />
       )}
       {job.status === "failed" && <p className="error">{job.error ?? "The job failed."}</p>}
-      {figures.length > 0 && (
-        <dl className="job-figures">
-          {figures.map((f) => (
-            <div key={f.label}>
-              <dt>{f.label}</dt>
-              <dd>{f.value}</dd>
-            </div>
-          ))}
-        </dl>
-      )}
+      <FigureList figures={figures} />
       {job.kind === "coaching" && job.status === "done" && <p className="muted job-time">Notes and the pitch curve are in the Coaching tab.</p>}
       {assetId && <JobAudio job={job} assetId={assetId} songTitle={songTitle} autoLoad={autoLoad} />}
       {job.finishedAt && <p className="muted job-time">{new Date(job.finishedAt * 1000).toLocaleString()}</p>}
