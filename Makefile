@@ -69,6 +69,8 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install-dev
+	@mkdir -p build/typecheck/jacameno
+	@for p in $(PACKAGES); do ln -sfn ../../../$$p build/typecheck/jacameno/$$p; done
 	$(VENV)/bin/mypy
 
 check: lint typecheck

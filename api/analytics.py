@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.models import AnalyticsEvent
+from jacameno.api.db.models import AnalyticsEvent
 
 
 class EventKind(StrEnum):

@@ -14,28 +14,28 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount
 
-from api import collab_route, files, health
-from api.auth.passwords import PasswordHasher
-from api.auth.revocation import MemoryRevocationList, RedisRevocationList, RevocationList
-from api.auth.tokens import TokenIssuer
-from api.db import Database
-from api.db.catalog import sync_plugin_catalog
-from api.db.migrate import require_current_schema, upgrade
-from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
-from api.graphql.app import graphql_route
-from api.job_runtime import open_job_runtime
-from api.live_access import LiveAccess
-from api.middleware import (
+from jacameno.api import collab_route, files, health
+from jacameno.api.auth.passwords import PasswordHasher
+from jacameno.api.auth.revocation import MemoryRevocationList, RedisRevocationList, RevocationList
+from jacameno.api.auth.tokens import TokenIssuer
+from jacameno.api.db import Database
+from jacameno.api.db.catalog import sync_plugin_catalog
+from jacameno.api.db.migrate import require_current_schema, upgrade
+from jacameno.api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
+from jacameno.api.graphql.app import graphql_route
+from jacameno.api.job_runtime import open_job_runtime
+from jacameno.api.live_access import LiveAccess
+from jacameno.api.middleware import (
     BodyLimitMiddleware,
     ErrorBoundaryMiddleware,
     NulRefusalMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
-from api.observability import Metrics, init_sentry
-from api.openapi import openapi_route
-from api.ratelimit import RateLimits
-from api.routes import (
+from jacameno.api.observability import Metrics, init_sentry
+from jacameno.api.openapi import openapi_route
+from jacameno.api.ratelimit import RateLimits
+from jacameno.api.routes import (
     access,
     ai,
     analytics,
@@ -48,16 +48,16 @@ from api.routes import (
     tracks,
     versions,
 )
-from api.runtime_metrics import RuntimeCollector
-from api.services import AppServices
-from api.settings import Environment, Settings
-from api.storage import open_object_store
-from api.watchdog import LoopWatchdog
-from api.web_client import web_client_app
-from api.ws_direct import ServerSendMiddleware
-from collab.config import CollabConfig
-from collab.server import RoomServer
-from collab.store import SQLDocumentStore
+from jacameno.api.runtime_metrics import RuntimeCollector
+from jacameno.api.services import AppServices
+from jacameno.api.settings import Environment, Settings
+from jacameno.api.storage import open_object_store
+from jacameno.api.watchdog import LoopWatchdog
+from jacameno.api.web_client import web_client_app
+from jacameno.api.ws_direct import ServerSendMiddleware
+from jacameno.collab.config import CollabConfig
+from jacameno.collab.server import RoomServer
+from jacameno.collab.store import SQLDocumentStore
 
 log = structlog.get_logger("jacameno.app")
 __version__ = version("jacameno")

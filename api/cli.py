@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import anyio
 
-from api.cli_audio import add_audio_commands
-from api.settings import SettingsError, load_settings
+from jacameno.api.cli_audio import add_audio_commands
+from jacameno.api.settings import SettingsError, load_settings
 
 #: Exit status for a configuration error.
 EXIT_CONFIG = 2
@@ -19,8 +19,8 @@ EXIT_CONFIG = 2
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app, uvicorn_proxy_options, uvicorn_ws_options
-    from api.observability import configure_logging
+    from jacameno.api.app import create_app, uvicorn_proxy_options, uvicorn_ws_options
+    from jacameno.api.observability import configure_logging
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = load_settings(**overrides)
@@ -50,8 +50,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _require_current_schema(url: str) -> None:
-    from api.db.engine import create_engine
-    from api.db.migrate import require_current_schema
+    from jacameno.api.db.engine import create_engine
+    from jacameno.api.db.migrate import require_current_schema
 
     engine = create_engine(url)
     try:
@@ -61,7 +61,7 @@ async def _require_current_schema(url: str) -> None:
 
 
 def _db(args: argparse.Namespace) -> int:
-    from api.db import migrate
+    from jacameno.api.db import migrate
 
     settings = load_settings()
     if args.action == "upgrade":
@@ -75,8 +75,8 @@ def _db(args: argparse.Namespace) -> int:
 
 
 async def _sync_catalog(url: str) -> None:
-    from api.db import Database
-    from api.db.catalog import sync_plugin_catalog
+    from jacameno.api.db import Database
+    from jacameno.api.db.catalog import sync_plugin_catalog
 
     database = Database(url)
     try:
@@ -87,8 +87,8 @@ async def _sync_catalog(url: str) -> None:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from api.observability import configure_logging
-    from api.worker import run_worker
+    from jacameno.api.observability import configure_logging
+    from jacameno.api.worker import run_worker
 
     settings = load_settings()
     configure_logging(settings)
@@ -98,8 +98,8 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from api.demo import create_demo
-    from api.observability import configure_logging
+    from jacameno.api.demo import create_demo
+    from jacameno.api.observability import configure_logging
 
     settings = load_settings(log_level="WARNING")
     configure_logging(settings)

@@ -31,16 +31,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from audio_services.errors import AudioDecodeError, AudioError
-from audio_services.mastering_settings import MASTER_PRESETS
-from audio_services.mix_presets import MIX_PRESETS, ROLES
+from jacameno.audio_services.errors import AudioDecodeError, AudioError
+from jacameno.audio_services.mastering_settings import MASTER_PRESETS
+from jacameno.audio_services.mix_presets import MIX_PRESETS, ROLES
 
 if TYPE_CHECKING:
-    from audio_services.audio_io import WriteFormat
-    from audio_services.coaching import CoachingReport
-    from audio_services.intonation import ReferenceNote
-    from audio_services.sinks import FileSink
-    from audio_services.sources import FileSource
+    from jacameno.audio_services.audio_io import WriteFormat
+    from jacameno.audio_services.coaching import CoachingReport
+    from jacameno.audio_services.intonation import ReferenceNote
+    from jacameno.audio_services.sinks import FileSink
+    from jacameno.audio_services.sources import FileSource
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_USAGE", "add_audio_commands"]
 
@@ -126,7 +126,7 @@ def _naming(path: Path, exc: Exception) -> str:
 
 def _source(path: Path) -> FileSource:
     """A file read block by block (its limits checked now), with errors naming ``path``."""
-    from audio_services.sources import FileSource
+    from jacameno.audio_services.sources import FileSource
 
     try:
         return FileSource(path)
@@ -136,7 +136,7 @@ def _source(path: Path) -> FileSource:
 
 def _sink(path: Path, sample_rate: int, channels: int) -> FileSink:
     """The output file, written block by block in the format its extension names (24-bit)."""
-    from audio_services.sinks import FileSink
+    from jacameno.audio_services.sinks import FileSink
 
     return FileSink(path, sample_rate, channels, format=_output_format(path), subtype="PCM_24")
 
@@ -180,7 +180,7 @@ def _loudness(report: Any) -> dict[str, float | None]:
 
 
 def _analyze(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
-    from audio_services.analysis import analyze_source
+    from jacameno.audio_services.analysis import analyze_source
 
     step("reading the header")
     source = _source(args.file)
@@ -249,8 +249,8 @@ def _number(value: str, option: str) -> float:
 
 
 def _mix(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
-    from audio_services.mixing import Stem, mix_source, role_for_track
-    from audio_services.sources import ResampledSource
+    from jacameno.audio_services.mixing import Stem, mix_source, role_for_track
+    from jacameno.audio_services.sources import ResampledSource
 
     fmt = _output_format(args.output)
     names = [path.stem for path in args.stems]
@@ -329,8 +329,8 @@ def _mix_table(figures: dict[str, Any]) -> Table:
 
 
 def _master(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
-    from audio_services.mastering import master_settings, master_source
-    from audio_services.metering import db_to_amplitude, measure_blocks
+    from jacameno.audio_services.mastering import master_settings, master_source
+    from jacameno.audio_services.metering import db_to_amplitude, measure_blocks
 
     fmt = _output_format(args.output)
     overrides = {
@@ -417,7 +417,7 @@ def _master_table(figures: dict[str, Any]) -> Table:
 
 def _key(value: str) -> str:
     """argparse type for ``--key``: a usage error unless it reads like "A minor"."""
-    from audio_services.intonation import parse_key
+    from jacameno.audio_services.intonation import parse_key
 
     try:
         parse_key(value)
@@ -457,7 +457,7 @@ def read_note_list(path: Path) -> list[ReferenceNote]:
     name such as ``A4``; blank lines, ``#`` comments (at the start of a line or
     after a space) and a header line are skipped.
     """
-    from audio_services.intonation import ReferenceNote
+    from jacameno.audio_services.intonation import ReferenceNote
 
     notes = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -486,7 +486,7 @@ def _is_number(text: str) -> bool:
 
 def read_midi_notes(path: Path) -> list[ReferenceNote]:
     """Reference notes from a Standard MIDI File (all tracks and channels, tempo map applied)."""
-    from audio_services.intonation import ReferenceNote
+    from jacameno.audio_services.intonation import ReferenceNote
 
     try:
         import mido  # type: ignore[import-untyped]
@@ -515,8 +515,8 @@ def read_midi_notes(path: Path) -> list[ReferenceNote]:
 
 
 def _reference(path: Path) -> list[ReferenceNote]:
-    from audio_services.coaching import reference_from_track
-    from audio_services.pitch import track_pitch_source
+    from jacameno.audio_services.coaching import reference_from_track
+    from jacameno.audio_services.pitch import track_pitch_source
 
     suffix = path.suffix.lower()
     if suffix in _MIDI_SUFFIXES or suffix in _NOTE_LIST_SUFFIXES:
@@ -531,10 +531,10 @@ def _reference(path: Path) -> list[ReferenceNote]:
 
 
 def _coach(args: argparse.Namespace, step: _Steps) -> dict[str, Any]:
-    from audio_services.coaching import coach_track
-    from audio_services.pitch import track_pitch_source
-    from audio_services.pitch_svg import pitch_curve_svg
-    from audio_services.timing import beat_grid
+    from jacameno.audio_services.coaching import coach_track
+    from jacameno.audio_services.pitch import track_pitch_source
+    from jacameno.audio_services.pitch_svg import pitch_curve_svg
+    from jacameno.audio_services.timing import beat_grid
 
     if args.svg is not None and args.svg.suffix.lower() != ".svg":
         raise UsageError(f"{args.svg}: the picture must end in .svg")

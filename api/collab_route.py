@@ -26,10 +26,10 @@ from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from api.auth.permissions import require_project_role
-from api.auth.principal import bearer_token
-from api.db.models import ProjectRole
-from api.errors import (
+from jacameno.api.auth.permissions import require_project_role
+from jacameno.api.auth.principal import bearer_token
+from jacameno.api.db.models import ProjectRole
+from jacameno.api.errors import (
     ApiError,
     ForbiddenError,
     NotFoundError,
@@ -37,10 +37,10 @@ from api.errors import (
     UnauthorizedError,
     error_response,
 )
-from api.live_access import grant_for
-from api.services import client_ip, services_of
-from api.ws_direct import DirectFrames
-from collab.channel import ChannelClosedError, CloseCode
+from jacameno.api.live_access import grant_for
+from jacameno.api.services import client_ip, services_of
+from jacameno.api.ws_direct import DirectFrames
+from jacameno.collab.channel import ChannelClosedError, CloseCode
 
 #: The ASGI extension that lets a WebSocket route answer the upgrade with HTTP.
 DENIAL_EXTENSION = "websocket.http.response"

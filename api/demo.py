@@ -17,14 +17,14 @@ import anyio
 import structlog
 from sqlalchemy import select
 
-from api.app import create_app
-from api.db.models import Membership, Project, ProjectRole, User
-from api.job_runtime import StoreAssetStore
-from api.services import AppServices
-from api.settings import Environment, Settings, SettingsError
-from audio_services.audio_io import write_audio
-from audio_services.demo_stems import demo_song
-from docs_model import JobStatus, ProjectDocument
+from jacameno.api.app import create_app
+from jacameno.api.db.models import Membership, Project, ProjectRole, User
+from jacameno.api.job_runtime import StoreAssetStore
+from jacameno.api.services import AppServices
+from jacameno.api.settings import Environment, Settings, SettingsError
+from jacameno.audio_services.audio_io import write_audio
+from jacameno.audio_services.demo_stems import demo_song
+from jacameno.docs_model import JobStatus, ProjectDocument
 
 log = structlog.get_logger("jacameno.demo")
 

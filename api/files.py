@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from api.errors import ForbiddenError, NotFoundError
-from api.services import services_of
-from api.storage import LocalObjectStore, ObjectNotFoundError
-from api.storage.local import verify_download
+from jacameno.api.errors import ForbiddenError, NotFoundError
+from jacameno.api.services import services_of
+from jacameno.api.storage import LocalObjectStore, ObjectNotFoundError
+from jacameno.api.storage.local import verify_download
 
 
 async def download(request: Request) -> Response:

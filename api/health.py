@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api.db.migrate import SchemaMismatchError, head_revision, schema_revision
-from api.services import services_of
+from jacameno.api.db.migrate import SchemaMismatchError, head_revision, schema_revision
+from jacameno.api.services import services_of
 
 #: Seconds each dependency gets to answer a readiness probe.
 READINESS_TIMEOUT_S = 3.0

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api.errors import BadRequestError, UnsupportedMediaTypeError, ValidationFailedError
+from jacameno.api.errors import BadRequestError, UnsupportedMediaTypeError, ValidationFailedError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Handler = Callable[[Request], Awaitable[Response]]

@@ -25,20 +25,20 @@ from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.analytics import EventKind, record_event
-from api.db import Database
-from api.db.models import Asset, Job, JobState, new_id, utcnow
-from api.errors import RateLimitedError
-from api.quota import StorageQuota, owner_of_actor
-from api.ratelimit import RateLimits
-from api.settings import Settings
-from api.storage import ObjectNotFoundError, ObjectStore
-from audio_services.jobs import JobInputError, JobTicket, LedgerRow, StoredAsset
-from audio_services.jobs.coordinator import JobCoordinator
-from audio_services.jobs.document import RUNNABLE_KINDS
-from audio_services.jobs.protocol import JobLimitError, JobRefusedError
-from audio_services.jobs.runners import ProcessPoolRunner, SaqRunner
-from collab.server import RoomServer
+from jacameno.api.analytics import EventKind, record_event
+from jacameno.api.db import Database
+from jacameno.api.db.models import Asset, Job, JobState, new_id, utcnow
+from jacameno.api.errors import RateLimitedError
+from jacameno.api.quota import StorageQuota, owner_of_actor
+from jacameno.api.ratelimit import RateLimits
+from jacameno.api.settings import Settings
+from jacameno.api.storage import ObjectNotFoundError, ObjectStore
+from jacameno.audio_services.jobs import JobInputError, JobTicket, LedgerRow, StoredAsset
+from jacameno.audio_services.jobs.coordinator import JobCoordinator
+from jacameno.audio_services.jobs.document import RUNNABLE_KINDS
+from jacameno.audio_services.jobs.protocol import JobLimitError, JobRefusedError
+from jacameno.audio_services.jobs.runners import ProcessPoolRunner, SaqRunner
+from jacameno.collab.server import RoomServer
 
 #: Finished jobs this recent have their outcome re-checked against documents at start.
 SWEEP_WINDOW = timedelta(days=1)

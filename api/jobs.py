@@ -20,14 +20,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
-from api.auth.permissions import require_project_role
-from api.auth.principal import Principal
-from api.db.models import Job, JobState, ProjectRole
-from api.errors import NotFoundError, RateLimitedError, ValidationFailedError
-from api.http import validation_details
-from api.services import AppServices
-from audio_services.errors import AudioError
-from audio_services.jobs.protocol import JobRefusedError
+from jacameno.api.auth.permissions import require_project_role
+from jacameno.api.auth.principal import Principal
+from jacameno.api.db.models import Job, JobState, ProjectRole
+from jacameno.api.errors import NotFoundError, RateLimitedError, ValidationFailedError
+from jacameno.api.http import validation_details
+from jacameno.api.services import AppServices
+from jacameno.audio_services.errors import AudioError
+from jacameno.audio_services.jobs.protocol import JobRefusedError
 
 #: Kinds the audio job runner executes.
 AUDIO_KINDS = frozenset({"mixing", "mastering", "coaching"})

@@ -19,12 +19,12 @@ the same events must reach every process: the scale-out relay carries them.)
 
 from __future__ import annotations
 
-from api.auth.permissions import role_allows
-from api.auth.principal import ApiKeyPrincipal, Principal
-from api.db.models import ProjectRole
-from collab.access import Grant
-from collab.channel import CloseCode
-from collab.server import RoomServer
+from jacameno.api.auth.permissions import role_allows
+from jacameno.api.auth.principal import ApiKeyPrincipal, Principal
+from jacameno.api.db.models import ProjectRole
+from jacameno.collab.access import Grant
+from jacameno.collab.channel import CloseCode
+from jacameno.collab.server import RoomServer
 
 
 def grant_for(principal: Principal, role: ProjectRole) -> Grant:

@@ -13,8 +13,8 @@ import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PayloadTooLargeError, error_response, internal_error_response
-from api.observability import Metrics, redact_query, scrub
+from jacameno.api.errors import PayloadTooLargeError, error_response, internal_error_response
+from jacameno.api.observability import Metrics, redact_query, scrub
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 log = structlog.get_logger("jacameno.http")

@@ -21,7 +21,7 @@ from urllib.parse import unquote_plus
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from api.settings import LogFormat, Settings
+from jacameno.api.settings import LogFormat, Settings
 
 REDACTED = "[redacted]"
 #: A query parameter is a secret when its decoded name (lower case, letters and

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from api.http import ApiRoute
+from jacameno.api.http import ApiRoute
 
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 

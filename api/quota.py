@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.models import ApiKey, Asset, User
+from jacameno.api.db.models import ApiKey, Asset, User
 
 _MB = 1024 * 1024
 

@@ -16,8 +16,8 @@ from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
-from api.errors import RateLimitedError
-from api.settings import Settings
+from jacameno.api.errors import RateLimitedError
+from jacameno.api.settings import Settings
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

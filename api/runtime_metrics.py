@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from api.watchdog import LoopWatchdog
-from collab.server import RoomServer
+from jacameno.api.watchdog import LoopWatchdog
+from jacameno.collab.server import RoomServer
 
 
 class RuntimeCollector(Collector):

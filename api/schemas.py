@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from api.db.models import ProjectRole
+from jacameno.api.db.models import ProjectRole
 
 
 def normalise_email(value: str) -> str:

@@ -8,19 +8,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
-from api.auth.passwords import PasswordHasher
-from api.auth.principal import Principal, authenticate, bearer_token
-from api.auth.revocation import RevocationList
-from api.auth.tokens import TokenIssuer
-from api.db import Database
-from api.errors import UnauthorizedError
-from api.live_access import LiveAccess
-from api.observability import Metrics
-from api.ratelimit import RateLimits
-from api.settings import Settings
-from api.storage import ObjectStore
-from audio_services.jobs.coordinator import JobCoordinator
-from collab.server import RoomServer
+from jacameno.api.auth.passwords import PasswordHasher
+from jacameno.api.auth.principal import Principal, authenticate, bearer_token
+from jacameno.api.auth.revocation import RevocationList
+from jacameno.api.auth.tokens import TokenIssuer
+from jacameno.api.db import Database
+from jacameno.api.errors import UnauthorizedError
+from jacameno.api.live_access import LiveAccess
+from jacameno.api.observability import Metrics
+from jacameno.api.ratelimit import RateLimits
+from jacameno.api.settings import Settings
+from jacameno.api.storage import ObjectStore
+from jacameno.audio_services.jobs.coordinator import JobCoordinator
+from jacameno.collab.server import RoomServer
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -18,16 +18,16 @@ from typing import Any
 import anyio
 import structlog
 
-from api.db import Database
-from api.job_runtime import SqlJobLedger, StoreAssetStore, saq_queue
-from api.quota import StorageQuota
-from api.settings import Settings, SettingsError
-from api.storage import open_object_store
-from audio_services.jobs import AssetStore
-from audio_services.jobs import compute as compute_module
-from audio_services.jobs.compute import Computed
-from audio_services.jobs.runners import SAQ_FUNCTION, run_saq_job
-from audio_services.jobs.workers import WorkerPool
+from jacameno.api.db import Database
+from jacameno.api.job_runtime import SqlJobLedger, StoreAssetStore, saq_queue
+from jacameno.api.quota import StorageQuota
+from jacameno.api.settings import Settings, SettingsError
+from jacameno.api.storage import open_object_store
+from jacameno.audio_services.jobs import AssetStore
+from jacameno.audio_services.jobs import compute as compute_module
+from jacameno.audio_services.jobs.compute import Computed
+from jacameno.audio_services.jobs.runners import SAQ_FUNCTION, run_saq_job
+from jacameno.audio_services.jobs.workers import WorkerPool
 
 log = structlog.get_logger("jacameno.worker")
 

@@ -28,17 +28,23 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.audio_io import DEFAULT_MAX_DURATION_S, to_mono
-from audio_services.errors import AudioDecodeError
-from audio_services.key import KeyAccumulator, KeyResult
-from audio_services.metering import LOUDNESS_MODE, LoudnessMeter, amplitude_to_db
-from audio_services.resampling import StreamResampler
-from audio_services.result_json import JsonObject, json_object
-from audio_services.sources import ArraySource, BlockSource, FileSource
-from audio_services.spectral import OnsetAccumulator
-from audio_services.tempo import ANALYSIS_SAMPLE_RATE, HOP, N_FFT, TempoResult, tempo_from_onsets
-from audio_services.true_peak import TruePeakMeter
-from audio_services.waveform import WaveformPyramid, WaveformPyramidBuilder
+from jacameno.audio_services.audio_io import DEFAULT_MAX_DURATION_S, to_mono
+from jacameno.audio_services.errors import AudioDecodeError
+from jacameno.audio_services.key import KeyAccumulator, KeyResult
+from jacameno.audio_services.metering import LOUDNESS_MODE, LoudnessMeter, amplitude_to_db
+from jacameno.audio_services.resampling import StreamResampler
+from jacameno.audio_services.result_json import JsonObject, json_object
+from jacameno.audio_services.sources import ArraySource, BlockSource, FileSource
+from jacameno.audio_services.spectral import OnsetAccumulator
+from jacameno.audio_services.tempo import (
+    ANALYSIS_SAMPLE_RATE,
+    HOP,
+    N_FFT,
+    TempoResult,
+    tempo_from_onsets,
+)
+from jacameno.audio_services.true_peak import TruePeakMeter
+from jacameno.audio_services.waveform import WaveformPyramid, WaveformPyramidBuilder
 
 __all__ = [
     "CLIP_LEVEL",

@@ -32,8 +32,8 @@ import numpy.typing as npt
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from audio_services.errors import AudioDecodeError, AudioError, AudioLimitError
-from audio_services.result_json import JsonObject, json_object
+from jacameno.audio_services.errors import AudioDecodeError, AudioError, AudioLimitError
+from jacameno.audio_services.result_json import JsonObject, json_object
 
 __all__ = [
     "DEFAULT_MAX_CHANNELS",

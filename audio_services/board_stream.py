@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pedalboard
 
-from audio_services.errors import AudioProcessingError
+from jacameno.audio_services.errors import AudioProcessingError
 
 __all__ = ["MIN_FRAMES", "WINDOW_S", "BoardStream", "fixed_blocks"]
 

@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.intonation import (
+from jacameno.audio_services.intonation import (
     Band,
     OffPitchPassage,
     ReferenceNote,
@@ -46,10 +46,10 @@ from audio_services.intonation import (
     scale_pitch_classes,
     time_in_tune_percent,
 )
-from audio_services.phrasing import Breath, Phrase, find_breaths, find_phrases
-from audio_services.pitch import Note, PitchTrack, midi_to_name, segment_notes, track_pitch
-from audio_services.result_json import JsonObject, json_object
-from audio_services.timing import beat_grid, onset_offsets_ms
+from jacameno.audio_services.phrasing import Breath, Phrase, find_breaths, find_phrases
+from jacameno.audio_services.pitch import Note, PitchTrack, midi_to_name, segment_notes, track_pitch
+from jacameno.audio_services.result_json import JsonObject, json_object
+from jacameno.audio_services.timing import beat_grid, onset_offsets_ms
 
 __all__ = [
     "CoachingNote",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.intonation import ReferenceNote
+from jacameno.audio_services.intonation import ReferenceNote
 
 __all__ = [
     "DEMO_KEY",

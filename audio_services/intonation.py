@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import uniform_filter1d
 
-from audio_services.pitch import Note, PitchTrack
+from jacameno.audio_services.pitch import Note, PitchTrack
 
 __all__ = [
     "Band",

@@ -18,8 +18,8 @@ from typing import Literal
 
 import numpy as np
 
-from audio_services.result_json import JsonObject, json_object
-from audio_services.spectral import Float64Array, FloatArray, StftStream, mono_at_rate
+from jacameno.audio_services.result_json import JsonObject, json_object
+from jacameno.audio_services.spectral import Float64Array, FloatArray, StftStream, mono_at_rate
 
 __all__ = ["PITCH_CLASS_NAMES", "KeyAccumulator", "KeyResult", "estimate_key", "key_from_signal"]
 

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import maximum_filter1d
 
-from audio_services.true_peak import oversampling_factor
+from jacameno.audio_services.true_peak import oversampling_factor
 
 __all__ = [
     "DEFAULT_LOOKAHEAD_MS",

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.limiter import (
+from jacameno.audio_services.limiter import (
     DEFAULT_LOOKAHEAD_MS,
     DEFAULT_RELEASE_MS,
     ControlPeaks,
@@ -33,10 +33,10 @@ from audio_services.limiter import (
     LimiterCurve,
     control_step,
 )
-from audio_services.loudness_model import KWeightedPower, gated_loudness_of_segments
-from audio_services.metering import db_to_amplitude
-from audio_services.spill import SpillBuffer
-from audio_services.true_peak import TruePeakStream
+from jacameno.audio_services.loudness_model import KWeightedPower, gated_loudness_of_segments
+from jacameno.audio_services.metering import db_to_amplitude
+from jacameno.audio_services.spill import SpillBuffer
+from jacameno.audio_services.true_peak import TruePeakStream
 
 __all__ = ["LIMITER_MARGIN_DB", "LimiterControl", "LimiterGainSearch"]
 

@@ -42,30 +42,30 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.errors import AudioLimitError, AudioProcessingError
-from audio_services.mastering_passes import (
+from jacameno.audio_services.errors import AudioLimitError, AudioProcessingError
+from jacameno.audio_services.mastering_passes import (
     Shaper,
     equalised_loudness,
     measure,
     set_stereo_width,
     soft_clip,
 )
-from audio_services.mastering_settings import (
+from jacameno.audio_services.mastering_settings import (
     MASTER_PRESETS,
     TARGET_LUFS_RANGE,
     MasterSettings,
     master_settings,
 )
-from audio_services.metering import (
+from jacameno.audio_services.metering import (
     AudioArray,
     LoudnessReport,
     amplitude_to_db,
     as_audio,
     db_to_amplitude,
 )
-from audio_services.reference_match import matching_fir
-from audio_services.sinks import ArraySink, AudioSink
-from audio_services.sources import ArraySource, BlockSource
+from jacameno.audio_services.reference_match import matching_fir
+from jacameno.audio_services.sinks import ArraySink, AudioSink
+from jacameno.audio_services.sources import ArraySource, BlockSource
 
 __all__ = [
     "MASTER_PRESETS",

@@ -21,21 +21,21 @@ import pedalboard
 # pedalboard's own stubs do not re-export Pedalboard explicitly.
 from pedalboard import Pedalboard  # type: ignore[attr-defined]
 
-from audio_services.errors import AudioProcessingError
-from audio_services.loudness_search import LimiterControl, LimiterGainSearch
-from audio_services.mastering_settings import MasterSettings
-from audio_services.metering import (
+from jacameno.audio_services.errors import AudioProcessingError
+from jacameno.audio_services.loudness_search import LimiterControl, LimiterGainSearch
+from jacameno.audio_services.mastering_settings import MasterSettings
+from jacameno.audio_services.metering import (
     LOUDNESS_MODE,
     LoudnessMeter,
     LoudnessReport,
     amplitude_to_db,
     db_to_amplitude,
 )
-from audio_services.reference_match import StreamingFir, WelchAccumulator
-from audio_services.sinks import AudioSink
-from audio_services.sources import BLOCK_FRAMES, BlockSource
-from audio_services.spill import DiskBudget, KeptBlocks
-from audio_services.true_peak import TruePeakMeter
+from jacameno.audio_services.reference_match import StreamingFir, WelchAccumulator
+from jacameno.audio_services.sinks import AudioSink
+from jacameno.audio_services.sources import BLOCK_FRAMES, BlockSource
+from jacameno.audio_services.spill import DiskBudget, KeptBlocks
+from jacameno.audio_services.true_peak import TruePeakMeter
 
 __all__ = ["Rendered", "Shaper", "equalised_loudness", "measure", "set_stereo_width", "soft_clip"]
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Final
 
-from audio_services.errors import InvalidEffectChainError
+from jacameno.audio_services.errors import InvalidEffectChainError
 
 # Targets at least this loud get the soft clipper when ``clipper`` is None.
 AUTO_CLIPPER_LUFS: Final = -12.0

@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pyebur128
 
-from audio_services.errors import AudioDecodeError, AudioLimitError
+from jacameno.audio_services.errors import AudioDecodeError, AudioLimitError
 
 AudioArray = npt.NDArray[np.floating[Any]]
 

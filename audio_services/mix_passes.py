@@ -34,14 +34,14 @@ import numpy as np
 import numpy.typing as npt
 import pyebur128
 
-from audio_services.board_stream import BoardStream, fixed_blocks
-from audio_services.metering import LoudnessMeter, amplitude_to_db, db_to_amplitude
-from audio_services.mix_presets import LEAD_LUFS, PROCESSING_LUFS, MixPreset, RoleMix
-from audio_services.plugins import EffectSpec, build_pedalboard
-from audio_services.sinks import AudioSink
-from audio_services.sources import BLOCK_FRAMES, ArraySource, BlockSource
-from audio_services.spill import DiskBudget, KeptBlocks, SpillBuffer
-from audio_services.true_peak import TruePeakMeter
+from jacameno.audio_services.board_stream import BoardStream, fixed_blocks
+from jacameno.audio_services.metering import LoudnessMeter, amplitude_to_db, db_to_amplitude
+from jacameno.audio_services.mix_presets import LEAD_LUFS, PROCESSING_LUFS, MixPreset, RoleMix
+from jacameno.audio_services.plugins import EffectSpec, build_pedalboard
+from jacameno.audio_services.sinks import AudioSink
+from jacameno.audio_services.sources import BLOCK_FRAMES, ArraySource, BlockSource
+from jacameno.audio_services.spill import DiskBudget, KeptBlocks, SpillBuffer
+from jacameno.audio_services.true_peak import TruePeakMeter
 
 __all__ = ["BusFigures", "StemPass", "bus_pass", "finish_bus"]
 

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from audio_services.errors import InvalidEffectChainError
-from audio_services.plugins import EffectSpec, validate_chain, validate_effect
+from jacameno.audio_services.errors import InvalidEffectChainError
+from jacameno.audio_services.plugins import EffectSpec, validate_chain, validate_effect
 
 ROLES: Final = ("drums", "bass", "vocal", "keys", "guitar", "synth", "fx", "other")
 # Every stem is normalised to this loudness before its preset chain.

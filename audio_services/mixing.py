@@ -39,20 +39,20 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.errors import AudioLimitError, InvalidEffectChainError
-from audio_services.metering import AudioArray, as_audio
-from audio_services.mix_passes import (
+from jacameno.audio_services.errors import AudioLimitError, InvalidEffectChainError
+from jacameno.audio_services.metering import AudioArray, as_audio
+from jacameno.audio_services.mix_passes import (
     MAX_MAKEUP_DB,
     MAX_STAGING_BOOST_DB,
     StemPass,
     bus_pass,
     finish_bus,
 )
-from audio_services.mix_presets import ROLES, get_mix_preset
-from audio_services.plugins import EffectSpec, validate_chain
-from audio_services.sinks import ArraySink, AudioSink
-from audio_services.sources import ArraySource, BlockSource, count_frames
-from audio_services.spill import DiskBudget
+from jacameno.audio_services.mix_presets import ROLES, get_mix_preset
+from jacameno.audio_services.plugins import EffectSpec, validate_chain
+from jacameno.audio_services.sinks import ArraySink, AudioSink
+from jacameno.audio_services.sources import ArraySource, BlockSource, count_frames
+from jacameno.audio_services.spill import DiskBudget
 
 __all__ = [
     "MAX_MAKEUP_DB",

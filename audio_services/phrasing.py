@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.pitch import Note, PitchTrack
-from audio_services.result_json import JsonObject, json_object
+from jacameno.audio_services.pitch import Note, PitchTrack
+from jacameno.audio_services.result_json import JsonObject, json_object
 
 __all__ = ["Breath", "Phrase", "find_breaths", "find_phrases"]
 

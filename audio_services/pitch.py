@@ -25,10 +25,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import median_filter
 
-from audio_services.errors import AudioDecodeError
-from audio_services.pitch_chunks import track_chunks
-from audio_services.result_json import JsonObject, json_object
-from audio_services.sources import ArraySource, BlockSource
+from jacameno.audio_services.errors import AudioDecodeError
+from jacameno.audio_services.pitch_chunks import track_chunks
+from jacameno.audio_services.result_json import JsonObject, json_object
+from jacameno.audio_services.sources import ArraySource, BlockSource
 
 __all__ = [
     "Note",

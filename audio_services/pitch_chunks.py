@@ -33,10 +33,10 @@ import numpy as np
 import numpy.typing as npt
 import parselmouth
 
-from audio_services.audio_io import to_mono
-from audio_services.resampling import StreamResampler
-from audio_services.sources import BlockSource
-from audio_services.spill import SpillBuffer
+from jacameno.audio_services.audio_io import to_mono
+from jacameno.audio_services.resampling import StreamResampler
+from jacameno.audio_services.sources import BlockSource
+from jacameno.audio_services.spill import SpillBuffer
 
 __all__ = ["CHUNK_S", "CONTEXT_S", "ChunkedPitch", "track_chunks"]
 

@@ -17,8 +17,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from audio_services.coaching import CoachingNote, ReferenceNote, SungNote
-from audio_services.pitch import PitchTrack, midi_to_name
+from jacameno.audio_services.coaching import CoachingNote, ReferenceNote, SungNote
+from jacameno.audio_services.pitch import PitchTrack, midi_to_name
 
 __all__ = ["pitch_curve_svg"]
 

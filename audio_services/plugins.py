@@ -32,7 +32,7 @@ import pedalboard
 # pedalboard's own stubs do not re-export Pedalboard explicitly.
 from pedalboard import Pedalboard  # type: ignore[attr-defined]
 
-from audio_services.errors import InvalidEffectChainError
+from jacameno.audio_services.errors import InvalidEffectChainError
 
 CATEGORIES: Final = ("eq", "dynamics", "space", "modulation", "distortion", "pitch", "utility")
 _NYQUIST_MARGIN = 0.45

@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
-from audio_services.audio_io import WriteFormat
-from audio_services.errors import AudioError
+from jacameno.audio_services.audio_io import WriteFormat
+from jacameno.audio_services.errors import AudioError
 
 __all__ = ["ArraySink", "AudioSink", "FileSink"]
 

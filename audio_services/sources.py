@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.audio_io import (
+from jacameno.audio_services.audio_io import (
     DEFAULT_MAX_CHANNELS,
     DEFAULT_MAX_DURATION_S,
     AudioInfo,
@@ -30,8 +30,8 @@ from audio_services.audio_io import (
     probe,
     read_blocks,
 )
-from audio_services.errors import AudioDecodeError
-from audio_services.resampling import StreamResampler
+from jacameno.audio_services.errors import AudioDecodeError
+from jacameno.audio_services.resampling import StreamResampler
 
 __all__ = [
     "BLOCK_FRAMES",

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.audio_io import resample, to_mono
-from audio_services.spill import SPILL_MEMORY_BYTES, SpillBuffer
+from jacameno.audio_services.audio_io import resample, to_mono
+from jacameno.audio_services.spill import SPILL_MEMORY_BYTES, SpillBuffer
 
 FloatArray = npt.NDArray[np.float32]
 Float64Array = npt.NDArray[np.float64]

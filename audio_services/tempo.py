@@ -27,8 +27,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.result_json import JsonObject, json_object
-from audio_services.spectral import (
+from jacameno.audio_services.result_json import JsonObject, json_object
+from jacameno.audio_services.spectral import (
     Float64Array,
     FloatArray,
     OnsetStrength,

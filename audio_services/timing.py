@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.intonation import ReferenceNote
-from audio_services.pitch import Note
+from jacameno.audio_services.intonation import ReferenceNote
+from jacameno.audio_services.pitch import Note
 
 __all__ = ["beat_grid", "onset_offsets_ms", "subdivided_grid"]
 

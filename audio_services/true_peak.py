@@ -36,7 +36,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.metering import amplitude_to_db
+from jacameno.audio_services.metering import amplitude_to_db
 
 _NUM_TAPS = 49
 _CHUNK_FRAMES = 1 << 14

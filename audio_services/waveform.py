@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from audio_services.errors import AudioDecodeError
-from audio_services.result_json import JsonObject, json_object
+from jacameno.audio_services.errors import AudioDecodeError
+from jacameno.audio_services.result_json import JsonObject, json_object
 
 __all__ = [
     "LEVEL_FACTOR",

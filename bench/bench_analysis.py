@@ -44,9 +44,9 @@ LOOP_S = 20.0
 def child_job(job: str, path: str) -> dict[str, Any]:
     """Run in a fresh process: import, decode, run the job twice, report the times."""
     started = time.perf_counter()
-    from audio_services.analysis import analyze
-    from audio_services.audio_io import load_audio
-    from audio_services.coaching import beat_grid, coach_vocal
+    from jacameno.audio_services.analysis import analyze
+    from jacameno.audio_services.audio_io import load_audio
+    from jacameno.audio_services.coaching import beat_grid, coach_vocal
 
     imported = time.perf_counter()
     samples, rate = load_audio(path)
@@ -126,7 +126,7 @@ def child_compute(spec_path: str) -> dict[str, Any]:
     """Run in a fresh process: one real job function; its time and peak resident memory."""
     spec = json.loads(Path(spec_path).read_text())
     started = time.perf_counter()
-    from audio_services.jobs.compute import compute
+    from jacameno.audio_services.jobs.compute import compute
 
     imported = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
@@ -258,7 +258,7 @@ def main() -> None:
             durations = [float(value) for value in options.memory.split(",")]
             memory_benchmark(durations, Path(directory))
         return
-    from audio_services.audio_io import write_audio
+    from jacameno.audio_services.audio_io import write_audio
 
     with tempfile.TemporaryDirectory() as directory:
         song_path, vocal_path = Path(directory, "song.wav"), Path(directory, "vocal.wav")

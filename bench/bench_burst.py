@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.jacameno_target import serve_jacameno  # noqa: E402
-from collab.protocol import (  # noqa: E402
+from jacameno.collab.protocol import (  # noqa: E402
     SyncMessage,
     SyncType,
     decode_message,

@@ -38,9 +38,9 @@ import numpy.typing as npt  # noqa: E402
 import pedalboard  # noqa: E402
 from scipy import signal  # noqa: E402
 
-from audio_services.mastering import master, master_settings  # noqa: E402
-from audio_services.metering import measure_loudness  # noqa: E402
-from audio_services.mixing import Stem, mix  # noqa: E402
+from jacameno.audio_services.mastering import master, master_settings  # noqa: E402
+from jacameno.audio_services.metering import measure_loudness  # noqa: E402
+from jacameno.audio_services.mixing import Stem, mix  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the bench package
 from bench.bench_analysis import job_peak_rss, report_memory, write_repeated  # noqa: E402

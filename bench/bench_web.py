@@ -61,7 +61,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.jacameno_target import serve_jacameno  # noqa: E402
-from collab.client import CollabClient  # noqa: E402
+from jacameno.collab.client import CollabClient  # noqa: E402
 
 PASSWORD = "benchmark password"
 CHROMIUM = "/usr/bin/chromium"

@@ -57,7 +57,7 @@ async def serve_jacameno(
     log_path = os.environ.get("BENCH_SERVER_LOG")  # to read the server's stalls afterwards
     log = Path(log_path).open("ab") if log_path else subprocess.DEVNULL  # noqa: SIM115, ASYNC230
     process = await anyio.open_process(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "jacameno.api.cli", "serve", "--port", str(port)],
         env=env,
         cwd=workdir,
         stdout=log,

@@ -20,9 +20,9 @@ import json
 import time
 from dataclasses import dataclass
 
-from collab.config import CollabConfig
-from collab.errors import ProtocolError
-from collab.protocol import AwarenessEntry, decode_awareness, encode_awareness
+from jacameno.collab.config import CollabConfig
+from jacameno.collab.errors import ProtocolError
+from jacameno.collab.protocol import AwarenessEntry, decode_awareness, encode_awareness
 
 
 @dataclass(slots=True)

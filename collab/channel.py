@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Protocol
 
-from collab.errors import CollabError
+from jacameno.collab.errors import CollabError
 
 
 class CloseCode(IntEnum):

@@ -42,9 +42,9 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from collab.channel import CloseCode
-from collab.errors import CollabError, ProtocolError
-from collab.protocol import (
+from jacameno.collab.channel import CloseCode
+from jacameno.collab.errors import CollabError, ProtocolError
+from jacameno.collab.protocol import (
     AwarenessEntry,
     AwarenessMessage,
     SyncMessage,
@@ -58,7 +58,7 @@ from collab.protocol import (
     sync_update,
     write_varuint,
 )
-from docs_model import ProjectDocument
+from jacameno.docs_model import ProjectDocument
 
 log = logging.getLogger("jacameno.collab.client")
 

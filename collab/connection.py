@@ -27,9 +27,9 @@ from typing import Any
 
 import anyio
 
-from collab.access import Grant
-from collab.channel import Channel, ChannelClosedError, CloseCode
-from collab.config import CollabConfig
+from jacameno.collab.access import Grant
+from jacameno.collab.channel import Channel, ChannelClosedError, CloseCode
+from jacameno.collab.config import CollabConfig
 
 log = logging.getLogger("jacameno.collab.connection")
 _ids = itertools.count(1)

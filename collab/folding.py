@@ -31,8 +31,8 @@ from typing import Any
 import anyio
 import pycrdt
 
-from collab.errors import ProtocolError
-from collab.protocol import decode_state_vector
+from jacameno.collab.errors import ProtocolError
+from jacameno.collab.protocol import decode_state_vector
 
 log = logging.getLogger("jacameno.collab.folding")
 

@@ -19,7 +19,7 @@ from enum import IntEnum
 
 import pycrdt
 
-from collab.errors import ProtocolError
+from jacameno.collab.errors import ProtocolError
 
 #: Longest varuint accepted (JavaScript's lib0 encodes up to 53-bit integers).
 _MAX_VARUINT_BYTES = 8

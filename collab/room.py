@@ -30,10 +30,10 @@ from typing import Any
 import anyio
 import pycrdt
 
-from collab.awareness import RoomAwareness
-from collab.config import CollabConfig
-from collab.connection import Connection
-from collab.errors import (
+from jacameno.collab.awareness import RoomAwareness
+from jacameno.collab.config import CollabConfig
+from jacameno.collab.connection import Connection
+from jacameno.collab.errors import (
     CollabError,
     FloodError,
     MissingDependenciesError,
@@ -41,9 +41,9 @@ from collab.errors import (
     RoomDeletedError,
     UnappliableUpdateError,
 )
-from collab.folding import covers
-from collab.latch import Latch
-from collab.protocol import (
+from jacameno.collab.folding import covers
+from jacameno.collab.latch import Latch
+from jacameno.collab.protocol import (
     AwarenessMessage,
     QueryAwarenessMessage,
     SyncMessage,
@@ -57,8 +57,8 @@ from collab.protocol import (
     sync_step2,
     sync_update,
 )
-from collab.update_format import deletes_unknown
-from collab.update_log import PendingWrite, UpdateLog
+from jacameno.collab.update_format import deletes_unknown
+from jacameno.collab.update_log import PendingWrite, UpdateLog
 
 log = logging.getLogger("jacameno.collab.room")
 

@@ -28,11 +28,11 @@ import anyio.lowlevel
 import pycrdt
 from anyio.abc import TaskGroup
 
-from collab.access import Grant
-from collab.channel import Channel, ChannelClosedError, CloseCode
-from collab.config import CollabConfig
-from collab.connection import Connection
-from collab.errors import (
+from jacameno.collab.access import Grant
+from jacameno.collab.channel import Channel, ChannelClosedError, CloseCode
+from jacameno.collab.config import CollabConfig
+from jacameno.collab.connection import Connection
+from jacameno.collab.errors import (
     CollabError,
     FloodError,
     MissingDependenciesError,
@@ -40,12 +40,12 @@ from collab.errors import (
     ProtocolError,
     RoomDeletedError,
 )
-from collab.folding import DocumentFolder, Folded
-from collab.protocol import is_empty_update
-from collab.room import CollabStats, Room
-from collab.store import DocumentStore, StoredDocument
-from collab.update_log import UpdateLog
-from docs_model import new_doc
+from jacameno.collab.folding import DocumentFolder, Folded
+from jacameno.collab.protocol import is_empty_update
+from jacameno.collab.room import CollabStats, Room
+from jacameno.collab.store import DocumentStore, StoredDocument
+from jacameno.collab.update_log import UpdateLog
+from jacameno.docs_model import new_doc
 
 log = logging.getLogger("jacameno.collab.server")
 

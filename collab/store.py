@@ -38,9 +38,9 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from collab.errors import PersistenceError
-from collab.folding import Folded, fold_updates
-from collab.sql_tables import doc_quarantine, doc_snapshots, doc_updates
+from jacameno.collab.errors import PersistenceError
+from jacameno.collab.folding import Folded, fold_updates
+from jacameno.collab.sql_tables import doc_quarantine, doc_snapshots, doc_updates
 
 log = logging.getLogger("jacameno.collab.store")
 

@@ -14,7 +14,7 @@ pending deletions do not survive that). Layout per Yjs ``encoding.js``,
 
 from __future__ import annotations
 
-from collab.errors import ProtocolError
+from jacameno.collab.errors import ProtocolError
 
 #: Struct kinds (the low 5 bits of a struct's info byte).
 _GC = 0

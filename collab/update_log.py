@@ -20,10 +20,10 @@ from typing import Protocol
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from collab.config import CollabConfig
-from collab.errors import PersistenceError
-from collab.latch import Latch
-from collab.store import DocumentStore
+from jacameno.collab.config import CollabConfig
+from jacameno.collab.errors import PersistenceError
+from jacameno.collab.latch import Latch
+from jacameno.collab.store import DocumentStore
 
 log = logging.getLogger("jacameno.collab.log")
 

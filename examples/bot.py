@@ -9,7 +9,7 @@ import sys
 
 import anyio
 
-from collab.client import CollabClient
+from jacameno.collab.client import CollabClient
 
 
 async def main(base_url: str, project_id: str, api_key: str, text: str) -> str:

@@ -17,7 +17,7 @@ import anyio
 import asyncpg
 import pytest
 
-from api.settings import Settings, load_settings
+from jacameno.api.settings import Settings, load_settings
 from tests.support.app_server import free_port
 
 PG_HOST = os.environ.get("JACAMENO_TEST_PG_HOST", "127.0.0.1")
@@ -212,3 +212,20 @@ async def redis_url() -> str:
     await client.flushdb()
     await client.aclose()
     return REDIS_TEST_URL
+
+
+# --------------------------------------------------------------------------- one name per module
+
+_BARE_NAMES = ("api", "collab", "docs_model", "audio_services")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any of our modules was loaded outside the `jacameno` namespace (the
+    source folders sit at the top of the checkout, so a stray ``import api`` would load a
+    second copy of every module it touches)."""
+    import sys
+
+    stray = sorted(name for name in sys.modules if name.split(".", 1)[0] in _BARE_NAMES)
+    if stray:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nmodules loaded outside the jacameno namespace: {', '.join(stray[:10])}")

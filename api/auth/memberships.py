@@ -35,8 +35,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from api.auth.permissions import roles_below
-from api.db.models import Invite, Membership, Project, ProjectRole
+from jacameno.api.auth.permissions import roles_below
+from jacameno.api.db.models import Invite, Membership, Project, ProjectRole
 
 _NO_SYNC = {"synchronize_session": False}
 

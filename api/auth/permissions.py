@@ -20,9 +20,9 @@ from typing import Protocol, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.principal import ApiKeyPrincipal, Principal, UserPrincipal
-from api.db.models import Membership, Project, ProjectRole
-from api.errors import ForbiddenError, NotFoundError
+from jacameno.api.auth.principal import ApiKeyPrincipal, Principal, UserPrincipal
+from jacameno.api.db.models import Membership, Project, ProjectRole
+from jacameno.api.errors import ForbiddenError, NotFoundError
 
 _RANK = {ProjectRole.VIEWER: 1, ProjectRole.EDITOR: 2, ProjectRole.OWNER: 3}
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.revocation import RevocationList
-from api.auth.tokens import API_KEY_PREFIX, TokenIssuer, hash_secret
-from api.db.models import ApiKey, ProjectRole, User
-from api.errors import UnauthorizedError
+from jacameno.api.auth.revocation import RevocationList
+from jacameno.api.auth.tokens import API_KEY_PREFIX, TokenIssuer, hash_secret
+from jacameno.api.db.models import ApiKey, ProjectRole, User
+from jacameno.api.errors import UnauthorizedError
 
 
 @dataclass(frozen=True, slots=True)

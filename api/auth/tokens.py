@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from api.errors import UnauthorizedError
+from jacameno.api.errors import UnauthorizedError
 
 #: The only algorithm accepted; ``alg=none`` and key-confusion tricks are refused.
 JWT_ALGORITHMS = ["HS256"]

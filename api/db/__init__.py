@@ -1,5 +1,5 @@
 """Database access: engine, models and migrations."""
 
-from api.db.engine import Database, create_engine
+from jacameno.api.db.engine import Database, create_engine
 
 __all__ = ["Database", "create_engine"]

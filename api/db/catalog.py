@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 
-from api.db.engine import Database
-from api.db.models import Plugin
-from audio_services.plugins import catalog
+from jacameno.api.db.engine import Database
+from jacameno.api.db.models import Plugin
+from jacameno.audio_services.plugins import catalog
 
 
 async def sync_plugin_catalog(database: Database) -> int:

@@ -21,10 +21,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.db.engine import create_engine
-from api.db.models import Base
-from api.settings import SettingsError
-from collab.sql_tables import collab_metadata
+from jacameno.api.db.engine import create_engine
+from jacameno.api.db.models import Base
+from jacameno.api.settings import SettingsError
+from jacameno.collab.sql_tables import collab_metadata
 
 log = structlog.get_logger("jacameno.db")
 

@@ -13,10 +13,10 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.graphql.context import Context
-from api.graphql.schema import build_schema
-from api.http import parse_json
-from api.services import services_of
+from jacameno.api.graphql.context import Context
+from jacameno.api.graphql.schema import build_schema
+from jacameno.api.http import parse_json
+from jacameno.api.services import services_of
 
 
 class _GraphQL(GraphQL[Context, None]):

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from api.auth.principal import Principal
-from api.services import AppServices, client_ip, require_principal
+from jacameno.api.auth.principal import Principal
+from jacameno.api.services import AppServices, client_ip, require_principal
 
 
 @dataclass

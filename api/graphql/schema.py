@@ -18,18 +18,18 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
-from api.analytics import EventKind, record_event
-from api.auth.permissions import require_project_role, require_user, visible_projects
-from api.auth.principal import ApiKeyPrincipal
-from api.db.models import Membership, ProjectRole
-from api.db.models import Project as ProjectRow
-from api.db.models import User as UserRow
-from api.errors import ApiError, ValidationFailedError
-from api.graphql.context import Context
-from api.graphql.types import Job, Project, ProjectPage, RestoreResult, User, Version
-from api.jobs import queue_job
-from api.routes import versions
-from api.routes.projects import initialise_document
+from jacameno.api.analytics import EventKind, record_event
+from jacameno.api.auth.permissions import require_project_role, require_user, visible_projects
+from jacameno.api.auth.principal import ApiKeyPrincipal
+from jacameno.api.db.models import Membership, ProjectRole
+from jacameno.api.db.models import Project as ProjectRow
+from jacameno.api.db.models import User as UserRow
+from jacameno.api.errors import ApiError, ValidationFailedError
+from jacameno.api.graphql.context import Context
+from jacameno.api.graphql.types import Job, Project, ProjectPage, RestoreResult, User, Version
+from jacameno.api.jobs import queue_job
+from jacameno.api.routes import versions
+from jacameno.api.routes.projects import initialise_document
 
 #: Limits that keep one query from costing the server more than a page of REST calls.
 MAX_DEPTH = 6

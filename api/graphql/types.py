@@ -9,15 +9,15 @@ import strawberry
 from sqlalchemy import select
 from strawberry.scalars import JSON
 
-from api.db.models import Job as JobRow
-from api.db.models import Membership, ProjectRole
-from api.db.models import Track as TrackRow
-from api.db.models import User as UserRow
-from api.db.models import Version as VersionRow
-from api.routes.documents import document_state, document_view
+from jacameno.api.db.models import Job as JobRow
+from jacameno.api.db.models import Membership, ProjectRole
+from jacameno.api.db.models import Track as TrackRow
+from jacameno.api.db.models import User as UserRow
+from jacameno.api.db.models import Version as VersionRow
+from jacameno.api.routes.documents import document_state, document_view
 
 if TYPE_CHECKING:
-    from api.graphql.context import Context
+    from jacameno.api.graphql.context import Context
 
 Role = strawberry.enum(ProjectRole, name="Role")
 

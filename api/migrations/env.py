@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from api.db.migrate import TARGET_METADATA
+from jacameno.api.db.migrate import TARGET_METADATA
 
 
 def run_migrations(connection: Connection) -> None:

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.memberships import lock_project, member_role, remove_membership, set_role
-from api.auth.permissions import (
+from jacameno.api.auth.memberships import lock_project, member_role, remove_membership, set_role
+from jacameno.api.auth.permissions import (
     changeable_roles,
     not_found,
     require_may_change,
@@ -28,13 +28,13 @@ from api.auth.permissions import (
     require_user,
     row_of_project,
 )
-from api.auth.principal import Principal, UserPrincipal
-from api.auth.tokens import hash_secret, new_api_key
-from api.db.models import ApiKey, Membership, ProjectRole, User
-from api.errors import ConflictError
-from api.http import ApiRoute, json_response, read_body
-from api.routes import invites
-from api.schemas import (
+from jacameno.api.auth.principal import Principal, UserPrincipal
+from jacameno.api.auth.tokens import hash_secret, new_api_key
+from jacameno.api.db.models import ApiKey, Membership, ProjectRole, User
+from jacameno.api.errors import ConflictError
+from jacameno.api.http import ApiRoute, json_response, read_body
+from jacameno.api.routes import invites
+from jacameno.api.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
     ApiKeyList,
@@ -45,7 +45,7 @@ from api.schemas import (
     MemberOut,
     MemberUpdate,
 )
-from api.services import require_principal, services_of
+from jacameno.api.services import require_principal, services_of
 
 
 def _member_out(membership: Membership, user: User) -> MemberOut:

@@ -17,11 +17,11 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.http import ApiRoute, Handler, json_response, read_body
-from api.jobs import queue_job
-from api.routes.jobs import job_out
-from api.schemas import CoachingRequest, JobOut, MasteringRequest, MixingRequest
-from api.services import require_principal, services_of
+from jacameno.api.http import ApiRoute, Handler, json_response, read_body
+from jacameno.api.jobs import queue_job
+from jacameno.api.routes.jobs import job_out
+from jacameno.api.schemas import CoachingRequest, JobOut, MasteringRequest, MixingRequest
+from jacameno.api.services import require_principal, services_of
 
 
 def _endpoint(kind: str, model: type[BaseModel]) -> Handler:

@@ -6,11 +6,11 @@ from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.permissions import require_project_role
-from api.db.models import AnalyticsEvent, ProjectRole
-from api.http import ApiRoute, json_response, read_query
-from api.schemas import AnalyticsEventOut, AnalyticsPage, AnalyticsQuery
-from api.services import require_principal, services_of
+from jacameno.api.auth.permissions import require_project_role
+from jacameno.api.db.models import AnalyticsEvent, ProjectRole
+from jacameno.api.http import ApiRoute, json_response, read_query
+from jacameno.api.schemas import AnalyticsEventOut, AnalyticsPage, AnalyticsQuery
+from jacameno.api.services import require_principal, services_of
 
 
 async def list_events(request: Request) -> Response:

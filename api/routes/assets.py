@@ -17,17 +17,17 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from api.auth.permissions import require_row_in_project
-from api.db.models import Asset, ProjectRole
-from api.errors import ConflictError, NotFoundError, ValidationFailedError
-from api.http import ApiRoute, json_response, read_query
-from api.job_runtime import read_object, sidecar_key
-from api.schemas import AssetOut, WaveformOut, WaveformQuery
-from api.services import AppServices, require_principal, services_of
-from api.storage import ObjectNotFoundError
-from audio_services.errors import AudioError
-from audio_services.jobs.compute import ANALYSIS_SUFFIX, WAVEFORM_SUFFIX
-from audio_services.waveform import WaveformPyramid
+from jacameno.api.auth.permissions import require_row_in_project
+from jacameno.api.db.models import Asset, ProjectRole
+from jacameno.api.errors import ConflictError, NotFoundError, ValidationFailedError
+from jacameno.api.http import ApiRoute, json_response, read_query
+from jacameno.api.job_runtime import read_object, sidecar_key
+from jacameno.api.schemas import AssetOut, WaveformOut, WaveformQuery
+from jacameno.api.services import AppServices, require_principal, services_of
+from jacameno.api.storage import ObjectNotFoundError
+from jacameno.audio_services.errors import AudioError
+from jacameno.audio_services.jobs.compute import ANALYSIS_SUFFIX, WAVEFORM_SUFFIX
+from jacameno.audio_services.waveform import WaveformPyramid
 
 
 async def asset_out(services: AppServices, asset: Asset) -> AssetOut:

@@ -11,14 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.analytics import EventKind, record_event
-from api.auth.permissions import require_user
-from api.auth.principal import ApiKeyPrincipal
-from api.auth.tokens import hash_secret, new_secret
-from api.db.models import ApiKey, RefreshToken, User, new_id
-from api.errors import ConflictError, UnauthorizedError
-from api.http import ApiRoute, json_response, read_body
-from api.schemas import (
+from jacameno.api.analytics import EventKind, record_event
+from jacameno.api.auth.permissions import require_user
+from jacameno.api.auth.principal import ApiKeyPrincipal
+from jacameno.api.auth.tokens import hash_secret, new_secret
+from jacameno.api.db.models import ApiKey, RefreshToken, User, new_id
+from jacameno.api.errors import ConflictError, UnauthorizedError
+from jacameno.api.http import ApiRoute, json_response, read_body
+from jacameno.api.schemas import (
     ApiKeyOut,
     AuthOut,
     LoginIn,
@@ -29,7 +29,7 @@ from api.schemas import (
     UserOut,
     normalise_email,
 )
-from api.services import AppServices, client_ip, require_principal, services_of
+from jacameno.api.services import AppServices, client_ip, require_principal, services_of
 
 
 async def _issue(

@@ -12,15 +12,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.permissions import require_project_role
-from api.auth.principal import Principal
-from api.db.models import ProjectRole
-from api.errors import ConflictError, ServiceUnavailableError
-from api.http import ApiRoute, json_response
-from api.schemas import DocumentOut, ProblemOut
-from api.services import AppServices, require_principal, services_of
-from collab.errors import PersistenceError
-from docs_model import DocsModelError, load_state, to_json, validate
+from jacameno.api.auth.permissions import require_project_role
+from jacameno.api.auth.principal import Principal
+from jacameno.api.db.models import ProjectRole
+from jacameno.api.errors import ConflictError, ServiceUnavailableError
+from jacameno.api.http import ApiRoute, json_response
+from jacameno.api.schemas import DocumentOut, ProblemOut
+from jacameno.api.services import AppServices, require_principal, services_of
+from jacameno.collab.errors import PersistenceError
+from jacameno.docs_model import DocsModelError, load_state, to_json, validate
 
 #: Transaction origin of reads and writes the API makes in rooms.
 API_ORIGIN = "service:api"

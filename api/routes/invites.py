@@ -21,22 +21,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.analytics import EventKind, record_event
-from api.auth.memberships import claim_invite, grant_role
-from api.auth.permissions import (
+from jacameno.api.analytics import EventKind, record_event
+from jacameno.api.auth.memberships import claim_invite, grant_role
+from jacameno.api.auth.permissions import (
     not_found,
     require_may_invite,
     require_project_role,
     require_user,
     row_of_project,
 )
-from api.auth.principal import Principal, UserPrincipal
-from api.auth.tokens import hash_secret, new_secret
-from api.db.models import Invite, Project, ProjectRole, User
-from api.errors import ApiError, ConflictError, ForbiddenError
-from api.http import ApiRoute, json_response, read_body
-from api.routes.projects import project_out
-from api.schemas import (
+from jacameno.api.auth.principal import Principal, UserPrincipal
+from jacameno.api.auth.tokens import hash_secret, new_secret
+from jacameno.api.db.models import Invite, Project, ProjectRole, User
+from jacameno.api.errors import ApiError, ConflictError, ForbiddenError
+from jacameno.api.http import ApiRoute, json_response, read_body
+from jacameno.api.routes.projects import project_out
+from jacameno.api.schemas import (
     InviteCreated,
     InviteIn,
     InviteList,
@@ -45,7 +45,7 @@ from api.schemas import (
     PendingInviteOut,
     ProjectOut,
 )
-from api.services import require_principal, services_of
+from jacameno.api.services import require_principal, services_of
 
 
 class InviteGoneError(ApiError):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.permissions import require_row_in_project
-from api.db.models import Job, ProjectRole
-from api.http import ApiRoute, json_response
-from api.schemas import JobOut
-from api.services import require_principal, services_of
+from jacameno.api.auth.permissions import require_row_in_project
+from jacameno.api.db.models import Job, ProjectRole
+from jacameno.api.http import ApiRoute, json_response
+from jacameno.api.schemas import JobOut
+from jacameno.api.services import require_principal, services_of
 
 
 def job_out(job: Job, *, reused: bool = False) -> JobOut:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.errors import ValidationFailedError
-from api.http import ApiRoute, json_response, read_query
-from api.schemas import PluginList, PluginOut, PluginQuery
-from audio_services.errors import InvalidEffectChainError
-from audio_services.plugins import catalog
+from jacameno.api.errors import ValidationFailedError
+from jacameno.api.http import ApiRoute, json_response, read_query
+from jacameno.api.schemas import PluginList, PluginOut, PluginQuery
+from jacameno.audio_services.errors import InvalidEffectChainError
+from jacameno.audio_services.plugins import catalog
 
 
 async def list_plugins(request: Request) -> Response:

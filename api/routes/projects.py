@@ -6,23 +6,23 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.analytics import EventKind, record_event
-from api.auth.permissions import require_project_role, require_user, visible_projects
-from api.db.models import Asset, Membership, Project, ProjectRole
-from api.errors import ServiceUnavailableError, ValidationFailedError
-from api.http import ApiRoute, json_response, read_body, read_query
-from api.job_runtime import project_folder
-from api.schemas import (
+from jacameno.api.analytics import EventKind, record_event
+from jacameno.api.auth.permissions import require_project_role, require_user, visible_projects
+from jacameno.api.db.models import Asset, Membership, Project, ProjectRole
+from jacameno.api.errors import ServiceUnavailableError, ValidationFailedError
+from jacameno.api.http import ApiRoute, json_response, read_body, read_query
+from jacameno.api.job_runtime import project_folder
+from jacameno.api.schemas import (
     ProjectCreate,
     ProjectOut,
     ProjectPage,
     ProjectQuery,
     ProjectUpdate,
 )
-from api.services import AppServices, require_principal, services_of
-from collab.errors import CollabError
-from docs_model import ProjectDocument
-from docs_model.schema import DEFAULT_BPM, DEFAULT_TIME_SIGNATURE
+from jacameno.api.services import AppServices, require_principal, services_of
+from jacameno.collab.errors import CollabError
+from jacameno.docs_model import ProjectDocument
+from jacameno.docs_model.schema import DEFAULT_BPM, DEFAULT_TIME_SIGNATURE
 
 
 def project_out(project: Project, role: ProjectRole | str) -> ProjectOut:

@@ -27,25 +27,25 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.analytics import EventKind, record_event
-from api.auth.permissions import require_project_role
-from api.db.models import Asset, ProjectRole, Track, new_id
-from api.errors import (
+from jacameno.api.analytics import EventKind, record_event
+from jacameno.api.auth.permissions import require_project_role
+from jacameno.api.db.models import Asset, ProjectRole, Track, new_id
+from jacameno.api.errors import (
     PayloadTooLargeError,
     RateLimitedError,
     UnsupportedMediaTypeError,
     ValidationFailedError,
 )
-from api.http import ApiRoute, json_response
-from api.job_runtime import asset_key
-from api.quota import StorageQuota, owner_of_actor
-from api.routes.assets import asset_out
-from api.schemas import TrackUploadOut
-from api.services import require_principal, services_of
-from audio_services.audio_io import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioInfo, probe
-from audio_services.errors import AudioError
-from audio_services.jobs.coordinator import CAP_RETRY_AFTER_S
-from docs_model.schema import TrackKind
+from jacameno.api.http import ApiRoute, json_response
+from jacameno.api.job_runtime import asset_key
+from jacameno.api.quota import StorageQuota, owner_of_actor
+from jacameno.api.routes.assets import asset_out
+from jacameno.api.schemas import TrackUploadOut
+from jacameno.api.services import require_principal, services_of
+from jacameno.audio_services.audio_io import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioInfo, probe
+from jacameno.audio_services.errors import AudioError
+from jacameno.audio_services.jobs.coordinator import CAP_RETRY_AFTER_S
+from jacameno.docs_model.schema import TrackKind
 
 #: libsndfile formats accepted for upload, with the content type they are stored under.
 ACCEPTED_FORMATS = {

@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.permissions import row_of_project
-from api.auth.principal import Principal
-from api.db.models import ProjectRole, Version
-from api.errors import ConflictError, ServiceUnavailableError
-from api.http import ApiRoute, json_response, read_body, read_query
-from api.routes.documents import document_state, document_view, require_role
-from api.schemas import (
+from jacameno.api.auth.permissions import row_of_project
+from jacameno.api.auth.principal import Principal
+from jacameno.api.db.models import ProjectRole, Version
+from jacameno.api.errors import ConflictError, ServiceUnavailableError
+from jacameno.api.http import ApiRoute, json_response, read_body, read_query
+from jacameno.api.routes.documents import document_state, document_view, require_role
+from jacameno.api.schemas import (
     PageQuery,
     RestoreOut,
     VersionDetail,
@@ -33,9 +33,9 @@ from api.schemas import (
     VersionPage,
     VersionQuery,
 )
-from api.services import AppServices, services_of
-from collab.errors import PersistenceError
-from docs_model import DocsModelError, diff_summary, load_state, restore_to
+from jacameno.api.services import AppServices, services_of
+from jacameno.collab.errors import PersistenceError
+from jacameno.docs_model import DocsModelError, diff_summary, load_state, restore_to
 
 #: Transaction origin of restores (peers and services can tell them apart).
 VERSIONS_ORIGIN = "service:versions"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from api.settings import Settings
-from api.storage.base import (
+from jacameno.api.settings import Settings
+from jacameno.api.storage.base import (
     InvalidKeyError,
     ObjectNotFoundError,
     ObjectStore,
@@ -15,8 +15,8 @@ from api.storage.base import (
     StoredObject,
     validate_key,
 )
-from api.storage.local import LocalObjectStore
-from api.storage.s3 import S3ObjectStore
+from jacameno.api.storage.local import LocalObjectStore
+from jacameno.api.storage.s3 import S3ObjectStore
 
 __all__ = [
     "InvalidKeyError",

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from api.errors import ApiError, BadRequestError, NotFoundError, ServiceUnavailableError
+from jacameno.api.errors import ApiError, BadRequestError, NotFoundError, ServiceUnavailableError
 
 #: Size of the chunks that ``get`` yields, in bytes.
 DEFAULT_CHUNK_BYTES = 256 * 1024

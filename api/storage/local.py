@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import anyio
 
-from api.storage.base import (
+from jacameno.api.storage.base import (
     DEFAULT_CHUNK_BYTES,
     ObjectNotFoundError,
     StorageUnavailableError,

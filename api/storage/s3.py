@@ -15,7 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from api.storage.base import (
+from jacameno.api.storage.base import (
     DEFAULT_CHUNK_BYTES,
     ObjectNotFoundError,
     StorageUnavailableError,

@@ -15,7 +15,7 @@
 - :mod:`.coordinator`: watches documents, admits and claims jobs, writes results back.
 """
 
-from audio_services.jobs.protocol import (
+from jacameno.audio_services.jobs.protocol import (
     DEFAULT_TIMEOUTS_S,
     JOB_ORIGIN,
     AssetStore,

@@ -18,17 +18,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from audio_services.analysis import analyze_file
-from audio_services.coaching import coach_track, reference_from_track
-from audio_services.errors import AudioLimitError
-from audio_services.mastering import master_source
-from audio_services.mastering_settings import MasterSettings
-from audio_services.mixing import Stem, mix_source
-from audio_services.pitch import track_pitch_source
-from audio_services.pitch_svg import pitch_curve_svg
-from audio_services.result_json import json_object, json_ready
-from audio_services.sinks import FileSink
-from audio_services.sources import FileSource, ResampledSource
+from jacameno.audio_services.analysis import analyze_file
+from jacameno.audio_services.coaching import coach_track, reference_from_track
+from jacameno.audio_services.errors import AudioLimitError
+from jacameno.audio_services.mastering import master_source
+from jacameno.audio_services.mastering_settings import MasterSettings
+from jacameno.audio_services.mixing import Stem, mix_source
+from jacameno.audio_services.pitch import track_pitch_source
+from jacameno.audio_services.pitch_svg import pitch_curve_svg
+from jacameno.audio_services.result_json import json_object, json_ready
+from jacameno.audio_services.sinks import FileSink
+from jacameno.audio_services.sources import FileSource, ResampledSource
 
 #: Highest sample rate a mix is rendered at, in Hz (stems above it are resampled).
 MAX_MIX_SAMPLE_RATE = 96_000
@@ -61,7 +61,7 @@ def compute(
 
 def warm_up() -> None:
     """Compile and cache what a first job would (librosa's numba kernels)."""
-    from audio_services.analysis import warm_up as warm_analysis
+    from jacameno.audio_services.analysis import warm_up as warm_analysis
 
     warm_analysis()
 

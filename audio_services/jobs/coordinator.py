@@ -37,15 +37,15 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from pycrdt import Map, Subscription
 
-from audio_services.errors import AudioError
-from audio_services.jobs.document import (
+from jacameno.audio_services.errors import AudioError
+from jacameno.audio_services.jobs.document import (
     RUNNABLE_KINDS,
     resolve_ticket,
     ticket_for,
     write_outcome,
 )
-from audio_services.jobs.fairness import FairScheduler
-from audio_services.jobs.protocol import (
+from jacameno.audio_services.jobs.fairness import FairScheduler
+from jacameno.audio_services.jobs.protocol import (
     JOB_ORIGIN,
     DocumentHost,
     JobAdmission,
@@ -56,10 +56,10 @@ from audio_services.jobs.protocol import (
     JobTicket,
     LedgerRow,
 )
-from collab.access import actor_of_origin
-from docs_model import ProjectDocument
-from docs_model.errors import DocsModelError, JobStateError, UnknownJobError
-from docs_model.schema import JobStatus
+from jacameno.collab.access import actor_of_origin
+from jacameno.docs_model import ProjectDocument
+from jacameno.docs_model.errors import DocsModelError, JobStateError, UnknownJobError
+from jacameno.docs_model.schema import JobStatus
 
 log = logging.getLogger("jacameno.jobs")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from audio_services.jobs.protocol import JOB_ORIGIN, JobInputError, JobOutcome, JobTicket
-from docs_model import ProjectDocument
-from docs_model.errors import UnknownTrackError
-from docs_model.schema import JobView, TrackKind
+from jacameno.audio_services.jobs.protocol import JOB_ORIGIN, JobInputError, JobOutcome, JobTicket
+from jacameno.docs_model import ProjectDocument
+from jacameno.docs_model.errors import UnknownTrackError
+from jacameno.docs_model.schema import JobView, TrackKind
 
 #: Job kinds this runner executes (lyrics belong to another service).
 RUNNABLE_KINDS = frozenset({"analysis", "mixing", "mastering", "coaching"})

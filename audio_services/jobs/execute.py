@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from audio_services.errors import AudioError
-from audio_services.jobs.compute import Computed
-from audio_services.jobs.protocol import (
+from jacameno.audio_services.errors import AudioError
+from jacameno.audio_services.jobs.compute import Computed
+from jacameno.audio_services.jobs.protocol import (
     AssetStore,
     JobLedger,
     JobOutcome,

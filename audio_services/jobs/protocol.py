@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 import anyio
 import pycrdt
 
-from audio_services.errors import AudioError
+from jacameno.audio_services.errors import AudioError
 
 #: Transaction origin of every document write the job runner makes.
 JOB_ORIGIN = "service:jobs"

@@ -17,10 +17,10 @@ from typing import Any
 
 import anyio
 
-from audio_services.jobs import compute as compute_module
-from audio_services.jobs.compute import Computed
-from audio_services.jobs.execute import execute
-from audio_services.jobs.protocol import (
+from jacameno.audio_services.jobs import compute as compute_module
+from jacameno.audio_services.jobs.compute import Computed
+from jacameno.audio_services.jobs.execute import execute
+from jacameno.audio_services.jobs.protocol import (
     DEFAULT_TIMEOUTS_S,
     AssetStore,
     JobLedger,
@@ -30,7 +30,7 @@ from audio_services.jobs.protocol import (
     ProgressCallback,
     WorkerCrashedError,
 )
-from audio_services.jobs.workers import WorkerMemoryError, WorkerPool, WorkerTimeoutError
+from jacameno.audio_services.jobs.workers import WorkerMemoryError, WorkerPool, WorkerTimeoutError
 
 log = logging.getLogger("jacameno.jobs")
 

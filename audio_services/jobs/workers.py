@@ -33,8 +33,8 @@ from typing import Any, TypeVar
 
 import anyio
 
-from audio_services.errors import AudioError
-from audio_services.jobs.protocol import WorkerCrashedError
+from jacameno.audio_services.errors import AudioError
+from jacameno.audio_services.jobs.protocol import WorkerCrashedError
 
 log = logging.getLogger("jacameno.jobs")
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.db.migrate import upgrade
-from api.settings import Settings
+from jacameno.api.db.migrate import upgrade
+from jacameno.api.settings import Settings
 from tests.support.api_client import ApiClient
 from tests.support.app_server import RunningServer, run_server
 

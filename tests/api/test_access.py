@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from api.db import Database
-from api.db.models import Invite
+from jacameno.api.db import Database
+from jacameno.api.db.models import Invite
 from tests.support.api_client import ApiClient
 
 

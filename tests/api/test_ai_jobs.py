@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from api.settings import Settings
-from api.worker import running_worker
-from collab.client import CollabClient, collab_url
-from docs_model import ProjectDocument
+from jacameno.api.settings import Settings
+from jacameno.api.worker import running_worker
+from jacameno.collab.client import CollabClient, collab_url
+from jacameno.docs_model import ProjectDocument
 from tests.api.test_uploads import JOBS, WAIT_S, document_of, tone_wav, upload, wait_job
 from tests.support.api_client import Account, ApiClient
 from tests.support.app_server import RunningServer
@@ -240,8 +240,8 @@ async def leave_running_jobs(server: RunningServer, owner: Account, project_id: 
 
 
 async def set_rows(db_url: str, project_id: str, rows: dict[str, dict[str, Any]]) -> None:
-    from api.db import Database
-    from api.db.models import Job
+    from jacameno.api.db import Database
+    from jacameno.api.db.models import Job
 
     database = Database(db_url)
     try:

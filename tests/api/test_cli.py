@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import EXIT_CONFIG, main
-from api.db.migrate import head_revision
+from jacameno.api.cli import EXIT_CONFIG, main
+from jacameno.api.db.migrate import head_revision
 
 
 def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("JACAMENO_")}
     environment.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "jacameno.api.cli", *args],
         cwd=cwd,
         env={**environment, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
         capture_output=True,

@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from api.cli import main
-from api.cli_audio import EXIT_BAD_INPUT, EXIT_USAGE, read_note_list
-from audio_services.audio_io import load_audio, write_audio
-from audio_services.demo_stems import DemoSong, demo_song
-from audio_services.metering import measure_loudness
-from audio_services.mix_presets import LEAD_LUFS, get_mix_preset
+from jacameno.api.cli import main
+from jacameno.api.cli_audio import EXIT_BAD_INPUT, EXIT_USAGE, read_note_list
+from jacameno.audio_services.audio_io import load_audio, write_audio
+from jacameno.audio_services.demo_stems import DemoSong, demo_song
+from jacameno.audio_services.metering import measure_loudness
+from jacameno.audio_services.mix_presets import LEAD_LUFS, get_mix_preset
 from tests.audio_services.test_coaching import RATE, sing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -382,7 +382,7 @@ def test_argparse_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: 
 def test_progress_goes_to_stderr_and_json_alone_to_stdout(files: dict[str, Path]) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("JACAMENO_")}
     result = subprocess.run(
-        [sys.executable, "-m", "api.cli", "analyze", str(files["loop"]), "--json"],
+        [sys.executable, "-m", "jacameno.api.cli", "analyze", str(files["loop"]), "--json"],
         env={**environment, "PYTHONPATH": str(ROOT), "TTY_COMPATIBLE": "1"},
         capture_output=True,
         text=True,

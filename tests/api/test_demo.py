@@ -5,13 +5,13 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from api.auth.passwords import PasswordHasher
-from api.db import Database
-from api.db.models import Asset, User
-from api.demo import DEMO_EMAIL, DEMO_PASSWORD, STEMS, create_demo
-from api.settings import Settings, SettingsError
-from collab.store import SQLDocumentStore
-from docs_model import JobStatus, ProjectDocument
+from jacameno.api.auth.passwords import PasswordHasher
+from jacameno.api.db import Database
+from jacameno.api.db.models import Asset, User
+from jacameno.api.demo import DEMO_EMAIL, DEMO_PASSWORD, STEMS, create_demo
+from jacameno.api.settings import Settings, SettingsError
+from jacameno.collab.store import SQLDocumentStore
+from jacameno.docs_model import JobStatus, ProjectDocument
 from tests.collab.test_store import _rebuild
 
 

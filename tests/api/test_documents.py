@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import pycrdt
 
-from collab.client import CollabClient
+from jacameno.collab.client import CollabClient
 
 TIMEOUT_S = 20
 

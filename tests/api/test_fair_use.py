@@ -13,10 +13,10 @@ import anyio
 import pytest
 from sqlalchemy import select
 
-from api.db import Database
-from api.db.models import Asset, Job
-from collab.client import CollabClient, collab_url
-from docs_model import ProjectDocument
+from jacameno.api.db import Database
+from jacameno.api.db.models import Asset, Job
+from jacameno.collab.client import CollabClient, collab_url
+from jacameno.docs_model import ProjectDocument
 from tests.api.test_ai_jobs import drums, post_job, uploaded
 from tests.api.test_uploads import JOBS, WAIT_S, document_of, tone_wav, upload, wait_job
 from tests.support.api_client import Account, ApiClient

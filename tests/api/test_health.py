@@ -5,8 +5,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from api.db.migrate import head_revision, upgrade
-from api.settings import Settings
+from jacameno.api.db.migrate import head_revision, upgrade
+from jacameno.api.settings import Settings
 from tests.support.app_server import run_server
 
 
@@ -125,6 +125,6 @@ async def test_metrics_count_requests_by_route(make_settings: Callable[..., Sett
 
 
 def test_sentry_is_off_without_a_dsn(make_settings: Callable[..., Settings]) -> None:
-    from api.observability import init_sentry
+    from jacameno.api.observability import init_sentry
 
     assert init_sentry(make_settings()) is False

@@ -5,8 +5,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from api.db import create_engine
-from api.db.migrate import TARGET_METADATA, current_revision, downgrade, head_revision, upgrade
+from jacameno.api.db import create_engine
+from jacameno.api.db.migrate import (
+    TARGET_METADATA,
+    current_revision,
+    downgrade,
+    head_revision,
+    upgrade,
+)
 
 EXPECTED_TABLES = {
     "users",

@@ -11,9 +11,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from api.app import build_routes
-from api.openapi import build_openapi
-from api.settings import load_settings
+from jacameno.api.app import build_routes
+from jacameno.api.openapi import build_openapi
+from jacameno.api.settings import load_settings
 from tests.support.app_server import RunningServer, serve_in_thread
 
 SCHEMA = schemathesis.openapi.from_dict(

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from api.db import Database
-from api.db.models import Plugin
-from audio_services.plugins import catalog, validate_chain
+from jacameno.api.db import Database
+from jacameno.api.db.models import Plugin
+from jacameno.audio_services.plugins import catalog, validate_chain
 from tests.support.api_client import ApiClient
 
 
@@ -37,7 +37,7 @@ async def test_filter_by_category(api: ApiClient) -> None:
 async def test_catalog_is_mirrored_into_the_database(api: ApiClient, db_url: str) -> None:
     # The server migrated and synced on start (SQLite) or the fixture did the migration.
     database = Database(db_url)
-    from api.db.catalog import sync_plugin_catalog
+    from jacameno.api.db.catalog import sync_plugin_catalog
 
     await sync_plugin_catalog(database)
     async with database.session() as session:

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.settings import Settings
+from jacameno.api.settings import Settings
 from tests.support.api_client import ApiClient
 from tests.support.app_server import run_server
 

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from api.app import create_app
-from api.cli import EXIT_CONFIG
-from api.db import Database
-from api.db.migrate import SchemaMismatchError, head_revision, upgrade
-from api.settings import Settings
+from jacameno.api.app import create_app
+from jacameno.api.cli import EXIT_CONFIG
+from jacameno.api.db import Database
+from jacameno.api.db.migrate import SchemaMismatchError, head_revision, upgrade
+from jacameno.api.settings import Settings
 from tests.support.app_server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,7 +62,7 @@ def serve(tmp_path: Path, database_url: str, **env: str) -> subprocess.Completed
         **env,
     )
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", "serve"],
+        [sys.executable, "-m", "jacameno.api.cli", "serve"],
         cwd=tmp_path,
         env=environment,
         capture_output=True,

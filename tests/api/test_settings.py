@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import DEFAULT_DATABASE_URL, Environment, SettingsError, load_settings
+from jacameno.api.settings import DEFAULT_DATABASE_URL, Environment, SettingsError, load_settings
 
 STRONG = "s" * 48
 

@@ -12,8 +12,8 @@ import boto3
 import httpx
 import pytest
 
-from api.settings import Settings
-from api.storage import (
+from jacameno.api.settings import Settings
+from jacameno.api.storage import (
     InvalidKeyError,
     LocalObjectStore,
     ObjectNotFoundError,
@@ -23,7 +23,7 @@ from api.storage import (
     open_object_store,
     validate_key,
 )
-from api.storage.s3 import PART_BYTES
+from jacameno.api.storage.s3 import PART_BYTES
 from tests.support.app_server import run_server
 
 

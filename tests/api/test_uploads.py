@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from collab.client import CollabClient, collab_url
-from docs_model import ProjectDocument
+from jacameno.collab.client import CollabClient, collab_url
+from jacameno.docs_model import ProjectDocument
 from tests.support.api_client import Account, ApiClient
 from tests.support.app_server import RunningServer
 

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from collab.client import CollabClient
+from jacameno.collab.client import CollabClient
 from tests.support.api_client import Account, ApiClient
 from tests.support.app_server import RunningServer
 

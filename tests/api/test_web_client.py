@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from api.settings import load_settings
-from api.web_client import IMMUTABLE, REVALIDATE
+from jacameno.api.settings import load_settings
+from jacameno.api.web_client import IMMUTABLE, REVALIDATE
 
 INDEX = "<!doctype html><title>JACAMENO</title>"
 

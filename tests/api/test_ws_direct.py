@@ -12,8 +12,8 @@ import pytest
 from starlette.types import Scope
 from websockets.frames import Frame, Opcode
 
-import api.collab_route
-from api.ws_direct import DirectFrames, frame_header
+import jacameno.api.collab_route
+from jacameno.api.ws_direct import DirectFrames, frame_header
 from tests.collab.conftest import CollabWorld, start_world, world  # noqa: F401
 from tests.support.node_peer import NodePeer
 
@@ -55,7 +55,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> _Spy:
             seen.direct_frames += sent
             return sent
 
-    monkeypatch.setattr(api.collab_route, "DirectFrames", Recording)
+    monkeypatch.setattr(jacameno.api.collab_route, "DirectFrames", Recording)
     return seen
 
 
@@ -111,7 +111,7 @@ def test_the_uvicorn_internals_direct_frames_use_are_there() -> None:
     """Fails loudly when a uvicorn release moves what api/ws_direct.py relies on."""
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-    from api import ws_direct
+    from jacameno.api import ws_direct
 
     assert ws_direct.WebSocketsSansIOProtocol is WebSocketsSansIOProtocol
     source = inspect.getsource(WebSocketsSansIOProtocol)

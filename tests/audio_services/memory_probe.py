@@ -26,7 +26,7 @@ def peak_rss_mib() -> float:
 
 def _child(kind: str, args: tuple[Any, ...], queue: Queue[Any]) -> None:
     try:
-        from audio_services.jobs.compute import compute
+        from jacameno.audio_services.jobs.compute import compute
 
         result = None if kind == IMPORT_ONLY else compute(kind, *args)
         queue.put(("ok", result, peak_rss_mib()))

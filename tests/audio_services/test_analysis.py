@@ -11,10 +11,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from audio_services.analysis import analyze, detect_clipping, warm_up
-from audio_services.errors import AudioDecodeError
-from audio_services.key import PITCH_CLASS_NAMES, estimate_key
-from audio_services.tempo import estimate_tempo
+from jacameno.audio_services.analysis import analyze, detect_clipping, warm_up
+from jacameno.audio_services.errors import AudioDecodeError
+from jacameno.audio_services.key import PITCH_CLASS_NAMES, estimate_key
+from jacameno.audio_services.tempo import estimate_tempo
 
 FloatArray = npt.NDArray[np.float32]
 

@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pytest
 import soundfile as sf
 
-from audio_services.audio_io import (
+from jacameno.audio_services.audio_io import (
     DEFAULT_MAX_CHANNELS,
     load_audio,
     probe,
@@ -21,7 +21,7 @@ from audio_services.audio_io import (
     to_mono,
     write_audio,
 )
-from audio_services.errors import AudioDecodeError, AudioError, AudioLimitError
+from jacameno.audio_services.errors import AudioDecodeError, AudioError, AudioLimitError
 
 
 def sine(

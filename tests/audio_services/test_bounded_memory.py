@@ -21,13 +21,13 @@ import numpy.typing as npt
 import pytest
 import soundfile as sf
 
-from audio_services.analysis import analyze
-from audio_services.metering import LOUDNESS_MODE, LoudnessMeter, amplitude_to_db
-from audio_services.mix_presets import LEAD_LUFS, get_mix_preset
-from audio_services.mixing import MIX_CEILING_DBTP
-from audio_services.sources import FileSource
-from audio_services.true_peak import TruePeakMeter
-from audio_services.waveform import WaveformPyramid
+from jacameno.audio_services.analysis import analyze
+from jacameno.audio_services.metering import LOUDNESS_MODE, LoudnessMeter, amplitude_to_db
+from jacameno.audio_services.mix_presets import LEAD_LUFS, get_mix_preset
+from jacameno.audio_services.mixing import MIX_CEILING_DBTP
+from jacameno.audio_services.sources import FileSource
+from jacameno.audio_services.true_peak import TruePeakMeter
+from jacameno.audio_services.waveform import WaveformPyramid
 from tests.audio_services.memory_probe import IMPORT_ONLY, run_job_in_child
 from tests.audio_services.test_analysis import chord_progression, drum_pattern
 from tests.audio_services.test_coaching import sing

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from audio_services.coaching import (
+from jacameno.audio_services.coaching import (
     CoachingOptions,
     CoachingReport,
     ReferenceNote,
@@ -21,8 +21,8 @@ from audio_services.coaching import (
     parse_key,
     reference_from_audio,
 )
-from audio_services.errors import AudioDecodeError
-from audio_services.pitch import (
+from jacameno.audio_services.errors import AudioDecodeError
+from jacameno.audio_services.pitch import (
     PitchTrack,
     hz_to_midi,
     midi_to_hz,
@@ -30,7 +30,7 @@ from audio_services.pitch import (
     segment_notes,
     track_pitch,
 )
-from audio_services.pitch_svg import pitch_curve_svg
+from jacameno.audio_services.pitch_svg import pitch_curve_svg
 
 FloatArray = npt.NDArray[np.float32]
 RATE = 22_050

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audio_services.analysis import analyze
-from audio_services.coaching import coach_vocal
-from audio_services.demo_stems import DEMO_KEY, DEMO_TEMPO_BPM, DemoSong, demo_song
-from audio_services.metering import integrated_loudness_lufs, sample_peak_dbfs
+from jacameno.audio_services.analysis import analyze
+from jacameno.audio_services.coaching import coach_vocal
+from jacameno.audio_services.demo_stems import DEMO_KEY, DEMO_TEMPO_BPM, DemoSong, demo_song
+from jacameno.audio_services.metering import integrated_loudness_lufs, sample_peak_dbfs
 
 
 @pytest.fixture(scope="module")

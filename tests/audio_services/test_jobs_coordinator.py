@@ -13,10 +13,10 @@ import anyio
 import pycrdt
 import pytest
 
-from audio_services.jobs import JobTicket, LedgerRow
-from audio_services.jobs.coordinator import JobCoordinator
-from audio_services.jobs.protocol import JobOutcome, JobRefusedError, ProgressCallback
-from docs_model import ProjectDocument
+from jacameno.audio_services.jobs import JobTicket, LedgerRow
+from jacameno.audio_services.jobs.coordinator import JobCoordinator
+from jacameno.audio_services.jobs.protocol import JobOutcome, JobRefusedError, ProgressCallback
+from jacameno.docs_model import ProjectDocument
 
 PROJECT = "p" * 32
 PRESETS = ("pop", "rock", "acoustic", "electronic", "podcast", "hip-hop")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from audio_services.jobs.fairness import FairScheduler
+from jacameno.audio_services.jobs.fairness import FairScheduler
 
 
 async def test_slots_go_to_requesters_in_turn() -> None:

@@ -11,14 +11,14 @@ from typing import Any
 import anyio
 import pytest
 
-from api.db import Database
-from api.db.migrate import upgrade
-from api.db.models import Project
-from api.job_runtime import SqlJobLedger
-from audio_services.jobs import JobTicket, LedgerRow, StoredAsset
-from audio_services.jobs.protocol import JobOutcome, WorkerCrashedError
-from audio_services.jobs.runners import ProcessPoolRunner, run_saq_job
-from audio_services.jobs.workers import WorkerPool
+from jacameno.api.db import Database
+from jacameno.api.db.migrate import upgrade
+from jacameno.api.db.models import Project
+from jacameno.api.job_runtime import SqlJobLedger
+from jacameno.audio_services.jobs import JobTicket, LedgerRow, StoredAsset
+from jacameno.audio_services.jobs.protocol import JobOutcome, WorkerCrashedError
+from jacameno.audio_services.jobs.runners import ProcessPoolRunner, run_saq_job
+from jacameno.audio_services.jobs.workers import WorkerPool
 from tests.audio_services.test_jobs_crashers import crash_always, crash_once, misbehave
 
 

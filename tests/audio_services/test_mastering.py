@@ -13,8 +13,12 @@ import pyloudnorm
 import pytest
 from scipy import signal
 
-from audio_services.errors import AudioDecodeError, AudioProcessingError, InvalidEffectChainError
-from audio_services.mastering import (
+from jacameno.audio_services.errors import (
+    AudioDecodeError,
+    AudioProcessingError,
+    InvalidEffectChainError,
+)
+from jacameno.audio_services.mastering import (
     MASTER_PRESETS,
     MasterSettings,
     master,
@@ -22,9 +26,9 @@ from audio_services.mastering import (
     set_stereo_width,
     soft_clip,
 )
-from audio_services.metering import integrated_loudness_lufs, true_peak_dbtp
-from audio_services.reference_match import long_term_spectrum_db
-from audio_services.true_peak import fast_true_peak_dbtp
+from jacameno.audio_services.metering import integrated_loudness_lufs, true_peak_dbtp
+from jacameno.audio_services.reference_match import long_term_spectrum_db
+from jacameno.audio_services.true_peak import fast_true_peak_dbtp
 
 SAMPLE_RATE = 44_100
 FloatArray = npt.NDArray[np.float32]

@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from audio_services.errors import AudioDecodeError, AudioLimitError
-from audio_services.metering import (
+from jacameno.audio_services.errors import AudioDecodeError, AudioLimitError
+from jacameno.audio_services.metering import (
     LoudnessReport,
     integrated_loudness_lufs,
     loudness_and_range,
@@ -23,7 +23,7 @@ from audio_services.metering import (
     sample_peak_dbfs,
     true_peak_dbtp,
 )
-from audio_services.true_peak import fast_true_peak_dbtp, true_peak_envelope
+from jacameno.audio_services.true_peak import fast_true_peak_dbtp, true_peak_envelope
 
 SAMPLE_RATE = 48_000
 FloatArray = npt.NDArray[np.float32]

@@ -11,11 +11,19 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from audio_services.errors import AudioDecodeError, AudioLimitError, InvalidEffectChainError
-from audio_services.metering import integrated_loudness_lufs, sample_peak_dbfs, true_peak_dbtp
-from audio_services.mix_presets import LEAD_LUFS, MIX_PRESETS, ROLES, get_mix_preset
-from audio_services.mixing import MIX_CEILING_DBTP, MixResult, Stem, mix, role_for_track
-from audio_services.plugins import validate_chain
+from jacameno.audio_services.errors import (
+    AudioDecodeError,
+    AudioLimitError,
+    InvalidEffectChainError,
+)
+from jacameno.audio_services.metering import (
+    integrated_loudness_lufs,
+    sample_peak_dbfs,
+    true_peak_dbtp,
+)
+from jacameno.audio_services.mix_presets import LEAD_LUFS, MIX_PRESETS, ROLES, get_mix_preset
+from jacameno.audio_services.mixing import MIX_CEILING_DBTP, MixResult, Stem, mix, role_for_track
+from jacameno.audio_services.plugins import validate_chain
 
 SAMPLE_RATE = 44_100
 SECONDS = 6.0

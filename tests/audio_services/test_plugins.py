@@ -11,8 +11,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from audio_services.errors import InvalidEffectChainError
-from audio_services.plugins import (
+from jacameno.audio_services.errors import InvalidEffectChainError
+from jacameno.audio_services.plugins import (
     CATEGORIES,
     EffectSpec,
     PluginSpec,

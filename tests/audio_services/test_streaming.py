@@ -10,32 +10,32 @@ import pedalboard
 import pytest
 from scipy import signal
 
-from audio_services.analysis import ClippingCounter, detect_clipping
-from audio_services.audio_io import resample, write_audio
-from audio_services.board_stream import WINDOW_S, BoardStream, fixed_blocks
-from audio_services.errors import AudioLimitError
-from audio_services.limiter import (
+from jacameno.audio_services.analysis import ClippingCounter, detect_clipping
+from jacameno.audio_services.audio_io import resample, write_audio
+from jacameno.audio_services.board_stream import WINDOW_S, BoardStream, fixed_blocks
+from jacameno.audio_services.errors import AudioLimitError
+from jacameno.audio_services.limiter import (
     ControlPeaks,
     FrameGains,
     LimiterCurve,
     control_step,
     limiter_gain,
 )
-from audio_services.pitch_chunks import track_chunks
-from audio_services.reference_match import StreamingFir, WelchAccumulator
-from audio_services.resampling import StreamResampler
-from audio_services.sinks import ArraySink, FileSink
-from audio_services.sources import ArraySource, FileSource, ResampledSource
-from audio_services.spectral import (
+from jacameno.audio_services.pitch_chunks import track_chunks
+from jacameno.audio_services.reference_match import StreamingFir, WelchAccumulator
+from jacameno.audio_services.resampling import StreamResampler
+from jacameno.audio_services.sinks import ArraySink, FileSink
+from jacameno.audio_services.sources import ArraySource, FileSource, ResampledSource
+from jacameno.audio_services.spectral import (
     OnsetAccumulator,
     StftStream,
     mono_at_rate,
     onset_strength,
     stft_power_batches,
 )
-from audio_services.spill import SpillBuffer
-from audio_services.true_peak import TruePeakMeter, TruePeakStream, true_peak_envelope
-from audio_services.waveform import WaveformPyramid, WaveformPyramidBuilder
+from jacameno.audio_services.spill import SpillBuffer
+from jacameno.audio_services.true_peak import TruePeakMeter, TruePeakStream, true_peak_envelope
+from jacameno.audio_services.waveform import WaveformPyramid, WaveformPyramidBuilder
 from tests.audio_services.test_coaching import sing
 
 FloatArray = npt.NDArray[np.float32]

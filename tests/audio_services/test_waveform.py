@@ -9,8 +9,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from audio_services.errors import AudioDecodeError
-from audio_services.waveform import (
+from jacameno.audio_services.errors import AudioDecodeError
+from jacameno.audio_services.waveform import (
     MAX_BASE_SPP,
     MAX_POINTS,
     WaveformPyramid,

@@ -99,7 +99,7 @@ def chromium_path() -> str:
 
 def _jacameno_command() -> list[str]:
     script = Path(sys.executable).parent / "jacameno"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "api.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "jacameno.api.cli"]
 
 
 @pytest.fixture(scope="package")

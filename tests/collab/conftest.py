@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api.db.migrate import upgrade
-from api.settings import Settings
-from collab.client import CollabClient
+from jacameno.api.db.migrate import upgrade
+from jacameno.api.settings import Settings
+from jacameno.collab.client import CollabClient
 from tests.support.api_client import Account, ApiClient
 from tests.support.app_server import RunningServer, run_server
 

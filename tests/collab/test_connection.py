@@ -7,10 +7,10 @@ import asyncio
 import anyio
 import pytest
 
-from collab.access import Grant
-from collab.channel import ChannelClosedError, CloseCode
-from collab.config import CollabConfig
-from collab.connection import ABNORMAL_CLOSURE, Connection, start_eagerly
+from jacameno.collab.access import Grant
+from jacameno.collab.channel import ChannelClosedError, CloseCode
+from jacameno.collab.config import CollabConfig
+from jacameno.collab.connection import ABNORMAL_CLOSURE, Connection, start_eagerly
 
 WRITER = Grant(actor="user:test", can_write=True)
 

@@ -16,7 +16,7 @@ import httpx
 import pycrdt
 import pytest
 
-from collab.client import CollabClient
+from jacameno.collab.client import CollabClient
 from tests.support.api_client import ApiClient
 from tests.support.app_server import free_port
 from tests.support.node_peer import NodePeer
@@ -96,7 +96,7 @@ def serve_process(tmp_path: Path, port: int, db_url: str) -> Iterator[subprocess
         }
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "jacameno.api.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -136,7 +136,7 @@ async def _steady_writer(peer: NodePeer, prefix: str, stop: anyio.Event) -> None
 
 
 async def test_sigkill_loses_nothing_any_peer_received(tmp_path: Path, db_url: str) -> None:
-    from api.db.migrate import upgrade
+    from jacameno.api.db.migrate import upgrade
 
     await upgrade(db_url)
     port = free_port()

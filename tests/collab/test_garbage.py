@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from api.db.migrate import upgrade
-from api.settings import load_settings
-from collab.channel import CloseCode
-from collab.protocol import SyncMessage, SyncType, decode_message, sync_step1, sync_update
+from jacameno.api.db.migrate import upgrade
+from jacameno.api.settings import load_settings
+from jacameno.collab.channel import CloseCode
+from jacameno.collab.protocol import SyncMessage, SyncType, decode_message, sync_step1, sync_update
 from tests.support.app_server import RunningServer, serve_in_thread
 
 MAX_MESSAGE = 65_536

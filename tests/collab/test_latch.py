@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import anyio
 
-from collab.latch import Latch
+from jacameno.collab.latch import Latch
 
 
 async def test_waiters_before_and_after_set_are_released() -> None:

@@ -10,8 +10,8 @@ import anyio
 import pycrdt
 import pytest
 
-from collab.channel import CloseCode
-from collab.client import ClientRefusedError, CollabClient
+from jacameno.collab.channel import CloseCode
+from jacameno.collab.client import ClientRefusedError, CollabClient
 from tests.collab.conftest import CollabWorld
 from tests.support.api_client import Account
 from tests.support.app_server import free_port

@@ -15,14 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 
-from api.db import Database
-from api.db.migrate import upgrade
-from collab.errors import UnappliableUpdateError
-from collab.folding import DocumentFolder, covers, fold_updates
-from collab.protocol import decode_state_vector
-from collab.server import RoomServer
-from collab.sql_tables import doc_quarantine, doc_updates
-from collab.store import SQLDocumentStore
+from jacameno.api.db import Database
+from jacameno.api.db.migrate import upgrade
+from jacameno.collab.errors import UnappliableUpdateError
+from jacameno.collab.folding import DocumentFolder, covers, fold_updates
+from jacameno.collab.protocol import decode_state_vector
+from jacameno.collab.server import RoomServer
+from jacameno.collab.sql_tables import doc_quarantine, doc_updates
+from jacameno.collab.store import SQLDocumentStore
 from tests.support.poison import item_under, plain_value_doc, poison_for
 
 ROOM = "song"

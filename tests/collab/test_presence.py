@@ -13,10 +13,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from collab.awareness import RoomAwareness
-from collab.config import CollabConfig
-from collab.errors import ProtocolError
-from collab.protocol import (
+from jacameno.collab.awareness import RoomAwareness
+from jacameno.collab.config import CollabConfig
+from jacameno.collab.errors import ProtocolError
+from jacameno.collab.protocol import (
     AwarenessEntry,
     AwarenessMessage,
     awareness_message,

@@ -7,12 +7,12 @@ from typing import Any, cast
 import anyio
 import pycrdt
 
-from collab.access import Grant
-from collab.config import CollabConfig
-from collab.connection import Connection
-from collab.protocol import SyncMessage, decode_message
-from collab.room import CollabStats, Room
-from collab.update_log import PendingWrite, UpdateLog
+from jacameno.collab.access import Grant
+from jacameno.collab.config import CollabConfig
+from jacameno.collab.connection import Connection
+from jacameno.collab.protocol import SyncMessage, decode_message
+from jacameno.collab.room import CollabStats, Room
+from jacameno.collab.update_log import PendingWrite, UpdateLog
 
 WRITER = Grant(actor="user:test", can_write=True)
 

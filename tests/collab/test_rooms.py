@@ -12,9 +12,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from collab.channel import CloseCode
-from collab.client import ClientRefusedError, CollabClient
-from collab.protocol import (
+from jacameno.collab.channel import CloseCode
+from jacameno.collab.client import ClientRefusedError, CollabClient
+from jacameno.collab.protocol import (
     MessageType,
     SyncType,
     awareness_message,
@@ -156,7 +156,7 @@ async def test_duplicate_awareness_is_not_forwarded(world: CollabWorld) -> None:
         with anyio.fail_after(TIMEOUT_S):
             await watcher.wait_synced()
             async with await raw(world, world.owner.access_token) as ws:
-                from collab.protocol import AwarenessEntry, encode_awareness
+                from jacameno.collab.protocol import AwarenessEntry, encode_awareness
 
                 frame = awareness_message(encode_awareness([AwarenessEntry(777, 1, '{"a":1}')]))
                 for _ in range(5):

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import anyio
 import pycrdt
 
-from collab.config import CollabConfig
-from collab.server import RoomServer
-from collab.store import CompactionResult, StoredDocument
+from jacameno.collab.config import CollabConfig
+from jacameno.collab.server import RoomServer
+from jacameno.collab.store import CompactionResult, StoredDocument
 
 TIMEOUT_S = 10
 ROOM = "project-1"

@@ -23,17 +23,17 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from api.db import Database
-from api.db.migrate import upgrade
-from collab.access import Grant
-from collab.channel import ChannelClosedError
-from collab.client import CollabClient, NotStoredError
-from collab.protocol import is_empty_update
-from collab.room import Room
-from collab.server import RoomServer
-from collab.store import SQLDocumentStore
-from docs_model import ProjectDocument, event_origin
 from examples.bot import main as run_bot
+from jacameno.api.db import Database
+from jacameno.api.db.migrate import upgrade
+from jacameno.collab.access import Grant
+from jacameno.collab.channel import ChannelClosedError
+from jacameno.collab.client import CollabClient, NotStoredError
+from jacameno.collab.protocol import is_empty_update
+from jacameno.collab.room import Room
+from jacameno.collab.server import RoomServer
+from jacameno.collab.store import SQLDocumentStore
+from jacameno.docs_model import ProjectDocument, event_origin
 from tests.collab.conftest import CollabWorld
 from tests.support.api_client import Account
 from tests.support.node_peer import NodePeer

@@ -3,7 +3,7 @@ from __future__ import annotations
 import anyio
 import pycrdt
 
-from collab.client import CollabClient
+from jacameno.collab.client import CollabClient
 from tests.collab.conftest import CollabWorld
 
 

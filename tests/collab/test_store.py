@@ -10,12 +10,12 @@ import pycrdt
 import pytest
 from sqlalchemy import text
 
-from api.db import Database
-from api.db.migrate import upgrade
-from collab.config import CollabConfig
-from collab.errors import PersistenceError
-from collab.server import RoomServer
-from collab.store import SQLDocumentStore
+from jacameno.api.db import Database
+from jacameno.api.db.migrate import upgrade
+from jacameno.collab.config import CollabConfig
+from jacameno.collab.errors import PersistenceError
+from jacameno.collab.server import RoomServer
+from jacameno.collab.store import SQLDocumentStore
 
 
 async def _store(db_url: str) -> tuple[Database, SQLDocumentStore]:
@@ -121,7 +121,7 @@ async def test_service_document_writes_are_durable_and_tagged(db_url: str) -> No
     async with RoomServer(store, CollabConfig(room_grace_s=0.0)) as rooms:
 
         def watch(room: object) -> None:
-            from collab.room import Room
+            from jacameno.collab.room import Room
 
             assert isinstance(room, Room)
             jobs = room.doc.get("jobs", type=pycrdt.Map)
@@ -253,7 +253,7 @@ async def test_sqlite_wal_is_checkpointed_in_the_background_and_rewinds(tmp_path
 async def test_sqlite_wal_stays_bounded_under_nonstop_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("collab.store._WAL_MAX_FRAMES", 512)
+    monkeypatch.setattr("jacameno.collab.store._WAL_MAX_FRAMES", 512)
     url = f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}"
     database, store = await _store(url)
     updates, original = _edits(8192)

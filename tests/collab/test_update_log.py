@@ -6,12 +6,12 @@ import anyio
 import pycrdt
 import pytest
 
-import collab.update_log
-from api.db import Database
-from api.db.migrate import upgrade
-from collab.config import CollabConfig
-from collab.store import SQLDocumentStore
-from collab.update_log import PendingWrite, UpdateLog
+import jacameno.collab.update_log
+from jacameno.api.db import Database
+from jacameno.api.db.migrate import upgrade
+from jacameno.collab.config import CollabConfig
+from jacameno.collab.store import SQLDocumentStore
+from jacameno.collab.update_log import PendingWrite, UpdateLog
 
 
 class RecordingTarget:
@@ -68,7 +68,7 @@ async def test_a_quiet_log_writes_at_once_and_a_burst_still_shares_a_transaction
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Only a log that never wrote counts as quiet, however slow this machine is.
-    monkeypatch.setattr(collab.update_log, "QUIET_S", 3600.0)
+    monkeypatch.setattr(jacameno.collab.update_log, "QUIET_S", 3600.0)
     updates = _updates(4)
     log, target, at_return, stored = await _run(db_url, updates)
     assert stored == updates  # durable, in submit order
@@ -91,7 +91,7 @@ async def test_a_quiet_log_writes_at_once_and_a_burst_still_shares_a_transaction
 async def test_every_update_of_a_quiet_log_is_written_on_its_submitter(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(collab.update_log, "QUIET_S", -1.0)  # always quiet
+    monkeypatch.setattr(jacameno.collab.update_log, "QUIET_S", -1.0)  # always quiet
     updates = _updates(5)
     log, target, at_return, stored = await _run(db_url, updates)
     assert at_return == [True] * 5

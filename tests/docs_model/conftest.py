@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pycrdt import Doc
 
-from docs_model import ProjectDocument, create_document
+from jacameno.docs_model import ProjectDocument, create_document
 
 
 class FakeClock:

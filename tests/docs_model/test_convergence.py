@@ -8,7 +8,7 @@ from typing import Any
 
 from pycrdt import Doc
 
-from docs_model import (
+from jacameno.docs_model import (
     ProjectDocument,
     create_document,
     migrate,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pycrdt import Array, Doc, Map, TransactionEvent
 
-from docs_model import (
+from jacameno.docs_model import (
     CURRENT_SCHEMA_VERSION,
     ClipView,
     CoachingNoteView,

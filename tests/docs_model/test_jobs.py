@@ -9,7 +9,7 @@ import anyio
 import pytest
 from pycrdt import Map
 
-from docs_model import (
+from jacameno.docs_model import (
     InvalidValueError,
     JobKind,
     JobStateError,

@@ -7,7 +7,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map
 
-from docs_model import ProjectDocument, to_json
+from jacameno.docs_model import ProjectDocument, to_json
 
 from .conftest import FakeClock
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from docs_model import (
+from jacameno.docs_model import (
     OrderKeyError,
     generate_key_between,
     generate_n_keys_between,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pycrdt import Doc
 
-from docs_model import (
+from jacameno.docs_model import (
     InvalidValueError,
     ProjectDocument,
     diff_summary,
@@ -136,7 +136,7 @@ def test_diff_summary_names_what_changed(project: ProjectDocument) -> None:
 
 
 def test_a_restore_that_only_deletes_reports_a_change() -> None:
-    from docs_model import create_document, restore_to
+    from jacameno.docs_model import create_document, restore_to
 
     project = create_document(title="Song")
     project.set_lyrics_text("la la")

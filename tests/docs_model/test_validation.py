@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text, XmlFragment
 
-from docs_model import (
+from jacameno.docs_model import (
     JobStatus,
     Problem,
     ProjectDocument,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pycrdt import Doc
 
-from docs_model import ProjectDocument, generate_key_between, migrate, to_json, validate
+from jacameno.docs_model import ProjectDocument, generate_key_between, migrate, to_json, validate
 from tests.conftest import service_missing
 from tests.support.node_peer import NODE_MODULES, node_unavailable_reason
 

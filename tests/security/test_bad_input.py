@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from api.settings import Settings
+from jacameno.api.settings import Settings
 from tests.support.api_client import ApiClient
 from tests.support.log_capture import captured_logs, tracebacks
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from api.db import Database
-from api.db.models import Asset, Job
+from jacameno.api.db import Database
+from jacameno.api.db.models import Asset, Job
 from tests.support.api_client import Account, ApiClient
 
 #: (method, path, JSON body). ``{project}`` is the hidden project, ``{own}`` the caller's.

@@ -15,8 +15,8 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from api.middleware import SECURITY_HEADERS
-from api.settings import Settings
+from jacameno.api.middleware import SECURITY_HEADERS
+from jacameno.api.settings import Settings
 from tests.support.api_client import ApiClient
 from tests.support.app_server import run_server
 from tests.support.log_capture import captured_logs, log_records

@@ -12,11 +12,11 @@ import boto3
 import pytest
 from sqlalchemy import func, select
 
-from api.db import Database
-from api.db.models import Asset, Version
-from collab.client import CollabClient
-from collab.protocol import decode_state_vector
-from collab.sql_tables import doc_quarantine, doc_snapshots, doc_updates
+from jacameno.api.db import Database
+from jacameno.api.db.models import Asset, Version
+from jacameno.collab.client import CollabClient
+from jacameno.collab.protocol import decode_state_vector
+from jacameno.collab.sql_tables import doc_quarantine, doc_snapshots, doc_updates
 from tests.api.test_uploads import JOBS, tone_wav, upload, wait_job
 from tests.support.api_client import ApiClient
 from tests.support.app_server import RunningServer

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from api.auth.tokens import TokenIssuer
-from api.db import Database
-from collab.protocol import AuthMessage, decode_message, sync_update
-from collab.sql_tables import doc_snapshots, doc_updates
+from jacameno.api.auth.tokens import TokenIssuer
+from jacameno.api.db import Database
+from jacameno.collab.protocol import AuthMessage, decode_message, sync_update
+from jacameno.collab.sql_tables import doc_snapshots, doc_updates
 from tests.collab.conftest import CollabWorld
 from tests.support.api_client import Account
 

@@ -22,7 +22,7 @@ import anyio
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from api.settings import Settings
+from jacameno.api.settings import Settings
 from tests.support.api_client import DEFAULT_PASSWORD, Account, ApiClient
 from tests.support.log_capture import captured_logs, log_records
 

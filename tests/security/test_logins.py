@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api.errors import RateLimitedError
-from api.ratelimit import RateLimits
-from api.settings import Settings
+from jacameno.api.errors import RateLimitedError
+from jacameno.api.ratelimit import RateLimits
+from jacameno.api.settings import Settings
 from tests.support.api_client import DEFAULT_PASSWORD, ApiClient
 
 ATTACKER = "203.0.113.7"

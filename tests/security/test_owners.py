@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from api.db import Database
-from api.db.models import Membership, ProjectRole
+from jacameno.api.db import Database
+from jacameno.api.db.models import Membership, ProjectRole
 from tests.support.api_client import Account, ApiClient
 from tests.support.concurrency import at_once
 

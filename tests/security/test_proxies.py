@@ -14,8 +14,8 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from api.app import uvicorn_proxy_options
-from api.settings import Settings, SettingsError, load_settings
+from jacameno.api.app import uvicorn_proxy_options
+from jacameno.api.settings import Settings, SettingsError, load_settings
 from tests.support.api_client import ApiClient
 
 

@@ -12,7 +12,7 @@ import anyio
 import pycrdt
 import pytest
 
-from collab.client import CollabClient
+from jacameno.collab.client import CollabClient
 from tests.collab.conftest import CollabWorld
 from tests.support.node_peer import NODE_DIR
 

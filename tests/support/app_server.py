@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import anyio
 import uvicorn
 
-from api.app import create_app, uvicorn_proxy_options, uvicorn_ws_options
-from api.settings import Settings
+from jacameno.api.app import create_app, uvicorn_proxy_options, uvicorn_ws_options
+from jacameno.api.settings import Settings
 
 START_TIMEOUT_S = 30.0
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import structlog
 
-from api.observability import configure_logging
-from api.settings import LogFormat, Settings
+from jacameno.api.observability import configure_logging
+from jacameno.api.settings import LogFormat, Settings
 
 _LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
