@@ -81,7 +81,11 @@ test: install-dev node-deps browser-deps web-test check
 # Collaboration: the reference y-websocket server, Hocuspocus and our server in the same
 # run (figures as ratios to the reference, latency also to the best Node server); then
 # audio. Add `--target bench.jacameno_target:jacameno_deflate` for permessage-deflate on.
-bench: install-dev node-deps
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/.installed-dev
+	$(PIP) install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: install-dev $(VENV)/.installed-bench node-deps
 	$(PY) bench/collab_bench.py --repeat 3 --target bench.node_targets:hocuspocus \
 		--target bench.jacameno_target:jacameno --json-out var/bench-collab.json
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
