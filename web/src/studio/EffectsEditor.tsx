@@ -15,7 +15,7 @@ import {
   sliderToValue,
   valueToSlider,
 } from "./pluginCatalog";
-import { LIVE_WRITE_MS, throttle } from "./throttle";
+import { useLiveValue } from "./useLiveValue";
 
 interface Props {
   track: Track;
@@ -245,17 +245,14 @@ function ParamSlider({
   disabled: boolean;
 }) {
   const { doc } = useStudio();
-  const [draft, setDraft] = useState<number | null>(null);
-  const write = useMemo(
-    () => throttle((v: number) => setEffectParam(doc, trackId, index, param.name, v), LIVE_WRITE_MS),
+  const live = useLiveValue(
+    value,
+    (v) => setEffectParam(doc, trackId, index, param.name, v),
+    param.default,
+    disabled,
     [doc, trackId, index, param.name],
   );
-  useEffect(() => () => write.flush(), [write]);
-  const release = () => {
-    write.flush();
-    setDraft(null);
-  };
-  const shown = draft ?? value;
+  const shown = live.shown;
   const hintId = useId();
   return (
     <div className="fx-param">
@@ -273,20 +270,11 @@ function ParamSlider({
         aria-valuetext={formatParam(param, shown)}
         aria-describedby={param.description ? hintId : undefined}
         disabled={disabled}
-        onChange={(e) => {
-          const v = sliderToValue(param, Number(e.currentTarget.value));
-          setDraft(v);
-          write(v);
-        }}
-        onPointerUp={release}
-        onKeyUp={release}
-        onBlur={release}
-        onDoubleClick={() => {
-          if (disabled) return;
-          write.cancel();
-          setEffectParam(doc, trackId, index, param.name, param.default);
-          setDraft(null);
-        }}
+        onChange={(e) => live.change(sliderToValue(param, Number(e.currentTarget.value)))}
+        onPointerUp={live.release}
+        onKeyUp={live.release}
+        onBlur={live.release}
+        onDoubleClick={live.reset}
       />
       {param.description && (
         <span id={hintId} className="fx-param-hint">

@@ -1,7 +1,7 @@
 // One track's header in the arrangement: name, kind, mute/solo, volume and pan (written
 // live, throttled), reorder by drag or from the track menu, effects, delete, and the
 // figures of the track's analysis job.
-import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import type React from "react";
 import { createPortal } from "react-dom";
 import { useJobs } from "../doc/hooks";
@@ -9,7 +9,7 @@ import { moveTrack, removeTrack, setTrackField, type Track, type TrackKind } fro
 import { useStudio } from "./context";
 import { EffectsEditor } from "./EffectsEditor";
 import { analysisClipped, analysisJobOf, analysisSummary, formatDb, formatPan, panText } from "./figures";
-import { LIVE_WRITE_MS, throttle } from "./throttle";
+import { useLiveValue } from "./useLiveValue";
 import "./trackHeader.css";
 
 /** The drag payload type of a track being reordered (files and clips use others). */
@@ -214,18 +214,9 @@ interface LiveSliderProps {
 /** A range input whose drags reach peers live (≤ 10 writes/s) and whose release lands exactly. */
 function LiveSlider({ track, field, label, min, max, step, reset, value, show, speak, disabled, className }: LiveSliderProps) {
   const { doc } = useStudio();
-  const [draft, setDraft] = useState<number | null>(null);
   const trackId = track.id;
-  const write = useMemo(
-    () => throttle((v: number) => setTrackField(doc, trackId, field, v), LIVE_WRITE_MS),
-    [doc, trackId, field],
-  );
-  useEffect(() => () => write.flush(), [write]);
-  const release = () => {
-    write.flush();
-    setDraft(null);
-  };
-  const shown = draft ?? value;
+  const live = useLiveValue(value, (v) => setTrackField(doc, trackId, field, v), reset, disabled, [doc, trackId, field]);
+  const shown = live.shown;
   const outputId = useId();
   return (
     <span className={`th-slider ${className}`}>
@@ -240,20 +231,11 @@ function LiveSlider({ track, field, label, min, max, step, reset, value, show, s
         aria-describedby={outputId}
         disabled={disabled}
         title={`${label}: ${show(shown)} (double-click to reset)`}
-        onChange={(e) => {
-          const v = Number(e.currentTarget.value);
-          setDraft(v);
-          write(v);
-        }}
-        onPointerUp={release}
-        onKeyUp={release}
-        onBlur={release}
-        onDoubleClick={() => {
-          if (disabled) return;
-          write.cancel();
-          setTrackField(doc, trackId, field, reset);
-          setDraft(null);
-        }}
+        onChange={(e) => live.change(Number(e.currentTarget.value))}
+        onPointerUp={live.release}
+        onKeyUp={live.release}
+        onBlur={live.release}
+        onDoubleClick={live.reset}
       />
       <output id={outputId} className="th-value">
         {show(shown)}
