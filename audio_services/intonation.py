@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import uniform_filter1d
 
+from jacameno.audio_services.notes import ReferenceNote, pitch_class
 from jacameno.audio_services.pitch import Note, PitchTrack
 
 __all__ = [
@@ -48,21 +49,8 @@ NOTE_CENTRE_WINDOW_S = 0.36
 # In-tune blips shorter than this do not split a flat or sharp stretch.
 FLAG_BRIDGE_S = 0.15
 
-_TONICS = {
-    "C": 0, "C#": 1, "DB": 1, "D": 2, "D#": 3, "EB": 3, "E": 4, "F": 5, "F#": 6, "GB": 6,
-    "G": 7, "G#": 8, "AB": 8, "A": 9, "A#": 10, "BB": 10, "B": 11,
-}  # fmt: skip
 _MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 _MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)
-
-
-@dataclass(frozen=True, slots=True)
-class ReferenceNote:
-    """A target note: MIDI number (fractional allowed) from ``start_s`` to ``end_s``."""
-
-    start_s: float
-    end_s: float
-    midi: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +70,15 @@ class OffPitchPassage:
 def parse_key(key: str) -> tuple[int, Literal["major", "minor"]]:
     """``"A minor"``, ``"Eb major"``, ``"f# min"`` to (tonic pitch class, mode)."""
     parts = key.strip().split()
-    if len(parts) != 2 or parts[0].upper() not in _TONICS:
-        raise ValueError(f"key must look like 'A minor' or 'Eb major', got {key!r}")
-    tonic, mode = _TONICS[parts[0].upper()], parts[1].lower()
+    usage = f"key must look like 'A minor' or 'Eb major', got {key!r}"
+    if len(parts) != 2:
+        raise ValueError(usage)
+    try:
+        # Any case reads: "EB major" and "bb minor" too (the flat sign is a lower-case b).
+        tonic = pitch_class(parts[0][:1] + parts[0][1:].lower())
+    except ValueError:
+        raise ValueError(usage) from None
+    mode = parts[1].lower()
     if mode in ("major", "maj"):
         return tonic, "major"
     if mode in ("minor", "min"):

@@ -18,12 +18,11 @@ from typing import Literal
 
 import numpy as np
 
+from jacameno.audio_services.notes import PITCH_CLASS_NAMES
 from jacameno.audio_services.result_json import JsonObject, json_object
 from jacameno.audio_services.spectral import Float64Array, FloatArray, StftStream, mono_at_rate
 
 __all__ = ["PITCH_CLASS_NAMES", "KeyAccumulator", "KeyResult", "estimate_key", "key_from_signal"]
-
-PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 ANALYSIS_SAMPLE_RATE = 22_050
 N_FFT = 8192

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from scipy.ndimage import median_filter
 
 from jacameno.audio_services.errors import AudioDecodeError
+from jacameno.audio_services.notes import midi_to_name
 from jacameno.audio_services.pitch_chunks import track_chunks
 from jacameno.audio_services.result_json import JsonObject, json_object
 from jacameno.audio_services.sources import ArraySource, BlockSource
@@ -60,7 +61,6 @@ ENVELOPE_STEP_S = 0.002
 # Praat's 50 ms window is half full of periodic signal.
 ONSET_BELOW_PEAK_DB = 15.0
 ONSET_SEARCH_S = 0.06
-_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 
 def hz_to_midi(frequency_hz: npt.ArrayLike) -> FloatArray:
@@ -70,12 +70,6 @@ def hz_to_midi(frequency_hz: npt.ArrayLike) -> FloatArray:
 
 def midi_to_hz(midi: float) -> float:
     return float(440.0 * 2.0 ** ((midi - 69.0) / 12.0))
-
-
-def midi_to_name(midi: float) -> str:
-    """Nearest note name with octave, e.g. 69.2 -> "A4"."""
-    number = round(midi)
-    return f"{_NAMES[number % 12]}{number // 12 - 1}"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
