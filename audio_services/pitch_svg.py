@@ -17,8 +17,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from jacameno.audio_services.coaching import CoachingNote, ReferenceNote, SungNote
-from jacameno.audio_services.pitch import PitchTrack, midi_to_name
+from jacameno.audio_services.coaching_report import CoachingNote, SungNote
+from jacameno.audio_services.notes import ReferenceNote, midi_to_name
+from jacameno.audio_services.pitch import PitchTrack
 
 __all__ = ["pitch_curve_svg"]
 
