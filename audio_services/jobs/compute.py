@@ -21,7 +21,7 @@ from typing import Any
 from jacameno.audio_services.analysis import analyze_file
 from jacameno.audio_services.coaching import coach_track, reference_from_track
 from jacameno.audio_services.errors import AudioLimitError
-from jacameno.audio_services.mastering import master_source
+from jacameno.audio_services.mastering_file import master_to_file
 from jacameno.audio_services.mastering_settings import MasterSettings
 from jacameno.audio_services.mixing import Stem, mix_source
 from jacameno.audio_services.pitch import track_pitch_source
@@ -60,7 +60,11 @@ def compute(
 
 
 def warm_up() -> None:
-    """Compile and cache what a first job would (librosa's numba kernels)."""
+    """Load what a first job would (native libraries, FFT plans), so it starts at full speed.
+
+    Nothing is JIT-compiled: the DSP keeps off librosa and numba (see
+    :mod:`audio_services.analysis`).
+    """
     from jacameno.audio_services.analysis import warm_up as warm_analysis
 
     warm_analysis()
@@ -126,7 +130,8 @@ def _mastering(
         guide = FileSource(files[inputs["reference_asset_id"]], max_duration_s=max_duration_s)
         reference = ResampledSource(guide, source.sample_rate)
     sink = _flac_sink(folder / "master.flac", source.sample_rate, source.channels)
-    report = master_source(source, sink, settings, reference=reference)
+    # Its figures are measured on the file as written (and stored as the asset).
+    report = master_to_file(source, sink, settings, reference=reference)
     figures = {"source_asset_id": inputs["asset_id"], **report.to_json()}
     return _written("master", sink, figures)
 
