@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from jacameno.api.cli import main
-from jacameno.api.cli_audio import EXIT_BAD_INPUT, EXIT_USAGE, read_note_list
+from jacameno.api.cli_audio import EXIT_BAD_INPUT, EXIT_USAGE
 from jacameno.audio_services.audio_io import load_audio, write_audio
 from jacameno.audio_services.demo_stems import DemoSong, demo_song
 from jacameno.audio_services.metering import measure_loudness
@@ -282,13 +282,6 @@ def test_coach_against_a_midi_file(
     midi.save(midi_path)
     figures = run_json(capsys, "coach", str(files["vocal"]), "--reference", str(midi_path))
     assert [flag["kind"] for flag in _flags(figures)] == ["flat", "late"]
-
-
-def test_note_lists_take_numbers_and_names(tmp_path: Path) -> None:
-    path = tmp_path / "notes.txt"
-    path.write_text("# a comment\n0.5 1.0 A4\n\n1.0\t1.5\tC#5  # sharp\n1.5,2,Eb3\n2 2.5 69.5\n")
-    notes = [(n.start_s, n.end_s, n.midi) for n in read_note_list(path)]
-    assert notes == [(0.5, 1.0, 69.0), (1.0, 1.5, 73.0), (1.5, 2.0, 51.0), (2.0, 2.5, 69.5)]
 
 
 # --- bad input -------------------------------------------------------------------------------
