@@ -12,7 +12,8 @@
   or saq workers on Redis (with worker processes of their own).
 - :mod:`.fairness`: fair turns across requesters for the job slots.
 - :mod:`.document`: resolving a request into a ticket, and writing outcomes.
-- :mod:`.coordinator`: watches documents, admits and claims jobs, writes results back.
+- :mod:`.coordinator`: watches documents, dispatches their jobs, takes requests.
+- :mod:`.processing`: one job from admission and claim to its outcome in the document.
 """
 
 from jacameno.audio_services.jobs.protocol import (

@@ -21,6 +21,9 @@ ledger (a restart, another instance) only has its outcome copied into the
 document. At start-up the coordinator requeues jobs a dead process left running
 (in-process runner) and opens the rooms of projects with unfinished jobs, whose
 observers then pick them up.
+
+This module watches, dispatches and takes requests; what happens to one job,
+from admission to its outcome, is :class:`~audio_services.jobs.processing.JobProcessor`.
 """
 
 from __future__ import annotations
@@ -28,45 +31,36 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from pycrdt import Map, Subscription
+from pycrdt import Subscription
 
 from jacameno.audio_services.errors import AudioError
-from jacameno.audio_services.jobs.document import (
-    RUNNABLE_KINDS,
-    resolve_ticket,
-    ticket_for,
-    write_outcome,
-)
+from jacameno.audio_services.jobs.document import RUNNABLE_KINDS, resolve_ticket, ticket_for
 from jacameno.audio_services.jobs.fairness import FairScheduler
+from jacameno.audio_services.jobs.processing import CAP_RETRY_AFTER_S, JobProcessor
 from jacameno.audio_services.jobs.protocol import (
     JOB_ORIGIN,
     DocumentHost,
     JobAdmission,
     JobLedger,
-    JobOutcome,
     JobRefusedError,
     JobRunner,
-    JobTicket,
-    LedgerRow,
 )
-from jacameno.collab.access import actor_of_origin
 from jacameno.docs_model import ProjectDocument
-from jacameno.docs_model.errors import DocsModelError, JobStateError, UnknownJobError
 from jacameno.docs_model.schema import JobStatus
+
+__all__ = ["API_ORIGIN", "CAP_RETRY_AFTER_S", "JobCoordinator"]
 
 log = logging.getLogger("jacameno.jobs")
 
 #: Transaction origin of jobs requested through the REST API.
 API_ORIGIN = "service:api"
-#: Seconds a requester over the job cap is told to wait before asking again.
-CAP_RETRY_AFTER_S = 30
 
 _Item = tuple[str, tuple[str, ...] | None]
 
@@ -78,12 +72,6 @@ class _Watch:
     subscription: Subscription
     #: Origin of the first transaction that touched each job id not handled yet.
     origins: dict[str, object] = field(default_factory=dict)
-
-
-def _outcome_of(row: LedgerRow) -> JobOutcome:
-    if row.status == "done":
-        return JobOutcome("done", result=row.result or {})
-    return JobOutcome("failed", error=row.error or "the job failed")
 
 
 class JobCoordinator:
@@ -106,12 +94,19 @@ class JobCoordinator:
         self.ledger = ledger
         self.runner = runner
         self.admission = admission
-        #: Queued-or-running jobs one requester may have; more are refused.
-        self.max_active_per_requester = max_active_per_requester
         self.max_attempts = max_attempts
         self.recover_orphans = recover_orphans
         #: Who runs next: ``max_concurrent`` jobs at once, in fair turns across requesters.
         self.scheduler = FairScheduler(max_concurrent)
+        #: Takes each job from admission to its outcome in the document.
+        self.processor = JobProcessor(
+            host,
+            ledger,
+            runner,
+            admission=admission,
+            scheduler=self.scheduler,
+            max_active_per_requester=max_active_per_requester,
+        )
         self._watches: dict[str, _Watch] = {}
         self._active: set[str] = set()
         self._group: TaskGroup | None = None
@@ -120,6 +115,11 @@ class JobCoordinator:
         self._recovered = anyio.Event()
         self._send: MemoryObjectSendStream[_Item] | None = None
         self._receive: MemoryObjectReceiveStream[_Item] | None = None
+
+    @property
+    def max_active_per_requester(self) -> int:
+        """Queued-or-running jobs one requester may have; more are refused."""
+        return self.processor.max_active_per_requester
 
     async def __aenter__(self) -> JobCoordinator:
         self._send, self._receive = anyio.create_memory_object_stream[_Item](math.inf)
@@ -182,7 +182,7 @@ class JobCoordinator:
                 # Admitted here, not by the dispatcher: it leaves active ids alone.
                 pending = job_id
                 self._active.add(job_id)
-            await self._admit(ticket)
+            await self.processor.admit(ticket)
         finally:
             if pending is not None:
                 self._active.discard(pending)
@@ -232,7 +232,7 @@ class JobCoordinator:
                 pending = job_id
                 self._active.add(job_id)
             with contextlib.suppress(JobRefusedError):
-                await self._admit(ticket)
+                await self.processor.admit(ticket)
         finally:
             if pending is not None:
                 self._active.discard(pending)
@@ -242,26 +242,6 @@ class JobCoordinator:
     async def active_jobs(self, requested_by: str) -> int:
         """How many jobs ``requested_by`` has queued or running (against the cap)."""
         return await self.ledger.count_active(requested_by)
-
-    async def _admit(self, ticket: JobTicket) -> LedgerRow:
-        """Insert ``ticket``'s row if its requester is under the cap; else fail the job
-        (row and document) and raise :class:`JobRefusedError`."""
-        row = await self.ledger.admit(ticket, self.max_active_per_requester)
-        if row is not None:
-            return row
-        error = JobRefusedError(
-            f"too many jobs: {ticket.requested_by or 'this requester'} already has"
-            f" {self.max_active_per_requester} jobs queued or running; ask again when"
-            " some have finished",
-            retry_after_s=CAP_RETRY_AFTER_S,
-        )
-        await self._refuse(ticket, str(error))
-        raise error
-
-    async def _refuse(self, ticket: JobTicket, reason: str) -> None:
-        await self.ledger.ensure(ticket)
-        await self.ledger.fail(ticket.job_id, reason)
-        await self._write(ticket, JobOutcome("failed", error=reason))
 
     # ------------------------------------------------------------------ watching
 
@@ -353,154 +333,9 @@ class JobCoordinator:
 
     async def _handle(self, watch: _Watch, project_id: str, job_id: str) -> None:
         try:
-            requester = await self._admit_entry(watch, project_id, job_id)
-            if requester is not None:
-                async with self.scheduler.slot(requester):
-                    await self._process(project_id, job_id)
+            await self.processor.run_entry(project_id, job_id, watch.origins)
         except Exception:
             log.exception("job %s of project %s could not be processed", job_id, project_id)
         finally:
             self._active.discard(job_id)
             watch.origins.pop(job_id, None)
-
-    async def _admit_entry(self, watch: _Watch, project_id: str, job_id: str) -> str | None:
-        """Who the job counts against, once admitted; None when it was refused or is gone.
-
-        A job with a ledger row was admitted before (REST, upload, an earlier run).
-        Any other entry was written into the document by a peer: it is attributed to
-        the peer that created it and passes the same limits as a REST request.
-        """
-        row = await self.ledger.get(job_id)
-        if row is not None:
-            return row.requested_by
-        async with self.host.document(project_id, origin=JOB_ORIGIN) as doc:
-            project = ProjectDocument(doc)
-            try:
-                job = project.get_job(job_id)
-            except DocsModelError:
-                return None
-            if job.status.is_final:
-                return None
-            written_by = job.requested_by
-            try:
-                ticket = ticket_for(project, job, project_id)
-            except AudioError:
-                # Admitted all the same: _process fails it with the reason.
-                ticket = JobTicket(job_id, project_id, job.kind.value, dict(job.params), {})
-        actor = actor_of_origin(watch.origins.get(job_id))
-        if actor is None:
-            await self._refuse(
-                ticket,
-                "this job was written into the document without a signed-in peer to count"
-                " it against; ask for it from a client or bot that is signed in, or"
-                " through the API",
-            )
-            return None
-        ticket = replace(ticket, requested_by=actor)
-        if written_by != actor:
-            await self._set_requester(project_id, job_id, actor)
-        try:
-            await self.admission.admit(actor, project_id, ticket.kind)
-        except JobRefusedError as exc:
-            await self._refuse(ticket, str(exc))
-            return None
-        try:
-            await self._admit(ticket)
-        except JobRefusedError:
-            return None  # failed with the reason already
-        return actor
-
-    async def _set_requester(self, project_id: str, job_id: str, actor: str) -> None:
-        """Overwrite the ``requested_by`` a peer wrote with the actor it counts against."""
-        async with self.host.document(project_id, origin=JOB_ORIGIN) as doc:
-            entry = ProjectDocument(doc).roots.jobs.get(job_id)
-            if isinstance(entry, Map):
-                with doc.transaction(origin=JOB_ORIGIN):
-                    entry["requested_by"] = actor
-
-    async def _process(self, project_id: str, job_id: str) -> None:
-        problem: str | None = None
-        async with self.host.document(project_id, origin=JOB_ORIGIN) as doc:
-            project = ProjectDocument(doc)
-            try:
-                job = project.get_job(job_id)
-            except UnknownJobError:
-                await self._drop_queued(job_id, "the job was removed from the document")
-                return
-            except DocsModelError as exc:
-                await self._drop_queued(job_id, f"the job's entry is unreadable: {exc}")
-                return
-            if job.status.is_final:
-                return
-            try:
-                ticket = ticket_for(project, job, project_id)
-            except AudioError as exc:
-                problem = str(exc)
-                ticket = JobTicket(
-                    job_id, project_id, job.kind.value, dict(job.params), {}, job.requested_by
-                )
-        row = await self.ledger.ensure(ticket)
-        # The ledger knows who asked; the document's field may have been written by anyone.
-        ticket = replace(ticket, requested_by=row.requested_by)
-        if problem is not None:
-            await self.ledger.fail(job_id, problem)
-            await self._write(ticket, JobOutcome("failed", error=problem))
-            return
-        if row.status in ("done", "failed"):
-            await self._write(ticket, _outcome_of(row))
-            return
-        if not await self.ledger.claim(job_id):
-            current = await self.ledger.get(job_id)
-            if current is not None and current.status in ("done", "failed"):
-                await self._write(ticket, _outcome_of(current))
-            elif current is not None and current.status == "running":
-                attached = await self.runner.attach(ticket)
-                if attached is not None:
-                    await self._write(ticket, attached)
-            return
-        prior = await self.ledger.find_done(project_id, ticket.kind, ticket.input_hash)
-        if prior is not None and prior.job_id != job_id and prior.result is not None:
-            result = {**prior.result, "reused_from": prior.job_id}
-            await self.ledger.finish(job_id, result)
-            await self._write(ticket, JobOutcome("done", result=result))
-            return
-        await self._progress(ticket, 0.05, running=True)
-
-        async def progress(fraction: float) -> None:
-            await self._progress(ticket, fraction)
-
-        outcome = await self.runner.run(ticket, progress)
-        await self._write(ticket, outcome)
-
-    async def _drop_queued(self, job_id: str, reason: str) -> None:
-        # A queued row whose entry is gone would count against its requester's cap forever.
-        row = await self.ledger.get(job_id)
-        if row is not None and row.status == "queued":
-            await self.ledger.fail(job_id, reason)
-
-    async def _progress(self, ticket: JobTicket, fraction: float, *, running: bool = False) -> None:
-        await self.ledger.set_progress(ticket.job_id, fraction)
-        try:
-            async with self.host.document(ticket.project_id, origin=JOB_ORIGIN) as doc:
-                project = ProjectDocument(doc)
-                if running:
-                    project.mark_running(ticket.job_id, fraction, origin=JOB_ORIGIN)
-                else:
-                    project.set_progress(ticket.job_id, fraction, origin=JOB_ORIGIN)
-        except DocsModelError as exc:
-            log.info("job %s progress not written: %s", ticket.job_id, exc)
-
-    async def _write(self, ticket: JobTicket, outcome: JobOutcome) -> None:
-        try:
-            async with self.host.document(ticket.project_id, origin=JOB_ORIGIN) as doc:
-                write_outcome(ProjectDocument(doc), ticket, outcome)
-        except (UnknownJobError, JobStateError):
-            # A peer removed the entry, or another writer finished it: the ledger
-            # keeps the outcome either way.
-            return
-        except DocsModelError as exc:
-            log.warning("job %s: result not writable (%s); marking it failed", ticket.job_id, exc)
-            async with self.host.document(ticket.project_id, origin=JOB_ORIGIN) as doc:
-                ProjectDocument(doc).fail(
-                    ticket.job_id, f"the result could not be written: {exc}", origin=JOB_ORIGIN
-                )
