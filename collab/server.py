@@ -12,6 +12,10 @@ Rights are live: each connection carries a :class:`~collab.access.Grant`; the
 application calls :meth:`RoomServer.revoke`, :meth:`RoomServer.set_write_access`
 and :meth:`RoomServer.delete_room` when credentials, roles or projects change,
 and a grant's expiry closes its connection by itself.
+
+One connection's session (read loop, writer, expiry) is :mod:`collab.session`;
+background compaction is :mod:`collab.compaction`; the close code for an error
+comes from :mod:`collab.close_codes`.
 """
 
 from __future__ import annotations
@@ -24,25 +28,21 @@ from types import TracebackType
 from typing import Any
 
 import anyio
-import anyio.lowlevel
 import pycrdt
 from anyio.abc import TaskGroup
 
 from jacameno.collab.access import Grant
-from jacameno.collab.channel import Channel, ChannelClosedError, CloseCode
+from jacameno.collab.channel import Channel, CloseCode
+from jacameno.collab.close_codes import DELETED_REASON, RESTART_REASON, close_for
+from jacameno.collab.compaction import Compactor
 from jacameno.collab.config import CollabConfig
 from jacameno.collab.connection import Connection
-from jacameno.collab.errors import (
-    CollabError,
-    FloodError,
-    MissingDependenciesError,
-    PersistenceError,
-    ProtocolError,
-    RoomDeletedError,
-)
+from jacameno.collab.errors import CollabError, PersistenceError, RoomDeletedError
 from jacameno.collab.folding import DocumentFolder, Folded
+from jacameno.collab.live_rights import revoke_credential, set_write_access
 from jacameno.collab.protocol import is_empty_update
 from jacameno.collab.room import CollabStats, Room
+from jacameno.collab.session import run_session
 from jacameno.collab.store import DocumentStore, StoredDocument
 from jacameno.collab.update_log import UpdateLog
 from jacameno.docs_model import new_doc
@@ -51,10 +51,6 @@ log = logging.getLogger("jacameno.collab.server")
 
 #: Seconds between sweeps that expire presence states nobody renewed.
 AWARENESS_SWEEP_S = 5.0
-#: Seconds one connection's frames may be handled back to back before others get a turn.
-READ_SLICE_S = 0.005
-#: Close reason for a connection whose project was deleted.
-DELETED_REASON = "the project was deleted"
 
 
 class RoomServer:
@@ -73,7 +69,13 @@ class RoomServer:
         self.folder = folder or DocumentFolder()
         self._rooms: dict[str, Room] = {}
         self._locks: dict[str, anyio.Lock] = {}
-        self._compacting: set[str] = set()
+        self.compactor = Compactor(
+            store,
+            self.folder,
+            self.stats,
+            self.config,
+            is_loaded=lambda room: self._rooms.get(room.name) is room,
+        )
         #: Rooms whose document was deleted in this process: never loaded again.
         self._deleted: set[str] = set()
         self._listeners: list[Callable[[Room], None]] = []
@@ -90,6 +92,7 @@ class RoomServer:
         await self.folder.__aenter__()
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
+        self.compactor.bind(self._task_group)
         self._task_group.start_soon(self._run_log)
         self._task_group.start_soon(self._sweep_awareness)
         return self
@@ -121,7 +124,7 @@ class RoomServer:
         grace = self.config.shutdown_grace_s
         for room in list(self._rooms.values()):
             for connection in list(room.connections.values()):
-                connection.close(CloseCode.SERVICE_RESTART, "server restarting; reconnect")
+                connection.close(CloseCode.SERVICE_RESTART, RESTART_REASON)
         with anyio.move_on_after(grace):
             await self._idle.wait()
         self.update_log.close()
@@ -151,28 +154,31 @@ class RoomServer:
     async def serve(self, channel: Channel, room_name: str, grant: Grant) -> tuple[int, str]:
         """Serve one accepted channel until it closes; return the close code and reason."""
         if self._stopping:
-            await channel.close(CloseCode.SERVICE_RESTART, "server restarting; reconnect")
+            await channel.close(CloseCode.SERVICE_RESTART, RESTART_REASON)
             return CloseCode.SERVICE_RESTART, "server restarting"
         self._active += 1
         self._idle = anyio.Event() if self._idle.is_set() else self._idle
         try:
             try:
                 room = await self.open_room(room_name)
-            except RoomDeletedError:
-                await channel.close(CloseCode.NOT_FOUND, DELETED_REASON)
-                self.stats.closed(CloseCode.NOT_FOUND)
-                return CloseCode.NOT_FOUND, DELETED_REASON
-            except PersistenceError as exc:
-                log.error("cannot load room", extra={"room": room_name, "error": str(exc)})
-                await channel.close(CloseCode.UNAVAILABLE, "document store unavailable; retry")
-                self.stats.closed(CloseCode.UNAVAILABLE)
-                return CloseCode.UNAVAILABLE, "document store unavailable"
+            except (RoomDeletedError, PersistenceError) as exc:
+                if isinstance(exc, PersistenceError):
+                    log.error("cannot load room", extra={"room": room_name, "error": str(exc)})
+                refusal = close_for(exc)
+                await channel.close(refusal.code, refusal.reason)
+                self.stats.closed(refusal.code)
+                return refusal.code, refusal.reason
             connection = Connection(channel, grant=grant, config=self.config)
             room.reserved -= 1
             room.join(connection)
             self.stats.connections_opened += 1
             try:
-                await self._run_connection(room, connection)
+                await run_session(
+                    room,
+                    connection,
+                    max_message_bytes=self.config.max_message_bytes,
+                    is_stopping=lambda: self._stopping,
+                )
             finally:
                 room.leave(connection)
                 if not room.connections:
@@ -196,71 +202,6 @@ class RoomServer:
             if self._active == 0:
                 self._idle.set()
 
-    async def _run_connection(self, room: Room, connection: Connection) -> None:
-        async with anyio.create_task_group() as group:
-
-            async def write() -> None:
-                await connection.write_loop()
-                group.cancel_scope.cancel()
-
-            async def expire(at: float) -> None:
-                await anyio.sleep(max(0.0, at - time.time()))
-                connection.close(
-                    CloseCode.UNAUTHORIZED, "access token expired; reconnect with a fresh one"
-                )
-
-            group.start_soon(write)
-            if connection.grant.expires_at is not None:
-                group.start_soon(expire, connection.grant.expires_at)
-            if await self._read_loop(room, connection):
-                group.cancel_scope.cancel()
-
-    async def _read_loop(self, room: Room, connection: Connection) -> bool:
-        """Read until the peer leaves (True) or the connection is told to close (False).
-
-        A peer with thousands of frames queued would otherwise be served back to back
-        (a receive from a non-empty queue never suspends): past a slice of
-        :data:`READ_SLICE_S` the loop lets every other task run before it reads on.
-        """
-        limit = self.config.max_message_bytes
-        slice_started = time.monotonic()
-        while not connection.closing:
-            if time.monotonic() - slice_started > READ_SLICE_S:
-                await anyio.lowlevel.checkpoint()
-                slice_started = time.monotonic()
-            try:
-                frame = await connection.channel.receive()
-            except ChannelClosedError:
-                if connection.close_code is None:
-                    connection.close_code = 1000
-                    connection.close_reason = "peer closed"
-                return True
-            if len(frame) > limit:
-                connection.close(
-                    CloseCode.MESSAGE_TOO_BIG, f"message of {len(frame)} bytes exceeds {limit}"
-                )
-                return False
-            try:
-                await room.receive(connection, frame)
-            except MissingDependenciesError as exc:
-                connection.close(CloseCode.RESYNC, str(exc)[:120])
-                return False
-            except ProtocolError as exc:
-                log.info(
-                    "closing a peer that sent a bad message",
-                    extra={"room": room.name, "actor": connection.grant.actor, "error": str(exc)},
-                )
-                connection.close(CloseCode.MALFORMED, str(exc)[:120])
-                return False
-            except FloodError as exc:
-                connection.close(CloseCode.RATE_LIMITED, str(exc)[:120])
-                return False
-            except PersistenceError:
-                # The log is closed: the server is stopping.
-                connection.close(CloseCode.SERVICE_RESTART, "server restarting; reconnect")
-                return False
-        return False
-
     # ------------------------------------------------------------------ rooms
 
     async def open_room(self, name: str) -> Room:
@@ -282,7 +223,7 @@ class RoomServer:
                 self.stats.rooms_loaded += 1
                 self._announce(room)
                 if room.log_count and room.quarantine_due:
-                    self._start_compaction(room)
+                    self.compactor.start(room)
             room.reserved += 1
             return room
 
@@ -298,7 +239,7 @@ class RoomServer:
             stats=self.stats,
             log_count=stored.log_count,
             log_bytes=stored.log_bytes,
-            on_log_growth=self._maybe_compact,
+            on_log_growth=self.compactor.maybe_compact,
             config=self.config,
             on_rebuilt=self._announce,
             on_damaged=self._reload_soon,
@@ -400,7 +341,7 @@ class RoomServer:
             # Never drop a room with updates still on their way to the log.
             await room.flushed()
             if room.log_count:
-                await self._compact(room)
+                await self.compactor.compact(room)
             del self._rooms[room.name]
             self.stats.rooms_evicted += 1
             room.evicted.set()
@@ -423,56 +364,14 @@ class RoomServer:
         ):
             del self._locks[name]
 
-    def _over_threshold(self, room: Room) -> bool:
-        return (
-            room.log_count >= self.config.compact_after_updates
-            or room.log_bytes >= self.config.compact_after_bytes
-        ) and self._rooms.get(room.name) is room
-
-    def _maybe_compact(self, room: Room) -> None:
-        if self._over_threshold(room):
-            self._start_compaction(room)
-
-    def _start_compaction(self, room: Room) -> None:
-        if room.name not in self._compacting and self._task_group is not None:
-            self._compacting.add(room.name)
-            self._task_group.start_soon(self._compact_in_background, room)
-
-    async def _compact_in_background(self, room: Room) -> None:
-        try:
-            # Catch up: updates logged during a compaction may call for the next one,
-            # whether or not more arrive to trigger it.
-            while await self._compact(room) and self._over_threshold(room):
-                pass
-        finally:
-            self._compacting.discard(room.name)
-
-    async def _compact(self, room: Room) -> bool:
-        """Compact ``room``'s log; whether anything was folded."""
-        try:
-            result = await self.store.compact(room.name, self.folder.fold)
-        except CollabError as exc:
-            log.warning("compaction failed", extra={"room": room.name, "error": str(exc)})
-            return False
-        if result is None:
-            return False
-        room.log_count = max(0, room.log_count - result.folded_updates)
-        room.log_bytes = 0 if room.log_count == 0 else room.log_bytes
-        room.quarantine_due = False
-        self.stats.compactions += 1
-        self.stats.updates_quarantined += result.quarantined
-        done, room.compacted = room.compacted, anyio.Event()
-        done.set()
-        return True
-
     # ------------------------------------------------------------------ live rights
 
-    def _connections(self, room_name: str | None) -> list[tuple[Room, Connection]]:
+    def _connections(self, room_name: str | None) -> list[Connection]:
         if room_name is None:
             rooms = list(self._rooms.values())
         else:
             rooms = [self._rooms[room_name]] if room_name in self._rooms else []
-        return [(room, c) for room in rooms for c in list(room.connections.values())]
+        return [c for room in rooms for c in list(room.connections.values())]
 
     def revoke(
         self,
@@ -484,25 +383,12 @@ class RoomServer:
     ) -> int:
         """Close every connection (of ``room``, or anywhere) whose grant rests on
         ``credential``; returns how many were closed."""
-        closed = 0
-        for _room, connection in self._connections(room):
-            if credential in connection.grant.credentials and not connection.closing:
-                connection.close(code, reason)
-                closed += 1
-        return closed
+        return revoke_credential(self._connections(room), credential, code=code, reason=reason)
 
     def set_write_access(self, room: str, actor: str, *, can_write: bool) -> int:
-        """Make ``actor``'s connections to ``room`` read-only (or writable again), at once.
-
-        Returns how many connections changed.
-        """
-        changed = 0
-        for _room, connection in self._connections(room):
-            if connection.grant.actor == actor and connection.grant.can_write != can_write:
-                connection.grant = connection.grant.with_write(can_write)
-                connection.told_read_only = False
-                changed += 1
-        return changed
+        """Make ``actor``'s connections to ``room`` read-only (or writable again), at once;
+        returns how many connections changed."""
+        return set_write_access(self._connections(room), actor, can_write=can_write)
 
     async def delete_room(self, name: str) -> None:
         """Delete a room's document for good: close its connections (4404), wait for
