@@ -57,7 +57,7 @@ from jacameno.api.web_client import web_client_app
 from jacameno.api.ws_direct import ServerSendMiddleware
 from jacameno.collab.config import CollabConfig
 from jacameno.collab.server import RoomServer
-from jacameno.collab.store import SQLDocumentStore
+from jacameno.collab.store_backends import create_document_store
 
 log = structlog.get_logger("jacameno.app")
 __version__ = version("jacameno")
@@ -147,8 +147,10 @@ def create_app(settings: Settings) -> Starlette:
                 redis = Redis.from_url(settings.redis_url)
                 stack.push_async_callback(redis.aclose)
                 revoked = RedisRevocationList(redis)
-            document_store = SQLDocumentStore(database.engine)
-            stack.push_async_callback(document_store.aclose)
+            # Open while rooms use it: SQLite WAL checkpoints run on a thread it owns.
+            document_store = await stack.enter_async_context(
+                create_document_store(database.engine)
+            )
             watchdog = await stack.enter_async_context(LoopWatchdog())
             rooms = await stack.enter_async_context(
                 RoomServer(document_store, collab_config(settings))

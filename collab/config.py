@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateLogTuning:
+    """Tunables of the update log's group commit (:mod:`collab.update_log`)."""
+
+    #: Seconds since the last write after which the log counts as quiet: the next update
+    #: is then written on the task that submits it, if the store can commit at once.
+    quiet_s: float = 0.002
+    #: Retries of one batch after shutdown began, before its updates are given up (logged).
+    shutdown_retries: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +45,8 @@ class CollabConfig:
     max_merge_updates: int = 128
     #: Seconds shutdown waits for connections to close, then for the log to drain.
     shutdown_grace_s: float = 5.0
+    #: The update log's group commit.
+    update_log: UpdateLogTuning = field(default_factory=UpdateLogTuning)
 
     # Presence (awareness). A browser tab owns one client id and renews its state every
     # 15 s; y-websocket 3 clients echo every state they receive, the room's included.

@@ -4,9 +4,10 @@ Readers submit updates; one writer task takes everything waiting (up to
 ``max_batch``), writes it in one transaction, and only then hands each update
 to its room for relay. Under load a burst costs one transaction, not one per
 update, and no update is relayed that a crash could lose. A log that has been
-quiet for :data:`QUIET_S` writes the next update on the submitting task, when
-the store can commit it without waiting (SQLite): one update alone spares the
-trip round the event loop to the writer task, and a burst still queues behind it.
+quiet for ``quiet_s`` (:class:`~collab.config.UpdateLogTuning`) writes the next
+update on the submitting task, when the store can commit it without waiting
+(SQLite): one update alone spares the trip round the event loop to the writer
+task, and a burst still queues behind it.
 """
 
 from __future__ import annotations
@@ -26,11 +27,6 @@ from jacameno.collab.latch import Latch
 from jacameno.collab.store import DocumentStore
 
 log = logging.getLogger("jacameno.collab.log")
-
-#: Retries of one batch after shutdown began, before its updates are given up (logged).
-_SHUTDOWN_RETRIES = 10
-#: Seconds since the last write after which the log counts as quiet (see the module doc).
-QUIET_S = 0.002
 
 
 class LogTarget(Protocol):
@@ -66,6 +62,7 @@ class UpdateLog:
     def __init__(self, store: DocumentStore, config: CollabConfig) -> None:
         self._store = store
         self._config = config
+        self._tuning = config.update_log
         self._send: MemoryObjectSendStream[PendingWrite]
         self._receive: MemoryObjectReceiveStream[PendingWrite]
         self._send, self._receive = anyio.create_memory_object_stream[PendingWrite](
@@ -92,7 +89,7 @@ class UpdateLog:
         if (
             self._writer_idle
             and not self._closing
-            and time.monotonic() - self._last_write > QUIET_S
+            and time.monotonic() - self._last_write > self._tuning.quiet_s
             and self._store.append_now([(write.room, write.update)])
         ):
             self._written([write])
@@ -159,7 +156,7 @@ class UpdateLog:
             except PersistenceError as exc:
                 attempts += 1
                 self.healthy = False
-                if self._closing and attempts >= _SHUTDOWN_RETRIES:
+                if self._closing and attempts >= self._tuning.shutdown_retries:
                     self.lost += len(batch)
                     log.error(
                         "giving up on %d updates at shutdown: the database refuses writes",

@@ -10,7 +10,7 @@ from jacameno.api.db import Database
 from jacameno.api.db.models import Asset, User
 from jacameno.api.demo import DEMO_EMAIL, DEMO_PASSWORD, STEMS, create_demo
 from jacameno.api.settings import Settings, SettingsError
-from jacameno.collab.store import SQLDocumentStore
+from jacameno.collab.store_backends import create_document_store
 from jacameno.docs_model import JobStatus, ProjectDocument
 from tests.collab.test_store import _rebuild
 
@@ -38,9 +38,8 @@ async def test_demo_creates_a_login_and_an_analysed_project(
     assert await hasher.verify(DEMO_PASSWORD, user.password_hash)
     assert {a.filename for a in assets if a.kind == "upload"} == {f"{n}.flac" for n in STEMS}
 
-    store = SQLDocumentStore(database.engine)
-    stored = await store.load(first.project_id)
-    await store.aclose()
+    async with create_document_store(database.engine) as store:
+        stored = await store.load(first.project_id)
     await database.aclose()
     project = ProjectDocument(_rebuild(stored.updates))
     assert {t.name for t in project.tracks_in_order()} == set(STEMS)

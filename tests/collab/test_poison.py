@@ -22,7 +22,7 @@ from jacameno.collab.folding import DocumentFolder, covers, fold_updates
 from jacameno.collab.protocol import decode_state_vector
 from jacameno.collab.server import RoomServer
 from jacameno.collab.sql_tables import doc_quarantine, doc_updates
-from jacameno.collab.store import SQLDocumentStore
+from jacameno.collab.store_backends import create_document_store
 from tests.support.poison import item_under, plain_value_doc, poison_for
 
 ROOM = "song"
@@ -36,12 +36,13 @@ def _tracks(doc: pycrdt.Doc[Any]) -> dict[str, Any]:
 async def _rooms(db_url: str, **folder: Any) -> AsyncIterator[tuple[RoomServer, Database]]:
     await upgrade(db_url)
     database = Database(db_url)
-    store = SQLDocumentStore(database.engine)
     try:
-        async with RoomServer(store, folder=DocumentFolder(**folder)) as rooms:
+        async with (
+            create_document_store(database.engine) as store,
+            RoomServer(store, folder=DocumentFolder(**folder)) as rooms,
+        ):
             yield rooms, database
     finally:
-        await store.aclose()
         await database.aclose()
 
 

@@ -32,7 +32,7 @@ from jacameno.collab.client import CollabClient, NotStoredError
 from jacameno.collab.protocol import is_empty_update
 from jacameno.collab.room import Room
 from jacameno.collab.server import RoomServer
-from jacameno.collab.store import SQLDocumentStore
+from jacameno.collab.store_backends import create_document_store
 from jacameno.docs_model import ProjectDocument, event_origin
 from tests.collab.conftest import CollabWorld
 from tests.support.api_client import Account
@@ -80,9 +80,8 @@ async def serve_rooms(db_url: str) -> AsyncIterator[tuple[RoomServer, str]]:
     """A RoomServer over the SQL store, served at the returned ``ws://.../collab`` URL."""
     await upgrade(db_url)
     database = Database(db_url)
-    store = SQLDocumentStore(database.engine)
     try:
-        async with RoomServer(store) as rooms:
+        async with create_document_store(database.engine) as store, RoomServer(store) as rooms:
 
             async def handler(ws: ServerConnection) -> None:
                 assert ws.request is not None
@@ -95,7 +94,6 @@ async def serve_rooms(db_url: str) -> AsyncIterator[tuple[RoomServer, str]]:
                 port = next(iter(server.sockets)).getsockname()[1]
                 yield rooms, f"ws://127.0.0.1:{port}/collab"
     finally:
-        await store.aclose()  # its dedicated append connection
         await database.aclose()
 
 

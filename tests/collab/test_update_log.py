@@ -6,11 +6,10 @@ import anyio
 import pycrdt
 import pytest
 
-import jacameno.collab.update_log
 from jacameno.api.db import Database
 from jacameno.api.db.migrate import upgrade
-from jacameno.collab.config import CollabConfig
-from jacameno.collab.store import SQLDocumentStore
+from jacameno.collab.config import CollabConfig, UpdateLogTuning
+from jacameno.collab.store_backends import create_document_store
 from jacameno.collab.update_log import PendingWrite, UpdateLog
 
 
@@ -35,42 +34,41 @@ def _updates(count: int) -> list[bytes]:
 
 
 async def _run(
-    db_url: str, updates: list[bytes]
+    db_url: str, updates: list[bytes], *, quiet_s: float
 ) -> tuple[UpdateLog, RecordingTarget, list[bool], list[bytes]]:
-    """Submit ``updates`` back to back to an idle log; return it, the target, whether each
-    was persisted when its submit returned, and what the store holds afterwards."""
+    """Submit ``updates`` back to back to an idle log quiet after ``quiet_s``; return it, the
+    target, whether each was persisted when its submit returned, and what the store holds
+    afterwards."""
     await upgrade(db_url)
     database = Database(db_url)
-    store = SQLDocumentStore(database.engine)
-    log = UpdateLog(store, CollabConfig())
     target = RecordingTarget()
     writes = [PendingWrite(target=target, room="song", update=u) for u in updates]
     at_return: list[bool] = []
     try:
-        with anyio.fail_after(10):
-            async with anyio.create_task_group() as group:
-                group.start_soon(log.run)
-                await anyio.wait_all_tasks_blocked()  # the writer waits on an empty queue
-                for write in writes:
-                    await log.submit(write)
-                    at_return.append(write.persisted.is_set())
-                for write in writes:
-                    await write.persisted.wait()
-                log.close()
-        stored = await store.load("song")
+        async with create_document_store(database.engine) as store:
+            log = UpdateLog(store, CollabConfig(update_log=UpdateLogTuning(quiet_s=quiet_s)))
+            with anyio.fail_after(10):
+                async with anyio.create_task_group() as group:
+                    group.start_soon(log.run)
+                    await anyio.wait_all_tasks_blocked()  # the writer waits on an empty queue
+                    for write in writes:
+                        await log.submit(write)
+                        at_return.append(write.persisted.is_set())
+                    for write in writes:
+                        await write.persisted.wait()
+                    log.close()
+            stored = await store.load("song")
     finally:
-        await store.aclose()
         await database.aclose()
     return log, target, at_return, stored.updates
 
 
 async def test_a_quiet_log_writes_at_once_and_a_burst_still_shares_a_transaction(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str,
 ) -> None:
-    # Only a log that never wrote counts as quiet, however slow this machine is.
-    monkeypatch.setattr(jacameno.collab.update_log, "QUIET_S", 3600.0)
     updates = _updates(4)
-    log, target, at_return, stored = await _run(db_url, updates)
+    # Only a log that never wrote counts as quiet, however slow this machine is.
+    log, target, at_return, stored = await _run(db_url, updates, quiet_s=3600.0)
     assert stored == updates  # durable, in submit order
     assert [u for batch in target.batches for u in batch] == updates  # relayed in that order
     assert log.written == 4
@@ -88,12 +86,9 @@ async def test_a_quiet_log_writes_at_once_and_a_burst_still_shares_a_transaction
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-async def test_every_update_of_a_quiet_log_is_written_on_its_submitter(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(jacameno.collab.update_log, "QUIET_S", -1.0)  # always quiet
+async def test_every_update_of_a_quiet_log_is_written_on_its_submitter(db_url: str) -> None:
     updates = _updates(5)
-    log, target, at_return, stored = await _run(db_url, updates)
+    log, target, at_return, stored = await _run(db_url, updates, quiet_s=-1.0)  # always quiet
     assert at_return == [True] * 5
     assert target.batches == [[u] for u in updates]
     assert stored == updates
