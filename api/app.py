@@ -21,7 +21,8 @@ from jacameno.api.auth.tokens import TokenIssuer
 from jacameno.api.db import Database
 from jacameno.api.db.catalog import sync_plugin_catalog
 from jacameno.api.db.migrate import require_current_schema, upgrade
-from jacameno.api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
+from jacameno.api.error_table import exception_handlers
+from jacameno.api.errors import handle_http_exception, handle_unexpected
 from jacameno.api.graphql.app import graphql_route
 from jacameno.api.job_runtime import open_job_runtime
 from jacameno.api.live_access import LiveAccess
@@ -217,8 +218,10 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=build_routes(settings),
         middleware=middleware,
+        # One table answers every known error (api.error_table); anything else is the
+        # 500 envelope from api.middleware.ErrorBoundaryMiddleware.
         exception_handlers={
-            ApiError: handle_api_error,
+            **exception_handlers(),
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },

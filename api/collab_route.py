@@ -9,7 +9,7 @@ accepted socket that is then closed: y-websocket 1.x and 2.x reset their
 reconnect back-off whenever a socket opens, so accept-then-close made a tab with
 a stale token reconnect about nine times a second forever. Under an ASGI server
 without the denial extension, refusals fall back to accept-then-close with the
-documented 4xxx code (:class:`collab.channel.CloseCode`).
+documented 4xxx code, from the one table of :mod:`collab.close_codes`.
 
 The connect rate limit is keyed by address *and* credential, so one
 misbehaving client cannot get everyone behind the same address refused.
@@ -29,18 +29,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from jacameno.api.auth.permissions import require_project_role
 from jacameno.api.auth.principal import bearer_token
 from jacameno.api.db.models import ProjectRole
-from jacameno.api.errors import (
-    ApiError,
-    ForbiddenError,
-    NotFoundError,
-    RateLimitedError,
-    UnauthorizedError,
-    error_response,
-)
+from jacameno.api.error_table import api_error_for
+from jacameno.api.errors import ApiError, RateLimitedError, UnauthorizedError, error_response
 from jacameno.api.live_access import grant_for
 from jacameno.api.services import client_ip, services_of
 from jacameno.api.ws_direct import DirectFrames
-from jacameno.collab.channel import ChannelClosedError, CloseCode
+from jacameno.collab.channel import ChannelClosedError
+from jacameno.collab.close_codes import close_for
 
 #: The ASGI extension that lets a WebSocket route answer the upgrade with HTTP.
 DENIAL_EXTENSION = "websocket.http.response"
@@ -122,21 +117,6 @@ class WebSocketChannel:
             return
 
 
-_REFUSALS: list[tuple[type[ApiError], CloseCode]] = [
-    (RateLimitedError, CloseCode.RATE_LIMITED),
-    (UnauthorizedError, CloseCode.UNAUTHORIZED),
-    (NotFoundError, CloseCode.NOT_FOUND),
-    (ForbiddenError, CloseCode.FORBIDDEN),
-]
-
-
-def close_code_for(error: ApiError) -> CloseCode:
-    for kind, code in _REFUSALS:
-        if isinstance(error, kind):
-            return code
-    return CloseCode.FORBIDDEN
-
-
 class CollabEndpoint:
     """The route's ASGI app (a class, so that it gets the raw ASGI ``send`` for frames)."""
 
@@ -161,7 +141,8 @@ async def refuse(websocket: WebSocket, error: ApiError) -> None:
         await websocket.send_denial_response(response)
         return
     await websocket.accept()
-    await websocket.close(close_code_for(error), error.message[:120])
+    code, reason = close_for(error)
+    await websocket.close(code, reason)
 
 
 async def collab_session(websocket: WebSocket, send: Send) -> None:
@@ -179,14 +160,19 @@ async def collab_session(websocket: WebSocket, send: Send) -> None:
         async with services.database.session() as session:
             principal = await services.principal_for(token, session)
             role = await require_project_role(session, principal, project_id, ProjectRole.VIEWER)
-    except ApiError as exc:
+    except Exception as exc:
+        # The error table answers the refusal; anything unforeseen goes on to the
+        # error boundary (a 1011 close, or 403 before the handshake).
+        error = api_error_for(exc)
+        if error is None:
+            raise
         log.info(
             "collab connection refused",
             project_id=project_id,
-            status=exc.status,
-            reason=exc.message,
+            status=error.status,
+            reason=error.message,
         )
-        await refuse(websocket, exc)
+        await refuse(websocket, error)
         return
     await websocket.accept()
     services.metrics.websocket_connections.inc()

@@ -1,8 +1,9 @@
 """The API's exception tree and the one JSON error envelope.
 
-Every 4xx/5xx answer is ``{"error": {"code", "message", "details"}}``. Errors of
-the lower packages (``collab``, ``audio_services``, ``docs_model``) are mapped to
-HTTP here and nowhere else.
+Every 4xx/5xx answer is ``{"error": {"code", "message", "details"}}``, and its
+``X-Request-ID`` header names the request in our logs. Errors of the lower
+packages (``collab``, ``audio_services``, ``docs_model``) are mapped to HTTP in
+one table, :mod:`api.error_table`, and nowhere else.
 
 - :class:`ApiError` (500, ``internal``): root; carries ``status``, ``code``, ``details``.
   - :class:`BadRequestError` (400) / :class:`ValidationFailedError` (422)

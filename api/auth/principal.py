@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jacameno.api.auth.actors import Actor
 from jacameno.api.auth.revocation import RevocationList
 from jacameno.api.auth.tokens import API_KEY_PREFIX, TokenIssuer, hash_secret
 from jacameno.api.db.models import ApiKey, ProjectRole, User
@@ -25,8 +26,14 @@ class UserPrincipal:
     expires_at: int
 
     @property
+    def identity(self) -> Actor:
+        """The typed actor (``user:<id>``)."""
+        return Actor.user(self.user_id)
+
+    @property
     def actor(self) -> str:
-        return f"user:{self.user_id}"
+        """The stored form of :attr:`identity`."""
+        return str(self.identity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +46,14 @@ class ApiKeyPrincipal:
     name: str
 
     @property
+    def identity(self) -> Actor:
+        """The typed actor (``apikey:<id>``)."""
+        return Actor.api_key(self.key_id)
+
+    @property
     def actor(self) -> str:
-        return f"apikey:{self.key_id}"
+        """The stored form of :attr:`identity`."""
+        return str(self.identity)
 
 
 Principal = UserPrincipal | ApiKeyPrincipal

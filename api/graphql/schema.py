@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 from graphql.language import StringValueNode
 from graphql.validation import ValidationRule
+from pydantic import ValidationError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -18,18 +19,21 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
-from jacameno.api.analytics import EventKind, record_event
 from jacameno.api.auth.permissions import require_project_role, require_user, visible_projects
 from jacameno.api.auth.principal import ApiKeyPrincipal
-from jacameno.api.db.models import Membership, ProjectRole
 from jacameno.api.db.models import Project as ProjectRow
+from jacameno.api.db.models import ProjectRole
 from jacameno.api.db.models import User as UserRow
-from jacameno.api.errors import ApiError, ValidationFailedError
+from jacameno.api.error_table import api_error_for
+from jacameno.api.errors import ValidationFailedError
 from jacameno.api.graphql.context import Context
 from jacameno.api.graphql.types import Job, Project, ProjectPage, RestoreResult, User, Version
+from jacameno.api.http import validation_details
 from jacameno.api.jobs import queue_job
 from jacameno.api.routes import versions
-from jacameno.api.routes.projects import initialise_document
+from jacameno.api.routes.projects import create_owned_project
+from jacameno.api.schemas import ProjectCreate
+from jacameno.docs_model.schema import DEFAULT_BPM, DEFAULT_TIME_SIGNATURE
 
 #: Limits that keep one query from costing the server more than a page of REST calls.
 MAX_DEPTH = 6
@@ -101,23 +105,33 @@ async def _queue(info: Info, project_id: str, kind: str, params: dict[str, Any])
 @strawberry.type
 class Mutation:
     @strawberry.mutation
-    async def create_project(self, info: Info, name: str, description: str = "") -> Project:
-        """Create a project; the caller becomes its owner."""
-        name = name.strip()
-        if not 1 <= len(name) <= 200 or len(description) > 5000:
-            raise ValidationFailedError("name must be 1-200 characters, description <= 5000")
+    async def create_project(
+        self,
+        info: Info,
+        name: str,
+        description: str = "",
+        bpm: float = DEFAULT_BPM,
+        key: str | None = None,
+        time_signature: str = DEFAULT_TIME_SIGNATURE,
+    ) -> Project:
+        """Create a project with its tempo (beats per minute), key and time signature;
+        the caller becomes its owner. Checked as REST ``POST /api/v1/projects``."""
+        try:
+            body = ProjectCreate.model_validate(
+                {
+                    "name": name,
+                    "description": description,
+                    "bpm": bpm,
+                    "key": key,
+                    "time_signature": time_signature,
+                }
+            )
+        except ValidationError as exc:
+            raise ValidationFailedError(
+                "the project is not valid", details=validation_details(exc)
+            ) from None
         user = require_user(await info.context.principal())
-        async with info.context.services.database.session() as session:
-            row = ProjectRow(name=name, description=description, created_by=user.user_id)
-            session.add(row)
-            await session.flush()
-            session.add(
-                Membership(project_id=row.id, user_id=user.user_id, role=ProjectRole.OWNER.value)
-            )
-            record_event(
-                session, EventKind.PROJECT_CREATED, project_id=row.id, user_id=user.user_id
-            )
-        await initialise_document(info.context.services, row.id, row.name)
+        row = await create_owned_project(info.context.services, user, body)
         return _project(row, ProjectRole.OWNER)
 
     @strawberry.mutation
@@ -194,9 +208,14 @@ class NoNulInStrings(ValidationRule):
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
-    """Mask errors that are neither ours (ApiError) nor GraphQL's own validation errors."""
+    """Mask errors that are neither answered by the error table (ours and the lower
+    packages', :func:`api.error_table.api_error_for`) nor GraphQL's own validation errors."""
     original = error.original_error
-    return original is not None and not isinstance(original, ApiError | GraphQLError)
+    return (
+        original is not None
+        and not isinstance(original, GraphQLError)
+        and api_error_for(original) is None
+    )
 
 
 class Schema(strawberry.Schema):
@@ -205,14 +224,17 @@ class Schema(strawberry.Schema):
     ) -> None:
         for error in errors:
             original = error.original_error
-            if isinstance(original, ApiError):
+            answer = api_error_for(original) if original is not None else None
+            if answer is not None:
+                # The same status, code and message REST answers for this error.
+                error.message = answer.message
                 error.extensions = {
                     **(error.extensions or {}),
-                    "code": original.code,
-                    "status": original.status,
+                    "code": answer.code,
+                    "status": answer.status,
                 }
-                if original.details is not None:
-                    error.extensions["details"] = original.details
+                if answer.details is not None:
+                    error.extensions["details"] = answer.details
             elif _is_unexpected(error):
                 super().process_errors([error], execution_context)
 

@@ -17,10 +17,10 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from jacameno.api.audio_schemas import CoachingRequest, JobOut, MasteringRequest, MixingRequest
 from jacameno.api.http import ApiRoute, Handler, json_response, read_body
 from jacameno.api.jobs import queue_job
 from jacameno.api.routes.jobs import job_out
-from jacameno.api.schemas import CoachingRequest, JobOut, MasteringRequest, MixingRequest
 from jacameno.api.services import require_principal, services_of
 
 

@@ -17,15 +17,14 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from jacameno.api.asset_store import read_object, sidecar_key
+from jacameno.api.audio_schemas import AssetOut, WaveformOut, WaveformQuery
 from jacameno.api.auth.permissions import require_row_in_project
 from jacameno.api.db.models import Asset, ProjectRole
 from jacameno.api.errors import ConflictError, NotFoundError, ValidationFailedError
 from jacameno.api.http import ApiRoute, json_response, read_query
-from jacameno.api.job_runtime import read_object, sidecar_key
-from jacameno.api.schemas import AssetOut, WaveformOut, WaveformQuery
 from jacameno.api.services import AppServices, require_principal, services_of
 from jacameno.api.storage import ObjectNotFoundError
-from jacameno.audio_services.errors import AudioError
 from jacameno.audio_services.jobs.compute import ANALYSIS_SUFFIX, WAVEFORM_SUFFIX
 from jacameno.audio_services.waveform import WaveformPyramid
 
@@ -104,7 +103,9 @@ async def get_waveform(request: Request) -> Response:
 
     try:
         out = await anyio.to_thread.run_sync(peaks)
-    except (ValueError, AudioError) as exc:
+    except ValueError as exc:
+        # The pyramid's own range checks (points, channel), builtin ValueErrors; its
+        # AudioDecodeError is answered by api.error_table (422 as well).
         raise ValidationFailedError(str(exc)) from None
     return json_response(out)
 
@@ -115,6 +116,7 @@ async def get_content(request: Request) -> Response:
     try:
         size = await services.store.size(asset.storage_key)
     except ObjectNotFoundError:
+        # Said in the asset's terms: the store's own message names its storage key.
         raise NotFoundError("the asset's bytes are missing from storage") from None
     return StreamingResponse(
         services.store.get(asset.storage_key),

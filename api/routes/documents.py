@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from pycrdt import Doc
 from starlette.requests import Request
 from starlette.responses import Response
 
 from jacameno.api.auth.permissions import require_project_role
 from jacameno.api.auth.principal import Principal
 from jacameno.api.db.models import ProjectRole
-from jacameno.api.errors import ConflictError, ServiceUnavailableError
+from jacameno.api.document_schemas import DocumentOut, ProblemOut
+from jacameno.api.errors import ConflictError
 from jacameno.api.http import ApiRoute, json_response
-from jacameno.api.schemas import DocumentOut, ProblemOut
 from jacameno.api.services import AppServices, require_principal, services_of
-from jacameno.collab.errors import PersistenceError
 from jacameno.docs_model import DocsModelError, load_state, to_json, validate
 
 #: Transaction origin of reads and writes the API makes in rooms.
@@ -37,26 +37,34 @@ async def require_role(
 
 
 async def document_state(services: AppServices, project_id: str) -> bytes:
-    """The binary Yjs state of the project's document as the room holds it (503 if the
-    document store is down)."""
+    """The binary Yjs state of the project's document as the room holds it (``collab``'s
+    PersistenceError, 503 in :mod:`api.error_table`, if the document store is down)."""
+    async with services.rooms.document(project_id, origin=API_ORIGIN) as doc:
+        return doc.get_update()
+
+
+def stored_document(state: bytes) -> Doc[Any]:
+    """A document from state we stored (the live document, a version).
+
+    ``load_state`` calls unreadable bytes an ``InvalidValueError``, which the error
+    table answers 422 (the caller's bad input); these bytes are ours, so the answer
+    is 409: the stored document cannot be read as it is.
+    """
     try:
-        async with services.rooms.document(project_id, origin=API_ORIGIN) as doc:
-            return doc.get_update()
-    except PersistenceError as exc:
-        raise ServiceUnavailableError("the document store is unavailable; retry") from exc
+        return load_state(state)
+    except DocsModelError as exc:
+        raise ConflictError(f"the stored document cannot be read: {exc}") from exc
 
 
 def document_view(project_id: str, state: bytes) -> DocumentOut:
-    """The JSON view of a document state and the problems `validate()` finds in it."""
-    try:
-        doc = load_state(state)
-        return DocumentOut(
-            project_id=project_id,
-            document=to_json(doc),
-            problems=[ProblemOut(path=p.path, message=p.message) for p in validate(doc)],
-        )
-    except DocsModelError as exc:
-        raise ConflictError(f"the document cannot be read: {exc}") from exc
+    """The JSON view of a stored document state and the problems `validate()` finds in it
+    (409 when it cannot be read)."""
+    doc = stored_document(state)
+    return DocumentOut(
+        project_id=project_id,
+        document=to_json(doc),
+        problems=[ProblemOut(path=p.path, message=p.message) for p in validate(doc)],
+    )
 
 
 async def get_document(request: Request) -> Response:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from jacameno.api.audio_schemas import JobOut
 from jacameno.api.auth.permissions import require_row_in_project
 from jacameno.api.db.models import Job, ProjectRole
 from jacameno.api.http import ApiRoute, json_response
-from jacameno.api.schemas import JobOut
 from jacameno.api.services import require_principal, services_of
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from jacameno.api.audio_schemas import PluginList, PluginOut, PluginQuery
 from jacameno.api.errors import ValidationFailedError
 from jacameno.api.http import ApiRoute, json_response, read_query
-from jacameno.api.schemas import PluginList, PluginOut, PluginQuery
 from jacameno.audio_services.errors import InvalidEffectChainError
 from jacameno.audio_services.plugins import catalog
 

@@ -7,11 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jacameno.api.analytics import EventKind, record_event
+from jacameno.api.asset_store import project_folder
 from jacameno.api.auth.permissions import require_project_role, require_user, visible_projects
+from jacameno.api.auth.principal import UserPrincipal
 from jacameno.api.db.models import Asset, Membership, Project, ProjectRole
 from jacameno.api.errors import ServiceUnavailableError, ValidationFailedError
 from jacameno.api.http import ApiRoute, json_response, read_body, read_query
-from jacameno.api.job_runtime import project_folder
 from jacameno.api.schemas import (
     ProjectCreate,
     ProjectOut,
@@ -57,17 +58,20 @@ async def initialise_document(
                 origin="service:api",
             )
     except CollabError as exc:
+        # Not just translated: the project row is committed by now, which the caller
+        # must know and the generic 503 of api.error_table cannot say.
         raise ServiceUnavailableError(
             "the project was created but its document store is unavailable; it will be"
             " initialised on first use"
         ) from exc
 
 
-async def create_project(request: Request) -> Response:
-    services = services_of(request)
-    body = await read_body(request, ProjectCreate)
+async def create_owned_project(
+    services: AppServices, user: UserPrincipal, body: ProjectCreate
+) -> Project:
+    """Create ``body``'s project owned by ``user``, and its document with the tempo, key
+    and time signature (REST and GraphQL alike)."""
     async with services.database.session() as session:
-        user = require_user(await require_principal(request, session))
         project = Project(name=body.name, description=body.description, created_by=user.user_id)
         session.add(project)
         await session.flush()
@@ -85,6 +89,15 @@ async def create_project(request: Request) -> Response:
         key=body.key,
         time_signature=body.time_signature,
     )
+    return project
+
+
+async def create_project(request: Request) -> Response:
+    services = services_of(request)
+    body = await read_body(request, ProjectCreate)
+    async with services.database.session() as session:
+        user = require_user(await require_principal(request, session))
+    project = await create_owned_project(services, user, body)
     return json_response(project_out(project, ProjectRole.OWNER), 201)
 
 
@@ -159,6 +172,8 @@ async def delete_project(request: Request) -> Response:
     try:
         await services.live.project_deleted(project_id)
     except CollabError as exc:
+        # Not just translated: the project's rows are gone by now, which the caller
+        # must know and the generic 503 of api.error_table cannot say.
         raise ServiceUnavailableError(
             "the project was deleted but its document could not be removed yet"
         ) from exc

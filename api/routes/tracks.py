@@ -28,6 +28,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jacameno.api.analytics import EventKind, record_event
+from jacameno.api.asset_store import asset_key
+from jacameno.api.audio_schemas import TrackUploadOut
+from jacameno.api.auth.actors import owner_of
 from jacameno.api.auth.permissions import require_project_role
 from jacameno.api.db.models import Asset, ProjectRole, Track, new_id
 from jacameno.api.errors import (
@@ -37,10 +40,8 @@ from jacameno.api.errors import (
     ValidationFailedError,
 )
 from jacameno.api.http import ApiRoute, json_response
-from jacameno.api.job_runtime import asset_key
-from jacameno.api.quota import StorageQuota, owner_of_actor
+from jacameno.api.quota import StorageQuota
 from jacameno.api.routes.assets import asset_out
-from jacameno.api.schemas import TrackUploadOut
 from jacameno.api.services import require_principal, services_of
 from jacameno.audio_services.audio_io import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioInfo, probe
 from jacameno.audio_services.errors import AudioError
@@ -147,7 +148,7 @@ async def upload_track(request: Request) -> Response:
         early_project = request.query_params.get("project_id")
         if early_project:
             await require_project_role(session, principal, early_project, ProjectRole.EDITOR)
-        owner = await owner_of_actor(session, principal.actor)
+        owner = await owner_of(session, principal.identity)
         room_left = await quota.room_left(session, owner)
     declared = _declared_bytes(request)
     if (
@@ -237,7 +238,7 @@ async def upload_track(request: Request) -> Response:
             session,
             EventKind.TRACK_UPLOADED,
             project_id=project_id,
-            user_id=getattr(principal, "user_id", None),
+            user_id=principal.identity.user_id,
             data={"asset_id": asset_id, "bytes": stored.size_bytes, "format": info.format},
         )
     out = TrackUploadOut(asset=await asset_out(services, asset), track_id=track_id, job_id=job_id)

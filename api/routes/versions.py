@@ -21,11 +21,7 @@ from starlette.responses import Response
 from jacameno.api.auth.permissions import row_of_project
 from jacameno.api.auth.principal import Principal
 from jacameno.api.db.models import ProjectRole, Version
-from jacameno.api.errors import ConflictError, ServiceUnavailableError
-from jacameno.api.http import ApiRoute, json_response, read_body, read_query
-from jacameno.api.routes.documents import document_state, document_view, require_role
-from jacameno.api.schemas import (
-    PageQuery,
+from jacameno.api.document_schemas import (
     RestoreOut,
     VersionDetail,
     VersionIn,
@@ -33,9 +29,16 @@ from jacameno.api.schemas import (
     VersionPage,
     VersionQuery,
 )
+from jacameno.api.http import ApiRoute, json_response, read_body, read_query
+from jacameno.api.routes.documents import (
+    document_state,
+    document_view,
+    require_role,
+    stored_document,
+)
+from jacameno.api.schemas import PageQuery
 from jacameno.api.services import AppServices, services_of
-from jacameno.collab.errors import PersistenceError
-from jacameno.docs_model import DocsModelError, diff_summary, load_state, restore_to
+from jacameno.docs_model import diff_summary, restore_to
 
 #: Transaction origin of restores (peers and services can tell them apart).
 VERSIONS_ORIGIN = "service:versions"
@@ -78,16 +81,11 @@ async def restore_version(
     async with services.database.session() as session:
         row = await _load_version(session, project_id, version_id)
         version, state = version_out(row), row.state
-    try:
-        async with services.rooms.document(project_id, origin=VERSIONS_ORIGIN) as doc:
-            before = doc.get_update()
-            changed = restore_to(doc, state, origin=VERSIONS_ORIGIN)
-            changes = diff_summary(load_state(before), doc)
-    except PersistenceError as exc:
-        raise ServiceUnavailableError("the document store is unavailable; retry") from exc
-    except DocsModelError as exc:
-        # Raised before anything is written: the document is unchanged.
-        raise ConflictError(f"this version cannot be restored: {exc}") from exc
+    stored_document(state)  # unreadable version bytes: 409 before anything is written
+    async with services.rooms.document(project_id, origin=VERSIONS_ORIGIN) as doc:
+        before = doc.get_update()
+        changed = restore_to(doc, state, origin=VERSIONS_ORIGIN)
+        changes = diff_summary(stored_document(before), doc)
     backup_id = None
     if changed:
         name = f"Before restoring “{version.name}”"[:_NAME_LIMIT]
@@ -140,10 +138,7 @@ async def get_version(request: Request) -> Response:
         row = await _load_version(session, project_id, request.path_params["version_id"])
         version, state = version_out(row), row.state
     current = await document_state(services, project_id)
-    try:
-        changes = diff_summary(load_state(state), load_state(current))
-    except DocsModelError as exc:
-        raise ConflictError(f"this version cannot be read: {exc}") from exc
+    changes = diff_summary(stored_document(state), stored_document(current))
     document = document_view(project_id, state).document if query.document else None
     return json_response(VersionDetail(**version.model_dump(), changes=changes, document=document))
 

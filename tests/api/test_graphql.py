@@ -177,3 +177,43 @@ async def test_malformed_query(api: ApiClient) -> None:
     response = await api.call("POST", "/graphql", owner.access_token, json={"query": "{ me { "})
     assert response.json()["errors"][0]["message"].startswith("Syntax Error")
     assert "Traceback" not in response.text
+
+
+async def test_create_project_mutation_takes_tempo_key_and_time_signature(api: ApiClient) -> None:
+    owner = await api.signup()
+    created = await gql(
+        api,
+        'mutation { createProject(name: "Waltz", bpm: 96.5, key: "D minor", timeSignature: "3/4")'
+        " { id } }",
+        owner.access_token,
+    )
+    project_id = created["data"]["createProject"]["id"]
+    document = await api.call("GET", f"/api/v1/projects/{project_id}/document", owner.access_token)
+    meta = document.json()["document"]["meta"]
+    assert (meta["title"], meta["bpm"], meta["key"], meta["time_signature"]) == (
+        "Waltz",
+        96.5,
+        "D minor",
+        "3/4",
+    )
+
+    defaults = await gql(
+        api, 'mutation { createProject(name: "Plain") { id } }', owner.access_token
+    )
+    plain_id = defaults["data"]["createProject"]["id"]
+    plain = await api.call("GET", f"/api/v1/projects/{plain_id}/document", owner.access_token)
+    assert (
+        plain.json()["document"]["meta"]["bpm"],
+        plain.json()["document"]["meta"]["time_signature"],
+    ) == (120.0, "4/4")
+
+    # Checked as REST checks POST /api/v1/projects: 422 with the field that is wrong.
+    bad = await gql(
+        api,
+        'mutation { createProject(name: "Odd", bpm: 0, timeSignature: "7/5") { id } }',
+        owner.access_token,
+    )
+    assert bad["data"] is None
+    assert error_codes(bad) == ["validation_failed"]
+    fields = {item["field"] for item in bad["errors"][0]["extensions"]["details"]}
+    assert fields == {"bpm", "time_signature"}
