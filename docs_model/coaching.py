@@ -8,9 +8,10 @@ from pycrdt import Array, Map
 
 from .base import DocumentBase, Origin
 from .errors import InvalidValueError, UnknownTrackError
-from .fields import MISSING, checked_fields, has_key, to_stored
+from .fields import has_key, to_stored
+from .records import checked_entry
 from .schema import CoachingNoteView, CoachingView, JSONValue
-from .views import NOTE_FIELDS, read_coaching
+from .views import read_coaching
 
 __all__ = ["CoachingMixin", "NoteSpec"]
 
@@ -20,33 +21,12 @@ optional `end_s`, `kind`, `message` and optional `figures`."""
 
 
 def _note_entry(note: NoteSpec, index: int) -> dict[str, object]:
-    what = f"notes[{index}]"
-    if isinstance(note, CoachingNoteView):
-        values: Mapping[str, object] = {
-            "start_s": note.start_s,
-            "end_s": note.end_s,
-            "kind": note.kind,
-            "message": note.message,
-            "figures": note.figures,
-        }
-    else:
+    if not isinstance(note, CoachingNoteView):
         values = dict(note)
         if "start_s" not in values and "time_s" in values:
             values["start_s"] = values.pop("time_s")
-    scalars = {
-        name: values.get(name, MISSING if spec.required else spec.default)
-        for name, spec in NOTE_FIELDS.items()
-        if name != "figures"
-    }
-    try:
-        entry = checked_fields(scalars, NOTE_FIELDS)
-    except InvalidValueError as exc:
-        raise InvalidValueError(f"{what}.{exc}") from None
-    entry["figures"] = to_stored(values.get("figures") or {}, f"{what}.figures")
-    start_s, end_s = entry["start_s"], entry["end_s"]
-    if isinstance(start_s, float) and isinstance(end_s, float) and end_s < start_s:
-        raise InvalidValueError(f"{what}.end_s must be >= start_s")
-    return entry
+        note = {**values, "figures": values.get("figures") or {}}
+    return checked_entry(CoachingNoteView, note, f"notes[{index}]")
 
 
 class CoachingMixin(DocumentBase):

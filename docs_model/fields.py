@@ -1,9 +1,9 @@
-"""Field specifications: one table drives validation, lenient reads and argument checks.
+"""Field specifications: one `Field` drives validation, lenient reads and argument checks.
 
 Peers (browsers, bots, older or newer clients) can write anything into the document, so
 every read goes through a `Field`: a wrong value is reported by `validate()`, replaced by
 the field's default in views, and refused with `InvalidValueError` when our own callers
-pass it.
+pass it. The fields of each record are declared once, on its view (`schema.py`).
 """
 
 from __future__ import annotations
@@ -12,30 +12,37 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Final
+from enum import Enum, StrEnum
+from types import MappingProxyType
+from typing import Any, Final, TypeAlias
 
 from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
 from .errors import InvalidValueError
 from .ordering import is_valid_order_key
-from .schema import JSONValue
 
 __all__ = [
+    "EMPTY_OBJECT",
     "MAX_JSON_DEPTH",
     "MISSING",
     "UNSET",
     "Field",
     "FieldType",
+    "JSONValue",
     "Unset",
     "checked_fields",
     "describe",
     "entries",
     "has_key",
     "is_storable_text",
+    "items_of",
     "plain_json",
     "to_stored",
 ]
+
+
+JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
+"""A plain JSON value (finite numbers only)."""
 
 
 class _Missing(Enum):
@@ -55,6 +62,9 @@ class Unset(Enum):
 UNSET: Final = Unset.UNSET
 
 MAX_JSON_DEPTH = 32  # deeper JSON than this is junk; cut it rather than recurse without bound
+
+EMPTY_OBJECT: Final[Mapping[str, JSONValue]] = MappingProxyType({})
+"""The default of an object field that reads as ``{}`` (each read gets a fresh dict)."""
 
 
 class FieldType(Enum):
@@ -116,21 +126,35 @@ def _finite_number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+_EnumClass: TypeAlias = type[StrEnum]  # spelled here: inside `Field`, `type` is a field
+
+
 @dataclass(frozen=True)
 class Field:
-    """One field of a Map record and what makes its value acceptable."""
+    """One field of a Map record and what makes its value acceptable.
+
+    `default` is what an absent, null or unacceptable value reads as; a `required` field
+    must be present and acceptable (`validate()` reports it, and most records without it
+    are skipped). `name` is filled in from the view the field is declared on.
+    """
 
     name: str
     type: FieldType
-    default: float | str | bool | None = None
+    default: float | str | bool | Mapping[str, JSONValue] | None = None
     required: bool = False
     nullable: bool = False
     minimum: float | None = None
     maximum: float | None = None
     positive: bool = False
     integer: bool = False
-    choices: tuple[str, ...] = ()
+    enum: _EnumClass | None = None
     pattern: re.Pattern[str] | None = None
+    doc: str = ""  # what the name does not say, for docs/schema.md
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The values an enum field accepts (empty for any other field)."""
+        return tuple(member.value for member in self.enum) if self.enum is not None else ()
 
     def problem(self, value: object) -> str | None:
         """What is wrong with `value` (MISSING if absent), or None if it is acceptable."""
@@ -152,7 +176,7 @@ class Field:
             return "must be valid Unicode text (it holds a lone surrogate)"
         if self.type is FieldType.ORDER_KEY and not is_valid_order_key(value):
             return f"is not a valid fractional-index key: {value!r}"
-        if self.choices and value not in self.choices:
+        if self.enum is not None and value not in self.choices:
             return f"must be one of {', '.join(self.choices)}, got {value!r}"
         if self.pattern is not None and not self.pattern.fullmatch(value):
             return f"is malformed: {value!r}"
@@ -183,44 +207,23 @@ class Field:
         if problem is not None:
             raise InvalidValueError(f"{self.name} {problem}")
 
-    # Lenient typed reads: an unacceptable or absent value reads as the default.
-
-    def _accepted(self, fields: Mapping[str, object]) -> object:
+    def read(self, fields: Mapping[str, object]) -> object:
+        """The field's value in `fields` (a record's entries) for a view: an absent, null
+        or unacceptable value reads as the default; numbers as floats (ints for `integer`
+        fields), objects as plain JSON, enum fields as their enum."""
         value = fields.get(self.name, MISSING)
         if value is MISSING or value is None or self.problem(value) is not None:
-            return None
+            value = self.default
+            if value is None or isinstance(value, Mapping):
+                return None if value is None else dict(value)
+        if self.type is FieldType.NUMBER:
+            number = _finite_number(value)
+            return int(number) if self.integer and number is not None else number
+        if self.type is FieldType.OBJECT:
+            return plain_json(value)
+        if self.enum is not None and isinstance(value, str):
+            return self.enum(value)
         return value
-
-    def read_float(self, fields: Mapping[str, object]) -> float:
-        value = _finite_number(self._accepted(fields))
-        if value is not None:
-            return value
-        assert isinstance(self.default, float), self
-        return self.default
-
-    def read_optional_float(self, fields: Mapping[str, object]) -> float | None:
-        return _finite_number(self._accepted(fields))
-
-    def read_str(self, fields: Mapping[str, object]) -> str:
-        value = self._accepted(fields)
-        if isinstance(value, str):
-            return value
-        assert isinstance(self.default, str), self
-        return self.default
-
-    def read_optional_str(self, fields: Mapping[str, object]) -> str | None:
-        value = self._accepted(fields)
-        return value if isinstance(value, str) else None
-
-    def read_bool(self, fields: Mapping[str, object]) -> bool:
-        value = self._accepted(fields)
-        if isinstance(value, bool):
-            return value
-        return bool(self.default)
-
-    def read_object(self, fields: Mapping[str, object]) -> dict[str, JSONValue] | None:
-        value = plain_json(self._accepted(fields))
-        return value if isinstance(value, dict) else None
 
 
 def entries(value: object) -> dict[str, object] | None:
@@ -231,6 +234,15 @@ def entries(value: object) -> dict[str, object] | None:
     if isinstance(value, dict):
         return {key: item for key, item in value.items() if isinstance(key, str)}
     return None
+
+
+def items_of(value: object) -> list[object]:
+    """The items of an Array (or of a plain list a client wrote instead); [] otherwise."""
+    if isinstance(value, Array):
+        return list(value)
+    if isinstance(value, list):
+        return value
+    return []
 
 
 def plain_json(value: object, depth: int = 0) -> JSONValue:
@@ -281,12 +293,16 @@ def to_stored(value: object, what: str, depth: int = 0) -> JSONValue:
 
 def checked_fields(values: Mapping[str, object], specs: Mapping[str, Field]) -> dict[str, object]:
     """`values` from our callers, UNSET ones dropped, each checked against its spec and
-    made storable (numbers as floats, enums as plain strings)."""
+    made storable (numbers as floats, enums as plain strings, objects as plain JSON)."""
     checked: dict[str, object] = {}
     for name, value in values.items():
         if value is UNSET:
             continue
-        specs[name].require(value)
+        spec = specs[name]
+        if spec.type is FieldType.OBJECT and isinstance(value, Mapping):
+            checked[name] = to_stored(value, name)
+            continue
+        spec.require(value)
         if isinstance(value, int | float) and not isinstance(value, bool):
             checked[name] = float(value)
         elif isinstance(value, str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .base import DocumentBase, Origin
-from .fields import UNSET, Unset, checked_fields, to_stored
+from .fields import UNSET, Unset, checked_fields
 from .schema import MixView
 from .views import MIX_FIELDS, read_mix
 
@@ -35,6 +35,7 @@ class MixMixin(DocumentBase):
         fields = checked_fields(
             {
                 "preset": preset,
+                "master_settings": master_settings,
                 "render_asset_id": render_asset_id,
                 "render_loudness_lufs": render_loudness_lufs,
                 "render_true_peak_dbtp": render_true_peak_dbtp,
@@ -44,11 +45,6 @@ class MixMixin(DocumentBase):
             },
             MIX_FIELDS,
         )
-        if not isinstance(master_settings, Unset):
-            MIX_FIELDS["master_settings"].require(
-                dict(master_settings) if master_settings is not None else None
-            )
-            fields["master_settings"] = to_stored(master_settings, "master_settings")
         with self._transaction(origin):
             for key, value in fields.items():
                 self._roots.mix[key] = value

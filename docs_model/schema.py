@@ -1,18 +1,11 @@
-"""Names, enums and read-only views of the project document.
+"""The schema of the project document, declared once: roots, enums and record views.
 
-The document (DESIGN.md, "The project document")::
-
-    meta         Map   schema_version, title, bpm, key, time_signature
-    tracks       Map   track id -> Map: name, kind, order, volume_db, pan, mute, solo,
-                       asset_id, clips (Map clip id -> Map), effects (Array of Maps)
-    lyrics       Text
-    lyrics_meta  Map   free-form JSON fields (sections, rhyme_scheme, suggestions, ...)
-    mix          Map   preset, master_settings, render/master asset ids and measurements
-    jobs         Map   job id -> Map: kind, status, progress, params, requested_by, result,
-                       error, created_at, updated_at, started_at, finished_at
-    coaching     Map   track id -> Map: summary, notes (Array of Maps), updated_at
-    comments     Array of Maps: id, author, text, time_s, created_at, reply_to (the id of
-                       the comment answered; absent or null starts a thread), resolved
+Each record (track, clip, effect, job, coaching note, comment, ...) is declared as its
+frozen view, every attribute annotated with the `Field` spec it is stored under (see
+`records.py`); `ROOTS` says which root holds which record. Reads, writes' argument
+checks, `validate()`, the JSON view and docs/schema.md all derive from these
+declarations, so adding a field is a change here (and to the writer that sets it).
+Regenerate the docs with ``python -m jacameno.docs_model.schema_doc > docs/schema.md``.
 
 Times in the song are seconds (`*_s`), gains decibels (`*_db`), timestamps float epoch
 seconds (`*_at`). Yjs stores every number as a float.
@@ -20,9 +13,13 @@ seconds (`*_at`). Yjs stores every number as a float.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeAlias
+from typing import Annotated
+
+from .fields import EMPTY_OBJECT, Field, FieldType, JSONValue
+from .records import KEY, Root, RootKind, Rule, nested_list, nested_map, record, spec
 
 __all__ = [
     "COACHING",
@@ -37,6 +34,7 @@ __all__ = [
     "MAP_ROOTS",
     "META",
     "MIX",
+    "ROOTS",
     "TRACKS",
     "ClipView",
     "CoachingNoteView",
@@ -54,9 +52,6 @@ __all__ = [
     "TrackView",
 ]
 
-JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
-"""A plain JSON value (finite numbers only)."""
-
 CURRENT_SCHEMA_VERSION = 1
 """The `meta.schema_version` this code writes; `migrate()` brings older documents here."""
 
@@ -69,7 +64,6 @@ MIX = "mix"
 JOBS = "jobs"
 COACHING = "coaching"
 COMMENTS = "comments"
-MAP_ROOTS = (META, TRACKS, LYRICS_META, MIX, JOBS, COACHING)
 
 DEFAULT_TITLE = "Untitled project"
 DEFAULT_BPM = 120.0
@@ -112,114 +106,205 @@ class Problem:
     message: str
 
 
+_NUMBER, _STRING, _BOOL, _ORDER_KEY, _OBJECT = (
+    FieldType.NUMBER,
+    FieldType.STRING,
+    FieldType.BOOL,
+    FieldType.ORDER_KEY,
+    FieldType.OBJECT,
+)
+
+
+def _timestamp(doc: str = "") -> Field:
+    return spec(_NUMBER, nullable=True, minimum=0.0, doc=doc)
+
+
+@record()
 @dataclass(frozen=True)
 class MetaView:
-    schema_version: int
-    title: str
-    bpm: float
-    key: str | None
-    time_signature: str
+    """Project settings, in the `meta` root."""
+
+    schema_version: Annotated[
+        int,
+        spec(
+            _NUMBER,
+            default=0.0,
+            minimum=0.0,
+            integer=True,
+            doc="the schema this document follows; migrate() brings it to the current one",
+        ),
+    ]
+    title: Annotated[str, spec(_STRING, default=DEFAULT_TITLE)]
+    bpm: Annotated[float, spec(_NUMBER, default=DEFAULT_BPM, positive=True, maximum=999.0)]
+    key: Annotated[str | None, spec(_STRING, nullable=True, doc='e.g. "A minor"')]
+    time_signature: Annotated[
+        str,
+        spec(_STRING, default=DEFAULT_TIME_SIGNATURE, pattern=r"[1-9][0-9]?/(1|2|4|8|16|32)"),
+    ]
 
 
+def _clip_order(clip: ClipView) -> tuple[float, str]:
+    return (clip.start_s, clip.id)
+
+
+@record()
 @dataclass(frozen=True)
 class ClipView:
     """A placed region of an asset: plays `offset_s..offset_s+duration_s` of the asset
     from `start_s` in the song."""
 
-    id: str
-    asset_id: str
-    start_s: float
-    offset_s: float
-    duration_s: float
-    gain_db: float
+    id: Annotated[str, KEY]
+    asset_id: Annotated[str, spec(_STRING, required=True)]
+    start_s: Annotated[float, spec(_NUMBER, required=True, minimum=0.0)]
+    offset_s: Annotated[
+        float, spec(_NUMBER, default=0.0, minimum=0.0, doc="where in the asset the clip starts")
+    ]
+    duration_s: Annotated[float, spec(_NUMBER, required=True, positive=True)]
+    gain_db: Annotated[float, spec(_NUMBER, default=0.0)]
 
     @property
     def end_s(self) -> float:
         return self.start_s + self.duration_s
 
 
+@record()
 @dataclass(frozen=True)
 class EffectView:
     """One insert effect; `params` maps parameter names to plain values."""
 
-    plugin: str
-    params: dict[str, JSONValue]
+    plugin: Annotated[str, spec(_STRING, required=True, pattern=r"\S.*")]
+    params: Annotated[dict[str, JSONValue], spec(_OBJECT, default=EMPTY_OBJECT)]
 
 
+# A track that lacks required fields still reads (with defaults): bare clients write
+# tracks that way, and migrate() fills the fields in.
+@record(keep_incomplete=True)
 @dataclass(frozen=True)
 class TrackView:
-    id: str
-    name: str
-    kind: TrackKind
-    order: str
-    volume_db: float
-    pan: float
-    mute: bool
-    solo: bool
-    asset_id: str | None
-    clips: tuple[ClipView, ...]
-    effects: tuple[EffectView, ...]
+    """A track with its clips (sorted by start) and effect chain (in order)."""
+
+    id: Annotated[str, KEY]
+    name: Annotated[str, spec(_STRING, default="", required=True)]
+    kind: Annotated[
+        TrackKind, spec(_STRING, default=TrackKind.AUDIO, required=True, enum=TrackKind)
+    ]
+    order: Annotated[
+        str,
+        spec(
+            _ORDER_KEY,
+            default="",
+            required=True,
+            doc="display position (npm fractional-indexing); ties are broken by track id",
+        ),
+    ]
+    volume_db: Annotated[float, spec(_NUMBER, default=0.0)]
+    pan: Annotated[float, spec(_NUMBER, default=0.0, minimum=-1.0, maximum=1.0)]
+    mute: Annotated[bool, spec(_BOOL, default=False)]
+    solo: Annotated[bool, spec(_BOOL, default=False)]
+    asset_id: Annotated[str | None, spec(_STRING, nullable=True)]
+    clips: Annotated[tuple[ClipView, ...], nested_map(ClipView, order=_clip_order)]
+    effects: Annotated[tuple[EffectView, ...], nested_list(EffectView)]
 
 
+@record()
 @dataclass(frozen=True)
 class MixView:
     """Mix settings and the latest render and master with their measurements."""
 
-    preset: str | None
-    master_settings: dict[str, JSONValue]
-    render_asset_id: str | None
-    render_loudness_lufs: float | None
-    render_true_peak_dbtp: float | None
-    master_asset_id: str | None
-    master_loudness_lufs: float | None
-    master_true_peak_dbtp: float | None
+    preset: Annotated[str | None, spec(_STRING, nullable=True)]
+    master_settings: Annotated[
+        dict[str, JSONValue], spec(_OBJECT, default=EMPTY_OBJECT, nullable=True)
+    ]
+    render_asset_id: Annotated[str | None, spec(_STRING, nullable=True)]
+    render_loudness_lufs: Annotated[float | None, spec(_NUMBER, nullable=True)]
+    render_true_peak_dbtp: Annotated[float | None, spec(_NUMBER, nullable=True)]
+    master_asset_id: Annotated[str | None, spec(_STRING, nullable=True)]
+    master_loudness_lufs: Annotated[float | None, spec(_NUMBER, nullable=True)]
+    master_true_peak_dbtp: Annotated[float | None, spec(_NUMBER, nullable=True)]
 
 
+@record()
 @dataclass(frozen=True)
 class JobView:
-    id: str
-    kind: JobKind
-    status: JobStatus
-    progress: float
-    params: dict[str, JSONValue]
-    requested_by: str
-    result: dict[str, JSONValue] | None
-    error: str | None
-    created_at: float | None
-    updated_at: float | None
-    started_at: float | None
-    finished_at: float | None
+    """A request for work: a job runner answers it in the document (see `jobs.py`)."""
+
+    id: Annotated[str, KEY]
+    kind: Annotated[JobKind, spec(_STRING, required=True, enum=JobKind)]
+    status: Annotated[JobStatus, spec(_STRING, required=True, enum=JobStatus)]
+    progress: Annotated[float, spec(_NUMBER, default=0.0, minimum=0.0, maximum=1.0)]
+    params: Annotated[dict[str, JSONValue], spec(_OBJECT, default=EMPTY_OBJECT, nullable=True)]
+    requested_by: Annotated[str, spec(_STRING, default="")]
+    result: Annotated[dict[str, JSONValue] | None, spec(_OBJECT, nullable=True)]
+    error: Annotated[str | None, spec(_STRING, nullable=True)]
+    created_at: Annotated[float | None, _timestamp()]
+    updated_at: Annotated[float | None, _timestamp()]
+    started_at: Annotated[float | None, _timestamp()]
+    finished_at: Annotated[float | None, _timestamp()]
 
 
+def _end_not_before_start(note: Mapping[str, object]) -> bool:
+    start_s, end_s = note["start_s"], note["end_s"]
+    return not (isinstance(start_s, float) and isinstance(end_s, float) and end_s < start_s)
+
+
+@record(rules=(Rule("end_s", "must be >= start_s", _end_not_before_start),))
 @dataclass(frozen=True)
 class CoachingNoteView:
     """A remark about `start_s..end_s` of the track (`end_s` is None for a point)."""
 
-    start_s: float
-    end_s: float | None
-    kind: str
-    message: str
-    figures: dict[str, JSONValue]
+    start_s: Annotated[float, spec(_NUMBER, required=True, minimum=0.0)]
+    end_s: Annotated[float | None, spec(_NUMBER, nullable=True, minimum=0.0)]
+    kind: Annotated[str, spec(_STRING, default="note")]
+    message: Annotated[str, spec(_STRING, required=True)]
+    figures: Annotated[dict[str, JSONValue], spec(_OBJECT, default=EMPTY_OBJECT, nullable=True)]
 
 
+@record()
 @dataclass(frozen=True)
 class CoachingView:
-    track_id: str
-    summary: dict[str, JSONValue]
-    notes: tuple[CoachingNoteView, ...]
-    updated_at: float | None
+    """The coaching of one track, written by the coaching service."""
+
+    track_id: Annotated[str, KEY]
+    summary: Annotated[dict[str, JSONValue], spec(_OBJECT, default=EMPTY_OBJECT, nullable=True)]
+    notes: Annotated[tuple[CoachingNoteView, ...], nested_list(CoachingNoteView)]
+    updated_at: Annotated[float | None, _timestamp()]
 
 
+@record()
 @dataclass(frozen=True)
 class CommentView:
     """A comment; `id` is None only for comments a bare client wrote without one."""
 
-    id: str | None
-    author: str
-    text: str
-    time_s: float | None
-    created_at: float | None
+    id: Annotated[str | None, spec(_STRING, nullable=True)]
+    author: Annotated[str, spec(_STRING, required=True)]
+    text: Annotated[str, spec(_STRING, required=True)]
+    time_s: Annotated[float | None, spec(_NUMBER, nullable=True, minimum=0.0)]
+    created_at: Annotated[float | None, _timestamp()]
     #: The comment this one answers; None for the first comment of a thread.
-    reply_to: str | None = None
+    reply_to: Annotated[
+        str | None,
+        spec(_STRING, nullable=True, doc="the comment answered; absent or null starts a thread"),
+    ] = None
     #: Whether the thread this comment starts is settled (set on a thread's first comment).
-    resolved: bool = False
+    resolved: Annotated[
+        bool,
+        spec(_BOOL, default=False, doc="whether the thread this comment starts is settled"),
+    ] = False
+
+
+ROOTS = (
+    Root(META, RootKind.RECORD, MetaView),
+    Root(TRACKS, RootKind.KEYED, TrackView, "keyed by track id"),
+    Root(LYRICS, RootKind.TEXT, doc="the lyrics; edits take character positions"),
+    Root(LYRICS_META, RootKind.JSON, doc="sections, rhyme_scheme, suggestions, ..."),
+    Root(MIX, RootKind.RECORD, MixView),
+    Root(JOBS, RootKind.KEYED, JobView, "keyed by job id"),
+    Root(COACHING, RootKind.KEYED, CoachingView, "keyed by the id of the track coached"),
+    Root(COMMENTS, RootKind.LIST, CommentView, "document order"),
+)
+"""Every root of the document, in the order they are defined and reported."""
+
+MAP_ROOTS = tuple(
+    root.name for root in ROOTS if root.kind in (RootKind.RECORD, RootKind.KEYED, RootKind.JSON)
+)
+"""The roots that are Maps."""

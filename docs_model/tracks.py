@@ -13,10 +13,11 @@ from .errors import (
     UnknownClipError,
     UnknownTrackError,
 )
-from .fields import UNSET, Unset, checked_fields, describe, has_key, to_stored
+from .fields import UNSET, Unset, checked_fields, describe, has_key
 from .ordering import generate_key_between, generate_n_keys_between, is_valid_order_key
+from .records import checked_entry
 from .schema import ClipView, EffectView, TrackKind, TrackView
-from .views import CLIP_FIELDS, EFFECT_FIELDS, TRACK_FIELDS, read_clip, read_track, sort_tracks
+from .views import CLIP_FIELDS, TRACK_FIELDS, read_clip, read_track, sort_tracks
 
 __all__ = ["EffectSpec", "TracksMixin"]
 
@@ -27,20 +28,13 @@ EffectSpec = EffectView | Mapping[str, object]
 def _effect_entries(effects: Sequence[EffectSpec]) -> list[tuple[str, dict[str, object]]]:
     checked: list[tuple[str, dict[str, object]]] = []
     for index, effect in enumerate(effects):
-        if isinstance(effect, EffectView):
-            plugin: object = effect.plugin
-            params: object = effect.params
-        else:
-            plugin, params = effect.get("plugin"), effect.get("params") or {}
-        try:
-            EFFECT_FIELDS["plugin"].require(plugin)
-        except InvalidValueError as exc:
-            raise InvalidValueError(f"effects[{index}].{exc}") from None
-        stored = to_stored(params, f"effects[{index}].params")
-        if not isinstance(stored, dict):
-            raise InvalidValueError(f"effects[{index}].params must be a mapping")
+        if not isinstance(effect, EffectView):
+            effect = {**effect, "params": effect.get("params") or {}}
+        entry = checked_entry(EffectView, effect, f"effects[{index}]")
+        plugin, params = entry["plugin"], entry["params"]
         assert isinstance(plugin, str)
-        checked.append((plugin, dict(stored)))
+        assert isinstance(params, dict)
+        checked.append((plugin, params))
     return checked
 
 

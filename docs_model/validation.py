@@ -12,35 +12,13 @@ from typing import Any
 from pycrdt import Array, Doc, Map
 
 from .base import DocumentBase, roots_of
-from .fields import MAX_JSON_DEPTH, MISSING, Field, FieldType, describe, entries
+from .fields import MAX_JSON_DEPTH, MISSING, FieldType, describe, entries
+from .records import Container, RootKind, failed_rules, record_spec
 from .roots import Roots
-from .schema import (
-    COACHING,
-    COMMENTS,
-    CURRENT_SCHEMA_VERSION,
-    JOBS,
-    LYRICS,
-    LYRICS_META,
-    META,
-    MIX,
-    TRACKS,
-    Problem,
-)
-from .views import (
-    CLIP_FIELDS,
-    COACHING_FIELDS,
-    COMMENT_FIELDS,
-    EFFECT_FIELDS,
-    JOB_FIELDS,
-    META_FIELDS,
-    MIX_FIELDS,
-    NOTE_FIELDS,
-    TRACK_FIELDS,
-)
+from .schema import COACHING, CURRENT_SCHEMA_VERSION, META, ROOTS, Problem
+from .views import META_FIELDS
 
 __all__ = ["validate"]
-
-_ALL_ROOTS = (META, TRACKS, LYRICS, LYRICS_META, MIX, JOBS, COACHING, COMMENTS)
 
 
 def validate(doc: Doc[Any] | DocumentBase) -> list[Problem]:
@@ -51,21 +29,28 @@ def validate(doc: Doc[Any] | DocumentBase) -> list[Problem]:
     roots = roots_of(doc)
     report = _Report()
     with roots.doc.transaction():
-        for name in _ALL_ROOTS:
-            foreign = roots.foreign_content(name)
+        for root in ROOTS:
+            foreign = roots.foreign_content(root.name)
             if foreign is not None:
-                report.add(name, foreign)
-        _check_meta(report, roots)
-        _check_tracks(report, roots)
-        report.fields(MIX, entries(roots.mix) or {}, MIX_FIELDS)
-        for job_id, raw in list(roots.jobs.items()):
-            report.record(f"{JOBS}.{job_id}", raw, JOB_FIELDS)
-        _check_coaching(report, roots)
-        if not roots.comments_hold_text():
-            for index, raw in enumerate(list(roots.comments)):
-                report.record(f"{COMMENTS}.{index}", raw, COMMENT_FIELDS)
-        for key, value in (entries(roots.lyrics_meta) or {}).items():
-            report.json(f"{LYRICS_META}.{key}", value)
+                report.add(root.name, foreign)
+        for root in ROOTS:
+            raw = getattr(roots, root.name)
+            if root.kind is RootKind.RECORD:
+                assert root.view is not None
+                report.fields(root.name, entries(raw) or {}, root.view)
+            elif root.kind is RootKind.KEYED:
+                assert root.view is not None
+                for key, item in list(raw.items()):
+                    report.record(f"{root.name}.{key}", item, root.view)
+            elif root.kind is RootKind.LIST and not roots.comments_hold_text():
+                assert root.view is not None
+                for index, item in enumerate(list(raw)):
+                    report.record(f"{root.name}.{index}", item, root.view)
+            elif root.kind is RootKind.JSON:
+                for key, value in (entries(raw) or {}).items():
+                    report.json(f"{root.name}.{key}", value)
+        _check_schema_version(report, roots)
+        _check_coached_tracks(report, roots)
     return report.problems
 
 
@@ -76,23 +61,40 @@ class _Report:
     def add(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
 
-    def record(self, path: str, raw: object, specs: dict[str, Field]) -> dict[str, object] | None:
-        """Check a Map record; returns its fields, or None if it is not a Map."""
+    def record(self, path: str, raw: object, view: type[Any]) -> None:
+        """Check a record stored as a Map (the only shape peers should write)."""
         if not isinstance(raw, Map):
             self.add(path, f"must be a Map, got {describe(raw)}")
-            return None
-        fields = entries(raw) or {}
-        self.fields(path, fields, specs)
-        return fields
+            return
+        self.fields(path, entries(raw) or {}, view)
 
-    def fields(self, path: str, fields: dict[str, object], specs: dict[str, Field]) -> None:
-        for name, spec in specs.items():
+    def fields(self, path: str, fields: dict[str, object], view: type[Any]) -> None:
+        """Check the fields of a record against its declaration, then its nested records
+        and the rules across its fields."""
+        declared = record_spec(view)
+        for name, spec in declared.fields.items():
             value = fields.get(name, MISSING)
             problem = spec.problem(value)
             if problem is not None:
                 self.add(f"{path}.{name}", problem)
             elif spec.type is FieldType.OBJECT and value is not MISSING:
                 self.json(f"{path}.{name}", value)
+        for name, nested in declared.nested.items():
+            value = fields.get(name, MISSING)
+            if nested.container is Container.MAP and isinstance(value, Map):
+                for key, item in list(value.items()):
+                    self.record(f"{path}.{name}.{key}", item, nested.view)
+            elif nested.container is Container.ARRAY and isinstance(value, Array):
+                for index, item in enumerate(list(value)):
+                    self.record(f"{path}.{name}.{index}", item, nested.view)
+            elif value is not MISSING:
+                expected = nested.container.value
+                self.add(f"{path}.{name}", f"must be {expected}, got {describe(value)}")
+        if declared.rules:
+            # On the values as read: a field wrong on its own is reported above already.
+            values = {name: spec.read(fields) for name, spec in declared.fields.items()}
+            for rule in failed_rules(declared, values):
+                self.add(f"{path}.{rule.field}", rule.message)
 
     def json(self, path: str, value: object, depth: int = 0) -> None:
         """Report what plain JSON cannot carry inside a free-form value."""
@@ -110,10 +112,8 @@ class _Report:
             self.add(path, "must be plain JSON, got a subdocument")
 
 
-def _check_meta(report: _Report, roots: Roots) -> None:
-    fields = entries(roots.meta) or {}
-    report.fields(META, fields, META_FIELDS)
-    version = fields.get("schema_version", MISSING)
+def _check_schema_version(report: _Report, roots: Roots) -> None:
+    version = roots.meta.get("schema_version", MISSING)
     if version is MISSING:
         report.add(f"{META}.schema_version", "is missing; run migrate()")
     elif META_FIELDS["schema_version"].problem(version) is None:
@@ -125,49 +125,7 @@ def _check_meta(report: _Report, roots: Roots) -> None:
             )
 
 
-def _check_tracks(report: _Report, roots: Roots) -> None:
-    for track_id, raw in list(roots.tracks.items()):
-        path = f"{TRACKS}.{track_id}"
-        fields = report.record(path, raw, TRACK_FIELDS)
-        if fields is None:
-            continue
-        clips = fields.get("clips", MISSING)
-        if isinstance(clips, Map):
-            for clip_id, clip in list(clips.items()):
-                report.record(f"{path}.clips.{clip_id}", clip, CLIP_FIELDS)
-        elif clips is not MISSING:
-            report.add(f"{path}.clips", f"must be a Map, got {describe(clips)}")
-        effects = fields.get("effects", MISSING)
-        if isinstance(effects, Array):
-            for index, effect in enumerate(list(effects)):
-                report.record(f"{path}.effects.{index}", effect, EFFECT_FIELDS)
-        elif effects is not MISSING:
-            report.add(f"{path}.effects", f"must be an Array, got {describe(effects)}")
-
-
-def _check_coaching(report: _Report, roots: Roots) -> None:
+def _check_coached_tracks(report: _Report, roots: Roots) -> None:
     for track_id, raw in list(roots.coaching.items()):
-        path = f"{COACHING}.{track_id}"
-        fields = report.record(path, raw, COACHING_FIELDS)
-        if fields is None:
-            continue
-        if track_id not in roots.tracks:
-            report.add(path, "is about a track that does not exist")
-        notes = fields.get("notes", MISSING)
-        if not isinstance(notes, Array):
-            if notes is not MISSING:
-                report.add(f"{path}.notes", f"must be an Array, got {describe(notes)}")
-            continue
-        for index, note in enumerate(list(notes)):
-            note_fields = report.record(f"{path}.notes.{index}", note, NOTE_FIELDS)
-            if note_fields is None:
-                continue
-            start_s, end_s = note_fields.get("start_s"), note_fields.get("end_s")
-            if (
-                isinstance(start_s, float)
-                and isinstance(end_s, float)
-                and NOTE_FIELDS["start_s"].problem(start_s) is None
-                and NOTE_FIELDS["end_s"].problem(end_s) is None
-                and end_s < start_s
-            ):
-                report.add(f"{path}.notes.{index}.end_s", "must be >= start_s")
+        if isinstance(raw, Map) and track_id not in roots.tracks:
+            report.add(f"{COACHING}.{track_id}", "is about a track that does not exist")
