@@ -20,17 +20,18 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from jacameno.api.app import create_app, uvicorn_proxy_options, uvicorn_ws_options
-    from jacameno.api.observability import configure_logging
+    from jacameno.api.observability import configure_logging, warn_unknown_variables
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = load_settings(**overrides)
     configure_logging(settings)
+    warn_unknown_variables()
     if not (settings.is_sqlite and settings.auto_migrate):
         # The lifespan checks too; checking first keeps a refusal to one line (no
         # uvicorn start-up chatter). Auto-migrated SQLite is brought to head there.
         anyio.run(_require_current_schema, settings.database_url)
     app = create_app(settings)
-    # ~200,000 objects exist after start-up (numpy, librosa, pedalboard...): a full
+    # ~200,000 objects exist after start-up (numpy, scipy, pedalboard...): a full
     # collection over them took 108 ms here, a latency spike for every peer. Freeze
     # them out of the collector's generations; only objects made later are scanned.
     gc.collect()
@@ -87,11 +88,12 @@ async def _sync_catalog(url: str) -> None:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from jacameno.api.observability import configure_logging
+    from jacameno.api.observability import configure_logging, warn_unknown_variables
     from jacameno.api.worker import run_worker
 
     settings = load_settings()
     configure_logging(settings)
+    warn_unknown_variables()
     print("JACAMENO job worker (Ctrl+C to stop)", file=sys.stderr)
     anyio.run(run_worker, settings)
     return 0

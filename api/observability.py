@@ -21,7 +21,7 @@ from urllib.parse import unquote_plus
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from jacameno.api.settings import LogFormat, Settings
+from jacameno.api.settings import Environment, LogFormat, Settings, unknown_variables
 
 REDACTED = "[redacted]"
 #: A query parameter is a secret when its decoded name (lower case, letters and
@@ -107,12 +107,25 @@ def _redact_secrets(
     return event_dict
 
 
+def resolved_log_format(settings: Settings, stream: TextIO) -> LogFormat:
+    """The format records are written in: ``auto`` is console lines on a terminal
+    outside production, JSON lines otherwise (a file, a pipe, a log collector)."""
+    if settings.log_format is not LogFormat.AUTO:
+        return settings.log_format
+    interactive = hasattr(stream, "isatty") and stream.isatty()
+    if interactive and settings.env is not Environment.PRODUCTION:
+        return LogFormat.CONSOLE
+    return LogFormat.JSON
+
+
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Route stdlib and structlog records through one JSON (or console) renderer.
 
     Records go to ``stream`` (standard error by default). Logging is process-wide
     by nature; calling this again replaces the setup.
     """
+    stream = stream or sys.stderr
+    log_format = resolved_log_format(settings, stream)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -122,8 +135,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     ]
     renderer: Any = (
         structlog.processors.JSONRenderer()
-        if settings.log_format is LogFormat.JSON
-        else structlog.dev.ConsoleRenderer(colors=False)
+        if log_format is LogFormat.JSON
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -140,7 +153,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -151,6 +164,19 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+def warn_unknown_variables(environ: MutableMapping[str, str] | None = None) -> list[str]:
+    """Log a warning naming each ``JACAMENO_*`` variable no setting reads (a misspelt one
+    is otherwise silently ignored); returns the names."""
+    import os
+
+    unknown = unknown_variables(os.environ if environ is None else environ)
+    log = structlog.get_logger("jacameno.settings")
+    for name, close in unknown.items():
+        hint = f"; did you mean {close}?" if close else ""
+        log.warning(f"{name} is not a JACAMENO setting and is ignored{hint}", variable=name)
+    return list(unknown)
 
 
 def init_sentry(settings: Settings) -> bool:

@@ -7,7 +7,9 @@ a bad value raises :class:`SettingsError` whose message names the variable.
 
 from __future__ import annotations
 
+import difflib
 import secrets
+from collections.abc import Mapping
 from enum import StrEnum
 from ipaddress import ip_network
 from pathlib import Path
@@ -39,6 +41,8 @@ class Environment(StrEnum):
 
 
 class LogFormat(StrEnum):
+    #: Console lines on a terminal outside production, JSON lines otherwise.
+    AUTO = "auto"
     JSON = "json"
     CONSOLE = "console"
 
@@ -82,7 +86,7 @@ class Settings(BaseSettings):
 
     sentry_dsn: str | None = None
     log_level: str = "INFO"
-    log_format: LogFormat = LogFormat.JSON
+    log_format: LogFormat = LogFormat.AUTO
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     #: Proxies (IPs or CIDR networks) whose X-Forwarded-For/-Proto are believed;
     #: empty: forwarding headers are ignored and the peer address is the client.
@@ -148,7 +152,7 @@ class Settings(BaseSettings):
     job_workers: int = Field(default=2, ge=1, le=64)
     #: Attempts a job gets when its worker dies (crash, timeout) before it fails.
     job_max_attempts: int = Field(default=3, ge=1, le=10)
-    #: Warm each job process up (librosa's numba kernels) before its first job.
+    #: Warm each job process up (imports and native libraries) before its first job.
     job_warm_up: bool = True
     #: Resident memory of one job's worker process, in MB (0: no limit); a job past
     #: it is killed and fails. A warmed-up worker uses about 210 MB before any job.
@@ -296,6 +300,33 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+#: ``JACAMENO_*`` variables that are not server settings: the bot example's and API
+#: clients' own (URL, PROJECT, API_KEY), the web client's dev server (DEV_BACKEND) and
+#: the test suite's (REQUIRE_SERVICES, TEST_*, BENCH_*).
+OTHER_VARIABLES = frozenset(
+    {"JACAMENO_URL", "JACAMENO_PROJECT", "JACAMENO_API_KEY", "JACAMENO_DEV_BACKEND"}
+    | {"JACAMENO_REQUIRE_SERVICES"}
+)
+OTHER_PREFIXES = ("JACAMENO_TEST_", "JACAMENO_BENCH_")
+
+
+def unknown_variables(environ: Mapping[str, str]) -> dict[str, str | None]:
+    """``JACAMENO_*`` names in `environ` that no setting reads, each with the closest
+    setting's variable (a likely misspelling) or None."""
+    known = [name.upper() for name in Settings.model_fields]
+    unknown: dict[str, str | None] = {}
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in OTHER_VARIABLES:
+            continue
+        suffix = upper.removeprefix(ENV_PREFIX)
+        if suffix in known or upper.startswith(OTHER_PREFIXES):
+            continue
+        close = difflib.get_close_matches(suffix, known, n=1, cutoff=0.8)
+        unknown[name] = ENV_PREFIX + close[0] if close else None
+    return unknown
 
 
 def _describe(error: ValidationError) -> str:

@@ -49,3 +49,18 @@ def test_unknown_command_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as caught:
         main(["fly"])
     assert caught.value.code == 2
+
+
+def test_serve_names_an_unknown_variable_at_start_up(tmp_path: Path) -> None:
+    # An unmigrated database without auto-migration stops `serve` right after start-up.
+    result = run_cli(
+        "serve",
+        cwd=tmp_path,
+        JACAMENO_AUTO_MIGRATE="false",
+        JACAMENO_RATE_LIMIT_ENABLED="false",
+    )
+    assert result.returncode != 0
+    assert (
+        "JACAMENO_RATE_LIMIT_ENABLED is not a JACAMENO setting and is ignored;"
+        " did you mean JACAMENO_RATE_LIMITS_ENABLED?"
+    ) in result.stderr

@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
-from jacameno.api.settings import DEFAULT_DATABASE_URL, Environment, SettingsError, load_settings
+from jacameno.api.observability import resolved_log_format
+from jacameno.api.settings import (
+    DEFAULT_DATABASE_URL,
+    Environment,
+    LogFormat,
+    SettingsError,
+    load_settings,
+    unknown_variables,
+)
 
 STRONG = "s" * 48
 
@@ -76,3 +85,41 @@ def test_production_accepts_a_strong_secret(tmp_path: Path) -> None:
 def test_kms_encryption_needs_a_key_id(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="JACAMENO_S3_KMS_KEY_ID"):
         load_settings(s3_encryption="aws:kms", data_dir=tmp_path)
+
+
+def test_a_misspelt_variable_is_named_with_the_setting_it_resembles() -> None:
+    environ = {
+        "JACAMENO_RATE_LIMIT_ENABLED": "false",  # the setting is RATE_LIMITS_ENABLED
+        "JACAMENO_FLAVOUR": "x",
+        "JACAMENO_PORT": "8001",
+        "JACAMENO_REQUIRE_SERVICES": "1",
+        "JACAMENO_TEST_PG_HOST": "127.0.0.1",
+        "JACAMENO_API_KEY": "jmk_x",
+        "PATH": "/usr/bin",
+    }
+    assert unknown_variables(environ) == {
+        "JACAMENO_FLAVOUR": None,
+        "JACAMENO_RATE_LIMIT_ENABLED": "JACAMENO_RATE_LIMITS_ENABLED",
+    }
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("log_format", "env", "stream", "expected"),
+    [
+        ("auto", "development", _Terminal(), LogFormat.CONSOLE),
+        ("auto", "development", io.StringIO(), LogFormat.JSON),
+        ("auto", "production", _Terminal(), LogFormat.JSON),
+        ("json", "development", _Terminal(), LogFormat.JSON),
+        ("console", "development", io.StringIO(), LogFormat.CONSOLE),
+    ],
+)
+def test_logs_are_console_lines_on_a_terminal_in_development_and_json_otherwise(
+    tmp_path: Path, log_format: str, env: str, stream: io.StringIO, expected: LogFormat
+) -> None:
+    settings = load_settings(data_dir=tmp_path, log_format=log_format, env=env, secret_key=STRONG)
+    assert resolved_log_format(settings, stream) is expected

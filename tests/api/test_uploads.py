@@ -19,7 +19,7 @@ from jacameno.docs_model import ProjectDocument
 from tests.support.api_client import Account, ApiClient
 from tests.support.app_server import RunningServer
 
-#: Job processes skip the librosa warm-up: the tests measure behaviour, not start-up.
+#: Job processes skip the warm-up (native libraries, FFT plans): tests measure behaviour.
 JOBS = {"job_warm_up": False, "job_workers": 2, "rate_limits_enabled": False}
 WAIT_S = 60.0
 
