@@ -21,18 +21,19 @@ answer costs as many bytes as this client ever wrote. Call it before leaving.
 
 ``async with`` is shorthand for ``await task_group.start(client.run)`` ... ``await
 client.stop()``; `disconnect()` takes the client offline until `connect()`.
+
+Presence (`set_awareness`) is renewed every half of ``awareness_timeout_s`` while the
+client runs, as browsers renew theirs (collab/client_presence.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from collections import deque
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import anyio
 import pycrdt
@@ -42,83 +43,39 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from jacameno.collab.channel import CloseCode
-from jacameno.collab.errors import CollabError, ProtocolError
+from jacameno.collab.client_endpoint import (
+    FATAL_CLOSE_CODES,
+    REFUSAL_CODES,
+    ClientRefusedError,
+    NotStoredError,
+    collab_url,
+    refusal_reason,
+)
+from jacameno.collab.client_presence import DEFAULT_AWARENESS_TIMEOUT_S, ClientPresence
+from jacameno.collab.errors import ProtocolError
 from jacameno.collab.protocol import (
-    AwarenessEntry,
     AwarenessMessage,
     SyncMessage,
     SyncType,
-    awareness_message,
-    decode_awareness,
     decode_message,
-    encode_awareness,
     sync_step1,
     sync_step2,
     sync_update,
-    write_varuint,
 )
+from jacameno.collab.state_vectors import clock_of, state_vector_with
 from jacameno.docs_model import ProjectDocument
+
+#: Also importable from here: the refusal and flush errors, and ``collab_url``.
+__all__ = ["ClientRefusedError", "CollabClient", "NotStoredError", "collab_url"]
 
 log = logging.getLogger("jacameno.collab.client")
 
-#: Close codes after which reconnecting cannot help.
-FATAL_CLOSE_CODES = frozenset(
-    {
-        CloseCode.UNAUTHORIZED,
-        CloseCode.FORBIDDEN,
-        CloseCode.NOT_FOUND,
-        CloseCode.MALFORMED,
-        CloseCode.MESSAGE_TOO_BIG,
-    }
-)
-#: HTTP refusals of the upgrade request, as the close codes they stand for.
-_REFUSAL_CODES = {
-    401: CloseCode.UNAUTHORIZED,
-    403: CloseCode.FORBIDDEN,
-    404: CloseCode.NOT_FOUND,
-    429: CloseCode.RATE_LIMITED,
-}
 #: Frames queued while connected before the client drops the connection and resyncs.
 DEFAULT_OUTBOX_FRAMES = 10_000
 #: Seconds `CollabClient.flush` waits by default before raising `NotStoredError`.
 DEFAULT_FLUSH_TIMEOUT_S = 30.0
 #: Longest pause between two `flush` probes, in seconds.
 FLUSH_MAX_INTERVAL_S = 0.2
-
-
-class ClientRefusedError(CollabError):
-    """The server refused this client (bad token, no access, no such project, a message
-    over its size limit); reconnecting will not help."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"server refused the connection: {code} {reason}")
-        self.code = code
-        self.reason = reason
-
-
-class NotStoredError(CollabError):
-    """`CollabClient.flush` timed out: the server has not stored this client's edits."""
-
-
-def _refusal_reason(body: bytes | bytearray | None) -> str:
-    """The message of the server's JSON error envelope, or "" if the body is not one."""
-    try:
-        message = json.loads(body or b"")["error"]["message"]
-    except (ValueError, TypeError, KeyError):
-        return ""
-    return str(message)
-
-
-def collab_url(base_url: str, project_id: str) -> str:
-    """``ws(s)://host/collab/<project_id>`` for a server's ``http(s)://`` (or ``ws(s)://``)
-    base URL."""
-    parts = urlsplit(base_url)
-    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
-    if scheme not in ("ws", "wss"):
-        raise ValueError(f"base_url must be http(s):// or ws(s)://, got {base_url!r}")
-    path = f"{parts.path.rstrip('/')}/collab/{quote(project_id, safe='')}"
-    return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
 class CollabClient:
@@ -134,13 +91,15 @@ class CollabClient:
         max_backoff_s: float = 5.0,
         max_message_bytes: int = 64 * 1024 * 1024,
         outbox_frames: int = DEFAULT_OUTBOX_FRAMES,
+        awareness_timeout_s: float = DEFAULT_AWARENESS_TIMEOUT_S,
     ) -> None:
+        """``awareness_timeout_s``: seconds after which a peer's presence that was not
+        renewed counts as gone (y-protocols: 30); this client renews its own every half."""
         self.url = url if token is None else f"{url}{'&' if '?' in url else '?'}token={token}"
         self.doc: pycrdt.Doc[Any] = doc if doc is not None else pycrdt.Doc()
         self.reconnect = reconnect
         self.max_backoff_s = max_backoff_s
         self.max_message_bytes = max_message_bytes
-        self.awareness_states: dict[int, Any] = {}
         self.close_code: int | None = None
         self.close_reason = ""
         self.connected = False
@@ -155,8 +114,9 @@ class CollabClient:
         # One entry per sync step 1 we sent on this connection, answered in order.
         self._step2_waiters: deque[Callable[[bytes], None] | None] = deque()
         self._applying_remote = False
-        self._local_clock = 0
-        self._local_state: Mapping[str, Any] | None = None
+        self.presence = ClientPresence(
+            self.doc, send=self._queue, changed=self._changed, timeout_s=awareness_timeout_s
+        )
         self._task_group: TaskGroup | None = None
         self._outer_group: TaskGroup | None = None
         self._online = anyio.Event()
@@ -208,6 +168,7 @@ class CollabClient:
         try:
             async with self._outbox_send, self._outbox_receive, anyio.create_task_group() as group:
                 self._task_group = group
+                await group.start(self.presence.run)
                 group.start_soon(self._run)
                 task_status.started()
         finally:
@@ -272,7 +233,7 @@ class CollabClient:
             )
 
     async def _flush(self) -> None:
-        target = _clock_of(self.doc.get_state(), self.client_id)
+        target = clock_of(self.doc.get_state(), self.client_id)
         interval_s = 0.005
         while target:
             self._raise_if_refused()
@@ -288,7 +249,7 @@ class CollabClient:
             # Claim to lack all of our own edits (and nothing else): the answer holds what
             # the server stored of them. (The state vector of an update only counts a
             # client's structs from clock 0, so asking for just the latest one cannot tell.)
-            probe = _state_vector_with(self.doc.get_state(), self.client_id, 0)
+            probe = state_vector_with(self.doc.get_state(), self.client_id, 0)
             self._step2_waiters.append(on_answer)
             try:
                 await ws.send(sync_step1(probe))
@@ -297,7 +258,7 @@ class CollabClient:
                 continue
             while not answer and self._ws is ws:
                 await self._wait_change()
-            if answer and _clock_of(pycrdt.get_state(answer[0]), self.client_id) >= target:
+            if answer and clock_of(pycrdt.get_state(answer[0]), self.client_id) >= target:
                 return
             await anyio.sleep(interval_s)  # stored shortly: the update log writes in batches
             interval_s = min(interval_s * 2, FLUSH_MAX_INTERVAL_S)
@@ -328,14 +289,13 @@ class CollabClient:
     # ------------------------------------------------------------------ awareness
 
     def set_awareness(self, state: Mapping[str, Any] | None) -> None:
-        """Publish this client's presence (None removes it)."""
-        self._local_state = state
-        self._local_clock += 1
-        self._queue(awareness_message(self._awareness_payload()))
+        """Publish this client's presence (None removes it); renewed while the client runs."""
+        self.presence.set_local(state)
 
-    def _awareness_payload(self) -> bytes:
-        state_json = "null" if self._local_state is None else json.dumps(self._local_state)
-        return encode_awareness([AwarenessEntry(self.client_id, self._local_clock, state_json)])
+    @property
+    def awareness_states(self) -> dict[int, Any]:
+        """The presence of every other client in the room, by client id."""
+        return self.presence.remote_states()
 
     # ------------------------------------------------------------------ internals
 
@@ -375,13 +335,14 @@ class CollabClient:
             except InvalidStatus as exc:
                 # The server refuses before accepting, with an HTTP status and a JSON reason.
                 status = exc.response.status_code
-                self.close_code = _REFUSAL_CODES.get(status, status)
-                self.close_reason = _refusal_reason(exc.response.body) or f"HTTP {status}"
+                self.close_code = REFUSAL_CODES.get(status, status)
+                self.close_reason = refusal_reason(exc.response.body) or f"HTTP {status}"
             except (OSError, ConnectionClosed, TimeoutError) as exc:
                 log.debug("connection failed", extra={"error": str(exc)})
             self.connected = False
             self._ws = None
             self._synced = anyio.Event()
+            self.presence.forget_remote()  # the server sends every live state on reconnect
             self._changed()
             if not self.reconnect or self.close_code in FATAL_CLOSE_CODES:
                 return
@@ -406,8 +367,7 @@ class CollabClient:
         try:
             self._step2_waiters.append(None)  # the handshake's own answer
             await ws.send(sync_step1(self.doc.get_state()))
-            if self._local_state is not None:
-                await ws.send(awareness_message(self._awareness_payload()))
+            self.presence.announce()  # queued: the send loop below sends it
             async with anyio.create_task_group() as group:
                 group.start_soon(self._send_loop, ws)
                 try:
@@ -446,41 +406,4 @@ class CollabClient:
                 self._synced.set()
             self._changed()
         elif isinstance(message, AwarenessMessage):
-            for entry in decode_awareness(message.payload):
-                if entry.removed:
-                    self.awareness_states.pop(entry.client_id, None)
-                else:
-                    self.awareness_states[entry.client_id] = json.loads(entry.state_json)
-            self._changed()
-
-
-# ---------------------------------------------------------------------- state vectors
-
-
-def _decode_state_vector(state: bytes) -> dict[int, int]:
-    """``varuint count`` then ``varuint client, varuint clock`` pairs (lib0 encoding)."""
-    values: list[int] = []
-    value = shift = 0
-    for byte in state:
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            values.append(value)
-            value = shift = 0
-    if not values or len(values) != 1 + 2 * values[0]:
-        raise ProtocolError("malformed state vector")
-    pairs = values[1:]
-    return dict(zip(pairs[0::2], pairs[1::2], strict=True))
-
-
-def _clock_of(state: bytes, client_id: int) -> int:
-    return _decode_state_vector(state).get(client_id, 0)
-
-
-def _state_vector_with(state: bytes, client_id: int, clock: int) -> bytes:
-    clocks = _decode_state_vector(state)
-    clocks[client_id] = clock
-    encoded = [write_varuint(len(clocks))]
-    for client, value in clocks.items():
-        encoded += [write_varuint(client), write_varuint(value)]
-    return b"".join(encoded)
+            self.presence.apply(message.payload)  # calls _changed() when something changed
