@@ -15,7 +15,7 @@ from .base import DocumentBase, Origin, new_id
 from .errors import InvalidValueError, JobStateError, MalformedDocumentError, UnknownJobError
 from .fields import checked_fields, describe, has_key, to_stored
 from .observing import changed_ids, event_origin
-from .schema import JobKind, JobStatus, JobView, JSONValue
+from .schema import JobKind, JobStatus, JobView, JSONValue, job_order
 from .views import JOB_FIELDS, read_job
 
 __all__ = ["JobsMixin"]
@@ -68,7 +68,7 @@ class JobsMixin(DocumentBase):
         with self._transaction(None):
             views = [read_job(job_id, raw) for job_id, raw in list(self._roots.jobs.items())]
         jobs = [job for job in views if job is not None and status in (None, job.status)]
-        return sorted(jobs, key=lambda job: (job.created_at or 0.0, job.id))
+        return sorted(jobs, key=job_order)
 
     def mark_running(self, job_id: str, progress: float = 0.0, *, origin: Origin = None) -> None:
         """A runner took the job (again, after a restart, if it was already running)."""

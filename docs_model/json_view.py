@@ -9,18 +9,10 @@ from typing import Any
 from pycrdt import Doc
 
 from .base import DocumentBase, roots_of
-from .fields import entries, plain_json
-from .schema import JSONValue
-from .views import (
-    items_of,
-    read_coaching,
-    read_comment,
-    read_job,
-    read_meta,
-    read_mix,
-    read_track,
-    sort_tracks,
-)
+from .fields import entries, items_of, plain_json
+from .records import Root, RootKind, read_record, read_root_record, record_spec
+from .roots import Roots
+from .schema import ROOTS, JSONValue
 
 __all__ = ["to_json"]
 
@@ -44,35 +36,43 @@ def _plain(value: object) -> JSONValue:
 def to_json(doc: Doc[Any] | DocumentBase) -> dict[str, JSONValue]:
     """The document as JSON-serialisable data (``json.dumps(..., allow_nan=False)`` works).
 
-    Layout: ``schema_version``, ``meta``, ``tracks`` (a list in display order, each with
-    its ``id``, ``clips`` sorted by start and ``effects`` in chain order), ``lyrics``
-    (a string), ``lyrics_meta``, ``mix``, ``jobs`` (a list, oldest first, each with its
-    ``id``), ``coaching`` (an object keyed by track id) and ``comments`` (a list). Wrong
-    shapes are skipped or repaired exactly as the typed reads do; `validate()` lists them.
+    Layout: ``schema_version``, then each root of `schema.ROOTS` in order: ``meta``,
+    ``tracks`` (a list in display order, each with its ``id``, ``clips`` sorted by start
+    and ``effects`` in chain order), ``lyrics`` (a string), ``lyrics_meta``, ``mix``,
+    ``jobs`` (a list, oldest first, each with its ``id``), ``coaching`` (an object keyed
+    by track id) and ``comments`` (a list). Each record has exactly its view's fields.
+    Wrong shapes are skipped or repaired exactly as the typed reads do; `validate()`
+    lists them.
     """
     roots = roots_of(doc)
     with roots.doc.transaction():
-        meta = read_meta(roots.meta)
-        tracks = (read_track(track_id, raw) for track_id, raw in list(roots.tracks.items()))
-        jobs = (read_job(job_id, raw) for job_id, raw in list(roots.jobs.items()))
-        coaching = (read_coaching(tid, raw) for tid, raw in list(roots.coaching.items()))
-        comments = [] if roots.comments_hold_text() else items_of(roots.comments)
-        comment_views = (read_comment(raw) for raw in comments)
-        return {
-            "schema_version": meta.schema_version,
-            "meta": _plain(meta),
-            "tracks": _plain(sort_tracks([track for track in tracks if track is not None])),
-            "lyrics": str(roots.lyrics),
-            "lyrics_meta": {
-                key: plain_json(value) for key, value in (entries(roots.lyrics_meta) or {}).items()
-            },
-            "mix": _plain(read_mix(roots.mix)),
-            "jobs": _plain(
-                sorted(
-                    (job for job in jobs if job is not None),
-                    key=lambda job: (job.created_at or 0.0, job.id),
-                )
-            ),
-            "coaching": {view.track_id: _plain(view) for view in coaching if view is not None},
-            "comments": _plain([view for view in comment_views if view is not None]),
-        }
+        view: dict[str, JSONValue] = {}
+        for root in ROOTS:
+            view[root.name] = _root_json(root, roots)
+        meta = view.get("meta")
+        assert isinstance(meta, dict)
+        return {"schema_version": meta["schema_version"], **view}
+
+
+def _root_json(root: Root, roots: Roots) -> JSONValue:
+    raw = getattr(roots, root.name)
+    if root.kind is RootKind.TEXT:
+        return str(raw)
+    if root.kind is RootKind.JSON:
+        return {key: plain_json(value) for key, value in (entries(raw) or {}).items()}
+    assert root.view is not None
+    if root.kind is RootKind.RECORD:
+        return _plain(read_root_record(root.view, raw))
+    if root.kind is RootKind.LIST:
+        items = [] if roots.comments_hold_text() else items_of(raw)
+        views = (read_record(root.view, item) for item in items)
+        return _plain([view for view in views if view is not None])
+    (key,) = record_spec(root.view).keys
+    keyed = (
+        (item_id, read_record(root.view, item, **{key: item_id}))
+        for item_id, item in list(raw.items())
+    )
+    found = [(item_id, view) for item_id, view in keyed if view is not None]
+    if root.order is None:
+        return {item_id: _plain(view) for item_id, view in found}
+    return _plain(sorted((view for _, view in found), key=root.order))

@@ -48,6 +48,7 @@ __all__ = [
     "nested_list",
     "nested_map",
     "read_record",
+    "read_root_record",
     "record",
     "record_spec",
     "spec",
@@ -278,6 +279,15 @@ def read_record(view: type[V], raw: object, **keys: str) -> V | None:
     return build(**keys, **values)
 
 
+def read_root_record(view: type[V], raw: object) -> V:
+    """The `view` of a record that is a whole root (`meta`, `mix`): never skipped, since
+    such records have no required fields; a root that is not a Map reads as defaults."""
+    found = read_record(view, raw) or read_record(view, {})
+    if found is None:
+        raise TypeError(f"{view.__name__} has required fields; it cannot be a root record")
+    return found
+
+
 def checked_entry(view: type[V], given: V | Mapping[str, object], what: str) -> dict[str, object]:
     """A whole new record of `view` from our callers (a view or a mapping), checked and
     made storable: absent optional fields take their defaults; rules must hold.
@@ -313,9 +323,14 @@ class RootKind(Enum):
 
 @dataclass(frozen=True)
 class Root:
-    """A root type of the document, and the record it holds (if any)."""
+    """A root type of the document, and the record it holds (if any).
+
+    `order` sorts the records of a keyed root, which the JSON view then lists (each with
+    its id); without it the JSON view keeps them as an object keyed by id.
+    """
 
     name: str
     kind: RootKind
     view: type[Any] | None = None
     doc: str = ""
+    order: Callable[[Any], Any] | None = None

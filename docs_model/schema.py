@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from .fields import EMPTY_OBJECT, Field, FieldType, JSONValue
+from .ordering import order_sort_key
 from .records import KEY, Root, RootKind, Rule, nested_list, nested_map, record, spec
 
 __all__ = [
@@ -292,13 +293,23 @@ class CommentView:
     ] = False
 
 
+def track_order(track: TrackView) -> tuple[int, str, str]:
+    """Display order: by fractional `order`, ties and bad keys by id (same on all peers)."""
+    return order_sort_key(track.order, track.id)
+
+
+def job_order(job: JobView) -> tuple[float, str]:
+    """Oldest first, ties by id."""
+    return (job.created_at or 0.0, job.id)
+
+
 ROOTS = (
     Root(META, RootKind.RECORD, MetaView),
-    Root(TRACKS, RootKind.KEYED, TrackView, "keyed by track id"),
+    Root(TRACKS, RootKind.KEYED, TrackView, "keyed by track id", order=track_order),
     Root(LYRICS, RootKind.TEXT, doc="the lyrics; edits take character positions"),
     Root(LYRICS_META, RootKind.JSON, doc="sections, rhyme_scheme, suggestions, ..."),
     Root(MIX, RootKind.RECORD, MixView),
-    Root(JOBS, RootKind.KEYED, JobView, "keyed by job id"),
+    Root(JOBS, RootKind.KEYED, JobView, "keyed by job id", order=job_order),
     Root(COACHING, RootKind.KEYED, CoachingView, "keyed by the id of the track coached"),
     Root(COMMENTS, RootKind.LIST, CommentView, "document order"),
 )

@@ -8,8 +8,7 @@ is skipped; a wrong optional field reads as its default. `validate()` reports bo
 from __future__ import annotations
 
 from .fields import items_of
-from .ordering import order_sort_key
-from .records import fields_of, read_record
+from .records import fields_of, read_record, read_root_record
 from .schema import (
     ClipView,
     CoachingNoteView,
@@ -20,6 +19,7 @@ from .schema import (
     MetaView,
     MixView,
     TrackView,
+    track_order,
 )
 
 __all__ = [
@@ -56,16 +56,11 @@ COMMENT_FIELDS = fields_of(CommentView)
 
 
 def read_meta(raw: object) -> MetaView:
-    """`meta` as a view; a root that is not a Map reads as all defaults."""
-    view = read_record(MetaView, raw) or read_record(MetaView, {})
-    assert view is not None  # no required fields
-    return view
+    return read_root_record(MetaView, raw)
 
 
 def read_mix(raw: object) -> MixView:
-    view = read_record(MixView, raw) or read_record(MixView, {})
-    assert view is not None  # no required fields
-    return view
+    return read_root_record(MixView, raw)
 
 
 def read_track(track_id: str, raw: object) -> TrackView | None:
@@ -94,4 +89,4 @@ def read_comment(raw: object) -> CommentView | None:
 
 def sort_tracks(tracks: list[TrackView]) -> list[TrackView]:
     """Tracks in display order: by fractional `order`, ties and bad keys by id."""
-    return sorted(tracks, key=lambda track: order_sort_key(track.order, track.id))
+    return sorted(tracks, key=track_order)
