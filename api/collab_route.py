@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import logging
+from collections.abc import Callable
 
 import structlog
 from starlette.routing import WebSocketRoute
@@ -33,6 +34,7 @@ from jacameno.api.error_table import api_error_for
 from jacameno.api.errors import ApiError, RateLimitedError, UnauthorizedError, error_response
 from jacameno.api.live_access import grant_for
 from jacameno.api.services import client_ip, services_of
+from jacameno.api.settings import Settings
 from jacameno.api.ws_direct import DirectFrames
 from jacameno.collab.channel import ChannelClosedError
 from jacameno.collab.close_codes import close_for
@@ -71,11 +73,17 @@ log = structlog.get_logger("jacameno.collab")
 class WebSocketChannel:
     """A Starlette WebSocket as a collab ``Channel``."""
 
-    def __init__(self, websocket: WebSocket, send: Send, *, direct_frames: bool = True) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        send: Send,
+        *,
+        frames: Callable[[Scope], DirectFrames | None] | None = DirectFrames.for_scope,
+    ) -> None:
         self._ws = websocket
         self._send = send
         #: Frames written straight to uvicorn's transport when that is equivalent (accepted).
-        self._direct = DirectFrames.for_scope(websocket.scope) if direct_frames else None
+        self._direct = frames(websocket.scope) if frames is not None else None
         client = websocket.client
         self._remote = f"{client.host}:{client.port}" if client else "unknown"
 
@@ -145,6 +153,12 @@ async def refuse(websocket: WebSocket, error: ApiError) -> None:
     await websocket.close(code, reason)
 
 
+def _frames_factory(settings: Settings) -> Callable[[Scope], DirectFrames | None] | None:
+    if not settings.collab_direct_frames:
+        return None
+    return settings.collab_frames_factory or DirectFrames.for_scope
+
+
 async def collab_session(websocket: WebSocket, send: Send) -> None:
     services = services_of(websocket)
     project_id = websocket.path_params["project_id"]
@@ -178,7 +192,7 @@ async def collab_session(websocket: WebSocket, send: Send) -> None:
     services.metrics.websocket_connections.inc()
     try:
         code, reason = await services.rooms.serve(
-            WebSocketChannel(websocket, send, direct_frames=services.settings.collab_direct_frames),
+            WebSocketChannel(websocket, send, frames=_frames_factory(services.settings)),
             project_id,
             grant_for(principal, role),
         )

@@ -12,9 +12,8 @@ import pytest
 from starlette.types import Scope
 from websockets.frames import Frame, Opcode
 
-import jacameno.api.collab_route
 from jacameno.api.ws_direct import DirectFrames, frame_header
-from tests.collab.conftest import CollabWorld, start_world, world  # noqa: F401
+from tests.collab.conftest import start_world  # noqa: F401
 from tests.support.node_peer import NodePeer
 
 TIMEOUT_S = 30
@@ -28,43 +27,49 @@ def test_frame_is_what_the_websockets_library_would_send(length: int) -> None:
 
 
 class _Spy:
-    """Counts direct writers made (and refused) and frames they wrote."""
+    """Counts direct writers made (and refused) and frames they wrote; the server gets
+    :meth:`for_scope` as its ``collab_frames_factory`` setting."""
 
     def __init__(self) -> None:
         self.direct_channels = 0
         self.asgi_channels = 0
         self.direct_frames = 0
 
+    def for_scope(self, scope: Scope) -> DirectFrames | None:
+        spy = self
+
+        class Recording(DirectFrames):
+            def try_send(self, payload: bytes) -> bool:
+                sent = super().try_send(payload)
+                spy.direct_frames += sent
+                return sent
+
+        made = Recording.for_scope(scope)
+        if made is None:
+            self.asgi_channels += 1
+        else:
+            self.direct_channels += 1
+        return made
+
 
 @pytest.fixture
-def spy(monkeypatch: pytest.MonkeyPatch) -> _Spy:
-    seen = _Spy()
-
-    class Recording(DirectFrames):
-        @classmethod
-        def for_scope(cls, scope: Scope) -> DirectFrames | None:
-            made = super().for_scope(scope)
-            if made is None:
-                seen.asgi_channels += 1
-            else:
-                seen.direct_channels += 1
-            return made
-
-        def try_send(self, payload: bytes) -> bool:
-            sent = super().try_send(payload)
-            seen.direct_frames += sent
-            return sent
-
-    monkeypatch.setattr(jacameno.api.collab_route, "DirectFrames", Recording)
-    return seen
+def spy() -> _Spy:
+    return _Spy()
 
 
 def _lyrics(doc: pycrdt.Doc[Any]) -> str:
     return str(doc.get("lyrics", type=pycrdt.Text))
 
 
-async def test_relay_writes_frames_directly(world: CollabWorld, spy: _Spy) -> None:  # noqa: F811
-    async with world.peer() as a, world.peer(world.owner) as b:
+async def test_relay_writes_frames_directly(
+    start_world: Callable[..., Any],  # noqa: F811
+    spy: _Spy,
+) -> None:
+    async with (
+        start_world(collab_frames_factory=spy.for_scope) as world,
+        world.peer() as a,
+        world.peer(world.owner) as b,
+    ):
         await a.wait_synced()
         await b.wait_synced()
         with anyio.fail_after(TIMEOUT_S):
@@ -85,7 +90,7 @@ async def test_deflate_connections_go_through_uvicorn(
     spy: _Spy,
 ) -> None:
     async with (
-        start_world(collab_ws_deflate=True) as running,
+        start_world(collab_ws_deflate=True, collab_frames_factory=spy.for_scope) as running,
         NodePeer(label="js-deflate") as js,
     ):
         await js.connect(
@@ -132,7 +137,7 @@ async def test_without_direct_frames_everything_goes_through_asgi(
     spy: _Spy,
 ) -> None:
     async with (
-        start_world(collab_direct_frames=False) as running,
+        start_world(collab_direct_frames=False, collab_frames_factory=spy.for_scope) as running,
         running.peer() as a,
         running.peer(running.owner) as b,
     ):
