@@ -66,7 +66,8 @@ def _as(kind: type[ApiError], message: str | None = None) -> Translate:
 
 def _refused_job(exc: Exception) -> ApiError:
     assert isinstance(exc, JobRefusedError)
-    return RateLimitedError(str(exc), retry_after_s=exc.retry_after_s or 1)
+    details = {"limit": exc.limit} if exc.limit else None
+    return RateLimitedError(str(exc), retry_after_s=exc.retry_after_s or 1, details=details)
 
 
 #: Exception class -> its answer. Roots first, then the subclasses that answer otherwise.

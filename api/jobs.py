@@ -23,11 +23,9 @@ from sqlalchemy import select
 from jacameno.api.auth.permissions import require_project_role
 from jacameno.api.auth.principal import Principal
 from jacameno.api.db.models import Job, JobState, ProjectRole
-from jacameno.api.errors import NotFoundError, RateLimitedError, ValidationFailedError
+from jacameno.api.errors import NotFoundError, ValidationFailedError
 from jacameno.api.http import validation_details
 from jacameno.api.services import AppServices
-from jacameno.audio_services.errors import AudioError
-from jacameno.audio_services.jobs.protocol import JobRefusedError
 
 #: Kinds the audio job runner executes.
 AUDIO_KINDS = frozenset({"mixing", "mastering", "coaching"})
@@ -63,16 +61,9 @@ async def queue_job(
         await require_project_role(session, principal, project_id, ProjectRole.EDITOR)
     await services.rate_limits.hit("ai_user", principal.actor)
     if kind in AUDIO_KINDS:
-        try:
-            job_id, reused = await services.jobs.request(project_id, kind, params, principal.actor)
-        except JobRefusedError as exc:
-            raise RateLimitedError(
-                str(exc),
-                retry_after_s=exc.retry_after_s or 1,
-                details={"limit": f"{services.settings.job_max_active_per_user} active jobs"},
-            ) from None
-        except AudioError as exc:
-            raise ValidationFailedError(str(exc)) from None
+        # A refusal (429) or audio that cannot be processed (422) answers through the
+        # error table (api.error_table).
+        job_id, reused = await services.jobs.request(project_id, kind, params, principal.actor)
         async with services.database.session() as session:
             job = await session.get(Job, job_id)
         if job is None:

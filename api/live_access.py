@@ -19,6 +19,7 @@ the same events must reach every process: the scale-out relay carries them.)
 
 from __future__ import annotations
 
+from jacameno.api.auth.actors import Actor
 from jacameno.api.auth.permissions import role_allows
 from jacameno.api.auth.principal import ApiKeyPrincipal, Principal
 from jacameno.api.db.models import ProjectRole
@@ -51,7 +52,8 @@ def grant_for(principal: Principal, role: ProjectRole) -> Grant:
 
 
 def user_credential(user_id: str) -> str:
-    return f"user:{user_id}"
+    """The credential every socket of a user carries: their actor string."""
+    return str(Actor.user(user_id))
 
 
 def family_credential(family_id: str) -> str:
@@ -59,7 +61,8 @@ def family_credential(family_id: str) -> str:
 
 
 def api_key_credential(key_id: str) -> str:
-    return f"apikey:{key_id}"
+    """The credential of a bot's sockets: its API key's actor string."""
+    return str(Actor.api_key(key_id))
 
 
 class LiveAccess:
@@ -88,7 +91,7 @@ class LiveAccess:
         """Demote a member's sockets to read-only (or make them writable) at once."""
         return self._rooms.set_write_access(
             project_id,
-            f"user:{user_id}",
+            user_credential(user_id),
             can_write=role_allows(role, ProjectRole.EDITOR),
         )
 

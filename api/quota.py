@@ -12,22 +12,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jacameno.api.db.models import ApiKey, Asset, User
+from jacameno.api.db.models import Asset
 
 _MB = 1024 * 1024
-
-
-async def owner_of_actor(session: AsyncSession, actor: str) -> str | None:
-    """The user whose quota an actor's assets count against (``user:<id>`` is that
-    user; ``apikey:<id>`` the user who created the key); None when there is none."""
-    kind, _, ident = actor.partition(":")
-    if kind == "user" and ident:
-        user = await session.get(User, ident)
-        return user.id if user is not None else None
-    if kind == "apikey" and ident:
-        key = await session.get(ApiKey, ident)
-        return key.created_by if key is not None else None
-    return None
 
 
 async def used_bytes(session: AsyncSession, user_id: str) -> int:

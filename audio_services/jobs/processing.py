@@ -102,6 +102,7 @@ class JobProcessor:
             f" {self.max_active_per_requester} jobs queued or running; ask again when"
             " some have finished",
             retry_after_s=CAP_RETRY_AFTER_S,
+            limit=f"{self.max_active_per_requester} active jobs",
         )
         await self.refuse(ticket, str(error))
         raise error

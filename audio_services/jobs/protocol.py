@@ -48,11 +48,15 @@ class JobLimitError(AudioError):
 
 class JobRefusedError(AudioError):
     """A job was not admitted: its requester is rate limited, has too many jobs queued or
-    running, or cannot be told. ``retry_after_s`` says when asking again may work."""
+    running, or cannot be told. ``retry_after_s`` says when asking again may work;
+    ``limit`` names the limit reached ("20 active jobs"), when one was."""
 
-    def __init__(self, message: str, *, retry_after_s: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after_s: int | None = None, limit: str | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.limit = limit
 
 
 class WorkerCrashedError(AudioError):

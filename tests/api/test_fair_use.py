@@ -155,6 +155,8 @@ async def test_a_requester_with_too_many_active_jobs_is_refused(
         )
         assert refused.status_code == 429, refused.text
         assert "too many jobs" in refused.json()["error"]["message"]
+        assert refused.json()["error"]["details"] == {"limit": "2 active jobs"}
+        assert int(refused.headers["retry-after"]) >= 1
         project = await document_of(server, owner, project_id)
         failed = [job for job in project.list_jobs() if job.kind.value == "mixing"]
         assert [job.status.value for job in failed] == ["failed"]
