@@ -149,9 +149,7 @@ def create_app(settings: Settings) -> Starlette:
                 stack.push_async_callback(redis.aclose)
                 revoked = RedisRevocationList(redis)
             # Open while rooms use it: SQLite WAL checkpoints run on a thread it owns.
-            document_store = await stack.enter_async_context(
-                create_document_store(database.engine)
-            )
+            document_store = await stack.enter_async_context(create_document_store(database.engine))
             watchdog = await stack.enter_async_context(LoopWatchdog())
             rooms = await stack.enter_async_context(
                 RoomServer(document_store, collab_config(settings))
