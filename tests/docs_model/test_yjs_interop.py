@@ -16,7 +16,7 @@ from tests.support.node_peer import NODE_MODULES, node_unavailable_reason
 
 pytestmark = pytest.mark.node
 
-# A browser client that knows the schema from DESIGN.md but not docs_model: it writes
+# A browser client that knows the schema from docs/schema.md but not docs_model: it writes
 # integers (yjs encodes them as varints), edits lyrics at UTF-16 positions and appends
 # a comment; then it reports what it sees.
 CLIENT_SCRIPT = """
