@@ -138,6 +138,23 @@ class Api:
             self.http.post(f"/api/v1/me/invites/{invite['id']}/accept", headers=member.headers)
         )
 
+    def shared_project(
+        self,
+        name: str,
+        *,
+        owner: tuple[str, str] = ("alice", "Alice"),
+        member: tuple[str, str] = ("bob", "Bob"),
+        role: str = "editor",
+        bpm: float = 120.0,
+    ) -> tuple[User, User, dict[str, Any]]:
+        """Two new people and a project the first owns and the second joined with ``role``
+        (each person as (label, display name))."""
+        first = self.signup(*owner)
+        second = self.signup(*member)
+        project = self.create_project(first, name, bpm=bpm)
+        self.add_member(first, project["id"], second, role)
+        return first, second, project
+
     def upload_wav(
         self, user: User, project_id: str, name: str, data: bytes, kind: str = "audio"
     ) -> dict[str, Any]:

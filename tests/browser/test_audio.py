@@ -25,10 +25,7 @@ NUMBER = rf"[{MINUS}-]?\d+(\.\d+)?"
 def test_an_upload_reaches_the_other_peer_with_its_analysis(
     new_context: ContextFactory, api: Api
 ) -> None:
-    alice = api.signup("alice", "Alice")
-    bob = api.signup("bob", "Bob")
-    project = api.create_project(alice, "Uploads", bpm=110)
-    api.add_member(alice, project["id"], bob, "editor")
+    alice, bob, project = api.shared_project("Uploads", bpm=110)
 
     a = open_studio(new_context(alice), project["id"])
     b = open_studio(new_context(bob), project["id"])

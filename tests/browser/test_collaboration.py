@@ -25,10 +25,7 @@ from tests.browser.support import Api, screenshots, sine_wav
 def test_two_editors_see_each_others_track_clip_move_and_lyrics(
     new_context: ContextFactory, api: Api
 ) -> None:
-    alice = api.signup("alice", "Alice")
-    bob = api.signup("bob", "Bob")
-    project = api.create_project(alice, "Duet", bpm=120)
-    api.add_member(alice, project["id"], bob, "editor")
+    alice, bob, project = api.shared_project("Duet", bpm=120)
     api.upload_wav(alice, project["id"], "Guitar", sine_wav(2.0))
 
     a = open_studio(new_context(alice), project["id"])
@@ -86,10 +83,9 @@ def test_two_editors_see_each_others_track_clip_move_and_lyrics(
 
 
 def test_a_viewer_cannot_change_anything(new_context: ContextFactory, api: Api) -> None:
-    owner = api.signup("owner", "Olive")
-    viewer = api.signup("viewer", "Victor")
-    project = api.create_project(owner, "Look, don't touch")
-    api.add_member(owner, project["id"], viewer, "viewer")
+    owner, viewer, project = api.shared_project(
+        "Look, don't touch", owner=("owner", "Olive"), member=("viewer", "Victor"), role="viewer"
+    )
     api.upload_wav(owner, project["id"], "Piano", sine_wav(1.5))
 
     o = open_studio(new_context(owner), project["id"])

@@ -12,10 +12,7 @@ from tests.browser.support import Api
 
 
 def test_presence_and_a_comment_thread(new_context: ContextFactory, api: Api) -> None:
-    alice = api.signup("alice", "Alice")
-    bob = api.signup("bob", "Bob")
-    project = api.create_project(alice, "Talk it over")
-    api.add_member(alice, project["id"], bob, "editor")
+    alice, bob, project = api.shared_project("Talk it over")
 
     a = open_studio(new_context(alice), project["id"])
     b = open_studio(new_context(bob), project["id"])

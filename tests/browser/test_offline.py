@@ -22,10 +22,7 @@ from tests.browser.support import Api, screenshots
 
 
 def test_offline_edits_survive_a_reload_and_converge(new_context: ContextFactory, api: Api) -> None:
-    alice = api.signup("alice", "Alice")
-    bob = api.signup("bob", "Bob")
-    project = api.create_project(alice, "Offline song")
-    api.add_member(alice, project["id"], bob, "editor")
+    alice, bob, project = api.shared_project("Offline song")
 
     alice_context = new_context(alice)
     a = open_studio(alice_context, project["id"])

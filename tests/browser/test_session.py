@@ -23,10 +23,7 @@ from tests.browser.support import SESSION_KEY, Api, screenshots, sine_wav
 def test_revoked_session_asks_to_sign_in_again_and_keeps_the_edit(
     new_context: ContextFactory, api: Api
 ) -> None:
-    alice = api.signup("alice", "Alice")
-    bob = api.signup("bob", "Bob")
-    project = api.create_project(alice, "Session song")
-    api.add_member(alice, project["id"], bob, "editor")
+    alice, bob, project = api.shared_project("Session song")
     api.upload_wav(alice, project["id"], "Bass", sine_wav(1.5, 110.0))
 
     alice_context = new_context(alice)

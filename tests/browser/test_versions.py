@@ -17,10 +17,7 @@ from tests.browser.support import Api, screenshots
 
 
 def test_restore_a_named_version_for_everyone(new_context: ContextFactory, api: Api) -> None:
-    alice = api.signup("alice", "Alice")
-    bob = api.signup("bob", "Bob")
-    project = api.create_project(alice, "Versioned song")
-    api.add_member(alice, project["id"], bob, "editor")
+    alice, bob, project = api.shared_project("Versioned song")
 
     a = open_studio(new_context(alice), project["id"])
     b = open_studio(new_context(bob), project["id"])
