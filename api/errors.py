@@ -130,11 +130,13 @@ async def handle_http_exception(_request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, str(exc.detail), None, headers)
 
 
-def internal_error_response() -> JSONResponse:
-    """The answer to anything unforeseen: a 500 without internals."""
-    return error_response(500, "internal", "internal server error")
+def internal_error_response(request_id: str | None = None) -> JSONResponse:
+    """The answer to anything unforeseen: a 500 without internals, carrying the request
+    id (also in ``X-Request-ID``) that finds the logged traceback."""
+    details = {"request_id": request_id} if request_id else None
+    return error_response(500, "internal", "internal server error", details)
 
 
-async def handle_unexpected(_request: Request, _exc: Exception) -> Response:
+async def handle_unexpected(request: Request, _exc: Exception) -> Response:
     """Last resort for a fault outside the error boundary (api.middleware); uvicorn logs it."""
-    return internal_error_response()
+    return internal_error_response(getattr(request.state, "request_id", None))

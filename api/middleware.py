@@ -131,7 +131,8 @@ class ErrorBoundaryMiddleware:
             if scope["type"] == "websocket":
                 await _close_quietly(send)
             elif not started:
-                await internal_error_response()(scope, receive, send)
+                request_id = scope.get("state", {}).get("request_id")
+                await internal_error_response(request_id)(scope, receive, send)
             # An answer already under way is cut short: uvicorn closes the connection.
 
 

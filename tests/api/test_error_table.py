@@ -136,6 +136,7 @@ async def test_each_error_answers_its_status_in_the_envelope(
         assert answer.headers["retry-after"] == "7"
     if status == 500:
         assert body["error"]["message"] == "internal server error"
+        assert body["error"]["details"] == {"request_id": f"case-{status}"}
 
 
 async def test_an_unforeseen_error_gets_a_request_id_when_none_is_sent(
@@ -144,6 +145,7 @@ async def test_an_unforeseen_error_gets_a_request_id_when_none_is_sent(
     answer = await raising_app.get("/raise/unforeseen")
     assert answer.status_code == 500
     assert len(answer.headers["x-request-id"]) == 32
+    assert answer.json()["error"]["details"] == {"request_id": answer.headers["x-request-id"]}
 
 
 def test_messages_of_domain_errors_reach_the_caller() -> None:

@@ -126,7 +126,11 @@ async def test_an_unexpected_error_is_a_secured_500_logged_once(
                 await websockets.connect(f"{server.ws_url}/collab/{'0' * 32}?token=jmk_x")
     assert failed.status_code == 500
     assert failed.json() == {
-        "error": {"code": "internal", "message": "internal server error", "details": None}
+        "error": {
+            "code": "internal",
+            "message": "internal server error",
+            "details": {"request_id": "fault-1"},
+        }
     }
     assert_secured(failed)
     assert failed.headers["x-request-id"] == "fault-1"
