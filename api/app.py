@@ -55,7 +55,7 @@ from jacameno.api.settings import Environment, Settings
 from jacameno.api.storage import open_object_store
 from jacameno.api.watchdog import LoopWatchdog
 from jacameno.api.web_client import web_client_app
-from jacameno.api.ws_direct import ServerSendMiddleware
+from jacameno.api.ws_direct import DirectFrames, FramesFactory, ServerSendMiddleware
 from jacameno.collab.config import CollabConfig
 from jacameno.collab.server import RoomServer
 from jacameno.collab.store_backends import create_document_store
@@ -123,8 +123,12 @@ def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the application for ``settings`` (from :func:`api.settings.load_settings`)."""
+def create_app(settings: Settings, *, frames_factory: FramesFactory | None = None) -> Starlette:
+    """Build the application for ``settings`` (from :func:`api.settings.load_settings`).
+
+    ``frames_factory`` makes each collaboration socket's direct frame writer (default
+    :meth:`DirectFrames.for_scope`; tests pass a recording one).
+    """
     metrics = Metrics()
 
     @asynccontextmanager
@@ -177,6 +181,7 @@ def create_app(settings: Settings) -> Starlette:
                 rooms=rooms,
                 live=LiveAccess(rooms),
                 jobs=job_coordinator,
+                frames_factory=frames_factory or DirectFrames.for_scope,
             )
             log.info(
                 "started",

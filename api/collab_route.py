@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import logging
-from collections.abc import Callable
 
 import structlog
 from starlette.routing import WebSocketRoute
@@ -33,9 +32,8 @@ from jacameno.api.db.models import ProjectRole
 from jacameno.api.error_table import api_error_for
 from jacameno.api.errors import ApiError, RateLimitedError, UnauthorizedError, error_response
 from jacameno.api.live_access import grant_for
-from jacameno.api.services import client_ip, services_of
-from jacameno.api.settings import Settings
-from jacameno.api.ws_direct import DirectFrames
+from jacameno.api.services import AppServices, client_ip, services_of
+from jacameno.api.ws_direct import DirectFrames, FramesFactory
 from jacameno.collab.channel import ChannelClosedError
 from jacameno.collab.close_codes import close_for
 
@@ -78,7 +76,7 @@ class WebSocketChannel:
         websocket: WebSocket,
         send: Send,
         *,
-        frames: Callable[[Scope], DirectFrames | None] | None = DirectFrames.for_scope,
+        frames: FramesFactory | None = DirectFrames.for_scope,
     ) -> None:
         self._ws = websocket
         self._send = send
@@ -153,10 +151,8 @@ async def refuse(websocket: WebSocket, error: ApiError) -> None:
     await websocket.close(code, reason)
 
 
-def _frames_factory(settings: Settings) -> Callable[[Scope], DirectFrames | None] | None:
-    if not settings.collab_direct_frames:
-        return None
-    return settings.collab_frames_factory or DirectFrames.for_scope
+def _frames_factory(services: AppServices) -> FramesFactory | None:
+    return services.frames_factory if services.settings.collab_direct_frames else None
 
 
 async def collab_session(websocket: WebSocket, send: Send) -> None:
@@ -192,7 +188,7 @@ async def collab_session(websocket: WebSocket, send: Send) -> None:
     services.metrics.websocket_connections.inc()
     try:
         code, reason = await services.rooms.serve(
-            WebSocketChannel(websocket, send, frames=_frames_factory(services.settings)),
+            WebSocketChannel(websocket, send, frames=_frames_factory(services)),
             project_id,
             grant_for(principal, role),
         )

@@ -19,6 +19,7 @@ from jacameno.api.observability import Metrics
 from jacameno.api.ratelimit import RateLimits
 from jacameno.api.settings import Settings
 from jacameno.api.storage import ObjectStore
+from jacameno.api.ws_direct import DirectFrames, FramesFactory
 from jacameno.audio_services.jobs.coordinator import JobCoordinator
 from jacameno.collab.server import RoomServer
 
@@ -44,6 +45,8 @@ class AppServices:
     live: LiveAccess
     #: The audio job coordinator (runner, document watching); see api/job_runtime.py.
     jobs: JobCoordinator
+    #: Makes the direct frame writer of a collaboration socket (api/ws_direct.py).
+    frames_factory: FramesFactory = DirectFrames.for_scope
 
     async def principal_for(self, token: str, session: AsyncSession) -> Principal:
         """Authenticate an access token or API key (401 when invalid)."""

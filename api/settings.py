@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from ipaddress import ip_network
 from pathlib import Path
@@ -18,9 +18,6 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from starlette.types import Scope
-
-from jacameno.api.ws_direct import DirectFrames
 
 ENV_PREFIX = "JACAMENO_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/jacameno.db"
@@ -145,11 +142,6 @@ class Settings(BaseSettings):
     #: Write relayed frames straight to uvicorn's transport (api/ws_direct.py); off: every
     #: frame goes through ASGI. Tested with the uvicorn range pyproject.toml pins.
     collab_direct_frames: bool = True
-    #: Makes the direct frame writer for a WebSocket's scope (None: DirectFrames.for_scope).
-    #: A seam for tests (they pass a recording one); the environment cannot set it.
-    collab_frames_factory: Callable[[Scope], DirectFrames | None] | None = Field(
-        default=None, exclude=True
-    )
 
     #: Longest accepted audio upload, in seconds (read from the file's header).
     max_audio_duration_s: float = Field(default=3600.0, gt=0.0, le=24 * 3600.0)

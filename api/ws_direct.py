@@ -20,6 +20,7 @@ the two paths interleave safely.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -92,3 +93,7 @@ class DirectFrames:
             return False
         protocol.transport.write(frame_header(len(payload)) + payload)
         return True
+
+
+#: Makes the direct frame writer of an accepted WebSocket (None: frames go through ASGI).
+FramesFactory = Callable[[Scope], DirectFrames | None]

@@ -28,7 +28,7 @@ def test_frame_is_what_the_websockets_library_would_send(length: int) -> None:
 
 class _Spy:
     """Counts direct writers made (and refused) and frames they wrote; the server gets
-    :meth:`for_scope` as its ``collab_frames_factory`` setting."""
+    its :meth:`for_scope` as ``create_app``'s ``frames_factory``."""
 
     def __init__(self) -> None:
         self.direct_channels = 0
@@ -66,7 +66,7 @@ async def test_relay_writes_frames_directly(
     spy: _Spy,
 ) -> None:
     async with (
-        start_world(collab_frames_factory=spy.for_scope) as world,
+        start_world(app_options={"frames_factory": spy.for_scope}) as world,
         world.peer() as a,
         world.peer(world.owner) as b,
     ):
@@ -90,7 +90,9 @@ async def test_deflate_connections_go_through_uvicorn(
     spy: _Spy,
 ) -> None:
     async with (
-        start_world(collab_ws_deflate=True, collab_frames_factory=spy.for_scope) as running,
+        start_world(
+            collab_ws_deflate=True, app_options={"frames_factory": spy.for_scope}
+        ) as running,
         NodePeer(label="js-deflate") as js,
     ):
         await js.connect(
@@ -137,7 +139,9 @@ async def test_without_direct_frames_everything_goes_through_asgi(
     spy: _Spy,
 ) -> None:
     async with (
-        start_world(collab_direct_frames=False, collab_frames_factory=spy.for_scope) as running,
+        start_world(
+            collab_direct_frames=False, app_options={"frames_factory": spy.for_scope}
+        ) as running,
         running.peer() as a,
         running.peer(running.owner) as b,
     ):

@@ -40,16 +40,20 @@ class CollabWorld:
 
 @pytest.fixture
 def start_world(db_url: str, make_settings: Callable[..., Settings]) -> Callable[..., Any]:
-    """Factory: ``async with start_world(**settings) as world``; same database every time."""
+    """Factory: ``async with start_world(**settings) as world``; same database every time.
+    ``app_options`` go to ``create_app`` (e.g. a ``frames_factory``)."""
 
     @asynccontextmanager
     async def start(
-        reuse: CollabWorld | None = None, **overrides: Any
+        reuse: CollabWorld | None = None,
+        *,
+        app_options: dict[str, Any] | None = None,
+        **overrides: Any,
     ) -> AsyncIterator[CollabWorld]:
         await upgrade(db_url)
         settings = make_settings(database_url=db_url, **{**FAST, **overrides})
         async with (
-            run_server(settings) as server,
+            run_server(settings, **(app_options or {})) as server,
             httpx.AsyncClient(base_url=server.base_url, timeout=30) as http,
         ):
             api = ApiClient(http)

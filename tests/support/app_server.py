@@ -12,6 +12,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 import uvicorn
@@ -53,14 +54,15 @@ class RunningServer:
 
 
 @contextmanager
-def serve_in_thread(settings: Settings) -> Iterator[RunningServer]:
-    """Serve ``create_app(settings)`` in a thread until the block exits (blocking calls)."""
+def serve_in_thread(settings: Settings, **app_options: Any) -> Iterator[RunningServer]:
+    """Serve ``create_app(settings, **app_options)`` in a thread until the block exits
+    (blocking calls)."""
     port = settings.port if settings.port != 8000 else free_port()
     settings = settings.model_copy(
         update={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"}
     )
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, **app_options),
         host="127.0.0.1",
         port=port,
         log_config=None,
@@ -81,9 +83,10 @@ def serve_in_thread(settings: Settings) -> Iterator[RunningServer]:
 
 
 @asynccontextmanager
-async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
-    """Serve ``create_app(settings)`` until the block exits, without blocking the test loop."""
-    manager = serve_in_thread(settings)
+async def run_server(settings: Settings, **app_options: Any) -> AsyncIterator[RunningServer]:
+    """Serve ``create_app(settings, **app_options)`` until the block exits, without
+    blocking the test loop."""
+    manager = serve_in_thread(settings, **app_options)
     running = await anyio.to_thread.run_sync(manager.__enter__)
     try:
         yield running
