@@ -6,6 +6,7 @@ the service is missing, and fail instead when ``JACAMENO_REQUIRE_SERVICES=1``.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -16,6 +17,7 @@ from typing import Any
 import anyio
 import asyncpg
 import pytest
+import structlog
 
 from jacameno.api.settings import Settings, load_settings
 from tests.support.app_server import free_port
@@ -44,6 +46,31 @@ def _port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+# --------------------------------------------------------------------------- logs
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every log record goes through stdlib logging, where pytest captures it (and shows
+    it with a failing test).
+
+    Unconfigured, structlog prints to ``sys.stdout`` as it is at the call: a server
+    thread logging while pytest writes a result (its capture suspended for that moment)
+    printed between the results. Outside a test's phases, pytest's handler is not on
+    the root logger; the null handler keeps logging's last resort from printing then.
+    """
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.format_exc_info,
+            structlog.processors.KeyValueRenderer(key_order=["event"], sort_keys=True),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    logging.getLogger().addHandler(logging.NullHandler())
 
 
 # --------------------------------------------------------------------------- Node
