@@ -7,6 +7,7 @@ import json
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from jacameno.collab.channel import CloseCode
+from jacameno.collab.close_codes import HTTP_CLOSES
 from jacameno.collab.errors import CollabError
 
 #: Close codes after which reconnecting cannot help.
@@ -19,13 +20,9 @@ FATAL_CLOSE_CODES = frozenset(
         CloseCode.MESSAGE_TOO_BIG,
     }
 )
-#: HTTP refusals of the upgrade request, as the close codes they stand for.
-REFUSAL_CODES = {
-    401: CloseCode.UNAUTHORIZED,
-    403: CloseCode.FORBIDDEN,
-    404: CloseCode.NOT_FOUND,
-    429: CloseCode.RATE_LIMITED,
-}
+#: HTTP refusals of the upgrade request, as the close codes they stand for: the server's
+#: own table (collab.close_codes), so a refusal means the same whichever way it arrives.
+REFUSAL_CODES = HTTP_CLOSES
 
 
 class ClientRefusedError(CollabError):
