@@ -25,7 +25,7 @@ from jacameno.api.error_table import exception_handlers
 from jacameno.api.errors import handle_http_exception, handle_unexpected
 from jacameno.api.graphql.app import graphql_route
 from jacameno.api.job_runtime import open_job_runtime
-from jacameno.api.live_access import LiveAccess
+from jacameno.api.live_bus import open_live_access
 from jacameno.api.middleware import (
     BodyLimitMiddleware,
     ErrorBoundaryMiddleware,
@@ -166,6 +166,8 @@ def create_app(settings: Settings, *, frames_factory: FramesFactory | None = Non
             job_coordinator = await stack.enter_async_context(
                 open_job_runtime(settings, database, store, rooms, rate_limits)
             )
+            # Rights changes reach the sockets of every process (Redis pub/sub, api.live_bus).
+            live = await stack.enter_async_context(open_live_access(rooms, redis))
             services = AppServices(
                 settings=settings,
                 metrics=metrics,
@@ -179,7 +181,7 @@ def create_app(settings: Settings, *, frames_factory: FramesFactory | None = Non
                 revoked=revoked,
                 rate_limits=rate_limits,
                 rooms=rooms,
-                live=LiveAccess(rooms),
+                live=live,
                 jobs=job_coordinator,
                 frames_factory=frames_factory or DirectFrames.for_scope,
             )
