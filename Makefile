@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 PACKAGES := api collab docs_model audio_services
 
-.PHONY: run serve install install-dev web web-test node-deps browser-deps check lint typecheck test bench clean
+.PHONY: run serve install install-dev web web-test node-deps browser-deps deploy-deps check lint typecheck test bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ browser-deps:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 		else echo "install Debian's chromium package for the browser tests"; fi; fi
 
+# Caddy from Debian's packages: tests/test_deploy.py validates deploy/Caddyfile with it.
+deploy-deps:
+	@if ! command -v caddy >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq caddy; \
+		else echo "install Debian's caddy package for the deployment tests"; fi; fi
+
 run: install web
 	@mkdir -p var
 	@$(VENV)/bin/jacameno demo
@@ -75,7 +81,7 @@ typecheck: install-dev
 
 check: lint typecheck
 
-test: install-dev node-deps browser-deps web-test check
+test: install-dev node-deps browser-deps deploy-deps web-test check
 	$(VENV)/bin/pytest
 
 # Collaboration: the reference y-websocket server, Hocuspocus and our server in the same
