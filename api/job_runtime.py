@@ -30,7 +30,8 @@ from jacameno.api.settings import Settings
 from jacameno.api.storage import ObjectStore
 from jacameno.audio_services.jobs.coordinator import JobCoordinator
 from jacameno.audio_services.jobs.protocol import JobRefusedError
-from jacameno.audio_services.jobs.runners import ProcessPoolRunner, SaqRunner
+from jacameno.audio_services.jobs.runners import ProcessPoolRunner
+from jacameno.audio_services.jobs.saq_runner import SaqRunner
 from jacameno.collab.server import RoomServer
 
 #: Re-exported: the worker, the demo and tests import these from here.

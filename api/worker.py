@@ -26,7 +26,7 @@ from jacameno.api.storage import open_object_store
 from jacameno.audio_services.jobs import AssetStore
 from jacameno.audio_services.jobs import compute as compute_module
 from jacameno.audio_services.jobs.compute import Computed
-from jacameno.audio_services.jobs.runners import SAQ_FUNCTION, run_saq_job
+from jacameno.audio_services.jobs.saq_runner import SAQ_FUNCTION, run_saq_job
 from jacameno.audio_services.jobs.workers import WorkerPool
 
 log = structlog.get_logger("jacameno.worker")
@@ -67,6 +67,8 @@ async def running_worker(
         ctx["assets"] = wrap_assets(assets) if wrap_assets is not None else assets
         ctx["ledger"] = SqlJobLedger(database)
         ctx["workers"] = processes
+        # Each run holds a lease on the queue's Redis: one run of a job at a time.
+        ctx["redis"] = queue.redis
         ctx["max_duration_s"] = settings.max_audio_duration_s
         ctx["compute"] = compute
         ctx["timeouts"] = timeouts

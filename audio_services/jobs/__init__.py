@@ -9,7 +9,8 @@
   inputs, compute off the event loop, store outputs, record the result.
 - :mod:`.workers`: killable worker processes, with per-call time and memory limits.
 - :mod:`.runners`: where ``execute`` runs: worker processes in the serve process,
-  or saq workers on Redis (with worker processes of their own).
+  or (:mod:`.saq_runner`) saq workers on Redis, with worker processes of their own,
+  progress forwarded to the serve process and one run of a job at a time.
 - :mod:`.fairness`: fair turns across requesters for the job slots.
 - :mod:`.document`: resolving a request into a ticket, and writing outcomes.
 - :mod:`.coordinator`: watches documents, dispatches their jobs, takes requests.

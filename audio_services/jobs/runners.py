@@ -1,5 +1,6 @@
-"""Where jobs execute: :class:`ProcessPoolRunner` (default, in the serve process) and
-:class:`SaqRunner` (saq workers on Redis, ``jacameno worker``).
+"""Where jobs execute: :class:`ProcessPoolRunner` (default, in the serve process), or
+:class:`~audio_services.jobs.saq_runner.SaqRunner` (saq workers on Redis,
+``jacameno worker``; :mod:`.saq_runner`).
 
 Both call :func:`~audio_services.jobs.execute.execute` with the DSP in a killable
 worker process (:class:`~audio_services.jobs.workers.WorkerPool`): in the serve
@@ -13,9 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
-
-import anyio
 
 from jacameno.audio_services.jobs import compute as compute_module
 from jacameno.audio_services.jobs.compute import Computed
@@ -33,14 +31,6 @@ from jacameno.audio_services.jobs.protocol import (
 from jacameno.audio_services.jobs.workers import WorkerMemoryError, WorkerPool, WorkerTimeoutError
 
 log = logging.getLogger("jacameno.jobs")
-
-#: Name of the saq function that runs a ticket in a worker.
-SAQ_FUNCTION = "run_job"
-#: Seconds between a worker's heartbeats; saq retries a job silent for 6 of them.
-HEARTBEAT_S = 5
-#: Seconds saq waits past a job's own time limit: the worker stops the job first, and
-#: records why, so saq's timeout only fires when the worker itself is stuck.
-SAQ_TIMEOUT_GRACE_S = 30
 
 
 def timeout_for(kind: str, timeouts: dict[str, int] | None = None) -> int:
@@ -178,106 +168,3 @@ class ProcessPoolRunner:
     async def attach(self, ticket: JobTicket) -> JobOutcome | None:
         # In-process jobs die with their process; start-up requeues them instead.
         return None
-
-
-class SaqRunner:
-    """Hands tickets to saq workers on Redis and waits for them.
-
-    saq retries a crashed or silent attempt (heartbeats) up to ``max_attempts``
-    times with backoff; the worker records the outcome in the ledger, which this
-    side reads once the saq job completes. The worker stops a job at its kind's
-    time limit itself; saq's own timeout is ``SAQ_TIMEOUT_GRACE_S`` later.
-    """
-
-    def __init__(
-        self,
-        queue: Any,
-        *,
-        ledger: JobLedger,
-        max_attempts: int = 3,
-        timeouts: dict[str, int] | None = None,
-    ) -> None:
-        self.queue = queue
-        self.ledger = ledger
-        self.max_attempts = max_attempts
-        self.timeouts = timeouts
-
-    async def run(self, ticket: JobTicket, progress: ProgressCallback) -> JobOutcome:
-        from saq import Job
-
-        timeout = timeout_for(ticket.kind, self.timeouts) + SAQ_TIMEOUT_GRACE_S
-        job = Job(
-            function=SAQ_FUNCTION,
-            kwargs={"ticket": ticket.to_json()},
-            key=ticket.job_id,
-            timeout=timeout,
-            heartbeat=HEARTBEAT_S * 6,
-            retries=self.max_attempts,
-            retry_delay=1.0,
-            retry_backoff=30.0,
-            ttl=24 * 3600,
-        )
-        enqueued = await self.queue.enqueue(job)
-        saq_job = enqueued if enqueued is not None else await self.queue.job(ticket.job_id)
-        if saq_job is not None:
-            await saq_job.refresh(until_complete=float(timeout * self.max_attempts + 60))
-        row = await self.ledger.get(ticket.job_id)
-        if row is not None and row.status == "done":
-            return JobOutcome("done", result=row.result)
-        if row is not None and row.status == "failed":
-            return JobOutcome("failed", error=row.error)
-        status = getattr(saq_job, "status", None)
-        error = (
-            f"the {ticket.kind} job did not finish on the workers after"
-            f" {self.max_attempts} attempts (saq status {status})"
-        )
-        await self.ledger.fail(ticket.job_id, error)
-        return JobOutcome("failed", error=error)
-
-    async def attach(self, ticket: JobTicket) -> JobOutcome | None:
-        async def no_progress(_fraction: float) -> None:
-            return None
-
-        # Enqueueing under the job's key is a no-op while saq still holds the job.
-        return await self.run(ticket, no_progress)
-
-
-async def run_saq_job(ctx: Any, *, ticket: dict[str, Any]) -> str:
-    """The saq function: execute a ticket in a killable worker process.
-
-    ``ctx`` (set by the worker's start-up) holds ``assets``, ``ledger``,
-    ``workers`` (a started :class:`WorkerPool`) and ``max_duration_s``; optionally
-    ``compute`` and ``timeouts`` (seconds per kind). A dead worker process raises
-    :class:`WorkerCrashedError`, so saq retries the attempt; a job past its limits
-    is recorded as failed.
-    """
-    job_ticket = JobTicket.from_json(ticket)
-    saq_job = ctx.get("job")
-    compute: Callable[..., Computed] = ctx.get("compute") or compute_module.compute
-
-    async def call(run: JobTicket, files: dict[str, str], workdir: str) -> Computed:
-        return await compute_in_worker(
-            ctx["workers"],
-            compute,
-            run,
-            files,
-            workdir,
-            max_duration_s=float(ctx["max_duration_s"]),
-            timeout_s=timeout_for(run.kind, ctx.get("timeouts")),
-        )
-
-    async with anyio.create_task_group() as group:
-
-        async def heartbeat() -> None:
-            while saq_job is not None:
-                await anyio.sleep(HEARTBEAT_S)
-                await saq_job.update()
-
-        group.start_soon(heartbeat)
-        try:
-            outcome = await execute(
-                job_ticket, assets=ctx["assets"], ledger=ctx["ledger"], call=call
-            )
-        finally:
-            group.cancel_scope.cancel()
-    return outcome.status

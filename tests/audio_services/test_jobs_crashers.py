@@ -44,3 +44,36 @@ def misbehave(kind: str, params: dict[str, Any], inputs: dict[str, Any], *_: Any
 
             time.sleep(3600)
     return {"result": {"ok": True, "pid": os.getpid()}, "outputs": [], "sidecars": []}
+
+
+def gated(gate: str, *args: Any) -> Any:
+    """Compute (the real DSP) once the FIFO ``gate`` is opened for writing: a job that
+    runs exactly as long as its test wants, with no clock involved."""
+    with open(gate, "rb") as fifo:
+        fifo.read()
+    from jacameno.audio_services.jobs.compute import compute
+
+    return compute(*args)
+
+
+def counted(started: str, gate: str, runs: str, *_: Any) -> Any:
+    """Record a run (a new file in ``runs``), say so through the FIFO ``started``, then
+    wait for the FIFO ``gate`` before returning a trivial result."""
+    Path(runs, f"run-{os.getpid()}-{len(os.listdir(runs))}").write_text("ran")
+    with open(started, "wb"):
+        pass
+    with open(gate, "rb") as fifo:
+        fifo.read()
+    return {"result": {"ok": True}, "outputs": [], "sidecars": []}
+
+
+def open_gate(gate: str) -> None:
+    """Open the FIFO ``gate`` for writing (blocks until a reader opens it), then close it."""
+    with open(gate, "wb"):
+        pass
+
+
+def wait_started(started: str) -> None:
+    """Wait until a :func:`counted` run opens the FIFO ``started``."""
+    with open(started, "rb") as fifo:
+        fifo.read()

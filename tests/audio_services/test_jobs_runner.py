@@ -17,7 +17,8 @@ from jacameno.api.db.models import Project
 from jacameno.api.job_runtime import SqlJobLedger
 from jacameno.audio_services.jobs import JobTicket, LedgerRow, StoredAsset
 from jacameno.audio_services.jobs.protocol import JobOutcome, WorkerCrashedError
-from jacameno.audio_services.jobs.runners import ProcessPoolRunner, run_saq_job
+from jacameno.audio_services.jobs.runners import ProcessPoolRunner
+from jacameno.audio_services.jobs.saq_runner import run_saq_job
 from jacameno.audio_services.jobs.workers import WorkerPool
 from tests.audio_services.test_jobs_crashers import crash_always, crash_once, misbehave
 
