@@ -57,6 +57,7 @@ from jacameno.api.watchdog import LoopWatchdog
 from jacameno.api.web_client import web_client_app
 from jacameno.api.ws_direct import DirectFrames, FramesFactory, ServerSendMiddleware
 from jacameno.collab.config import CollabConfig
+from jacameno.collab.redis_relay import RedisRelay
 from jacameno.collab.server import RoomServer
 from jacameno.collab.store_backends import create_document_store
 
@@ -156,7 +157,12 @@ def create_app(settings: Settings, *, frames_factory: FramesFactory | None = Non
             document_store = await stack.enter_async_context(create_document_store(database.engine))
             watchdog = await stack.enter_async_context(LoopWatchdog())
             rooms = await stack.enter_async_context(
-                RoomServer(document_store, collab_config(settings))
+                # With Redis, rooms of one project are shared with the other processes.
+                RoomServer(
+                    document_store,
+                    collab_config(settings),
+                    relay=RedisRelay(redis) if redis is not None else None,
+                )
             )
             collector = RuntimeCollector(rooms, watchdog)
             metrics.registry.register(collector)

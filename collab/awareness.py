@@ -24,6 +24,11 @@ from jacameno.collab.config import CollabConfig
 from jacameno.collab.errors import ProtocolError
 from jacameno.collab.protocol import AwarenessEntry, decode_awareness, encode_awareness
 
+#: The owner of states relayed from other server processes (connection ids are >= 0):
+#: not held to one connection's cap, and taken over by a local connection that claims
+#: the client (a peer that reconnected here).
+REMOTE_OWNER = -1
+
 
 @dataclass(slots=True)
 class _Held:
@@ -85,7 +90,7 @@ class RoomAwareness:
             if held is not None and not _is_newer(entry, held.entry):
                 self.counters.duplicates += 1  # an echo, or stale
                 continue
-            if held is not None and held.owner not in (None, connection_id):
+            if held is not None and held.owner not in (None, connection_id, REMOTE_OWNER):
                 self.counters.foreign += 1  # another connection's client
                 continue
             if not entry.removed:
@@ -101,7 +106,8 @@ class RoomAwareness:
         config = self._config
         owned = self._owned.get(connection_id, set())
         if (
-            entry.client_id not in owned
+            connection_id != REMOTE_OWNER
+            and entry.client_id not in owned
             and len(owned) >= config.awareness_max_clients_per_connection
         ):
             raise ProtocolError(

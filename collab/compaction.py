@@ -39,12 +39,14 @@ class Compactor:
         config: CollabConfig,
         *,
         is_loaded: Callable[[Room], bool],
+        on_compacted: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.folder = folder
         self.stats = stats
         self.config = config
         self._is_loaded = is_loaded
+        self._on_compacted = on_compacted
         self._compacting: set[str] = set()
         self._task_group: TaskGroup | None = None
 
@@ -94,4 +96,6 @@ class Compactor:
         self.stats.updates_quarantined += result.quarantined
         done, room.compacted = room.compacted, anyio.Event()
         done.set()
+        if self._on_compacted is not None:
+            self._on_compacted(room.name)
         return True

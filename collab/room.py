@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import pycrdt
@@ -59,6 +59,9 @@ from jacameno.collab.protocol import (
 )
 from jacameno.collab.update_format import deletes_unknown
 from jacameno.collab.update_log import PendingWrite, UpdateLog
+
+if TYPE_CHECKING:
+    from jacameno.collab.relay import Relay
 
 log = logging.getLogger("jacameno.collab.room")
 
@@ -141,6 +144,13 @@ class Room:
         self.evicted = anyio.Event()
         #: Set after each compaction of this room's log (replaced by a fresh event).
         self.compacted = anyio.Event()
+        #: Where durable updates and presence changes go to other server processes.
+        self.relay: Relay | None = None
+
+    @property
+    def is_sound(self) -> bool:
+        """Whether the document is not awaiting a reload (see :meth:`sound`)."""
+        return self._reloaded is None
 
     @property
     def pending(self) -> int:
@@ -163,6 +173,8 @@ class Room:
         removal = self.awareness.drop_connection(connection.id)
         if removal is not None:
             self.broadcast(awareness_message(removal), exclude=connection.id)
+            if self.relay is not None:
+                self.relay.publish_awareness(self.name, removal)
         if not self.connections:
             self.empty_since = time.monotonic()
 
@@ -202,6 +214,8 @@ class Room:
                 self._stats.awareness_duplicates_dropped += 1
             else:
                 self.broadcast(awareness_message(forward), exclude=connection.id)
+                if self.relay is not None:
+                    self.relay.publish_awareness(self.name, forward)
         elif isinstance(message, QueryAwarenessMessage):
             snapshot = self.awareness.snapshot()
             if snapshot is not None:
@@ -330,6 +344,8 @@ class Room:
         """
         try:
             self._relay(writes)
+            if self.relay is not None:
+                self.relay.publish(self.name, [write.update for write in writes])
         finally:
             self._forget(writes)
             self.log_count += len(writes)

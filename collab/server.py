@@ -1,21 +1,18 @@
 """The room server: loads rooms on demand, serves connections, flushes and evicts rooms.
 
-Use it as ``async with RoomServer(store, config) as rooms:``; it owns a task
-group holding the update-log writer, eviction timers, compactions and the
-presence sweeper, and the :class:`~collab.folding.DocumentFolder` whose child
-process folds big logs. Room start is serialised per room (two first clients
-never race a load), a room is evicted only after its pending writes are
-flushed, and shutdown closes every connection and writes everything still
-queued, within a bounded time whatever a room holds.
+Use it as ``async with RoomServer(store, config) as rooms:``; it owns a task group
+holding the update-log writer, eviction timers, compactions, the presence sweeper
+and the relay to other server processes (:mod:`collab.relay`), and the
+:class:`~collab.folding.DocumentFolder` whose child process folds big logs. Room
+start is serialised per room, a room is evicted only after its pending writes are
+flushed, and shutdown closes every connection and writes everything still queued,
+within a bounded time whatever a room holds.
 
 Rights are live: each connection carries a :class:`~collab.access.Grant`; the
 application calls :meth:`RoomServer.revoke`, :meth:`RoomServer.set_write_access`
-and :meth:`RoomServer.delete_room` when credentials, roles or projects change,
-and a grant's expiry closes its connection by itself.
-
-One connection's session (read loop, writer, expiry) is :mod:`collab.session`;
-background compaction is :mod:`collab.compaction`; the close code for an error
-comes from :mod:`collab.close_codes`.
+and :meth:`RoomServer.delete_room` when credentials, roles or projects change.
+A connection's session is :mod:`collab.session`; compaction :mod:`collab.compaction`;
+close codes :mod:`collab.close_codes`.
 """
 
 from __future__ import annotations
@@ -41,6 +38,7 @@ from jacameno.collab.errors import CollabError, PersistenceError, RoomDeletedErr
 from jacameno.collab.folding import DocumentFolder, Folded
 from jacameno.collab.live_rights import revoke_credential, set_write_access
 from jacameno.collab.protocol import is_empty_update
+from jacameno.collab.relay import Relay, RelayBridge
 from jacameno.collab.room import CollabStats, Room
 from jacameno.collab.session import run_session
 from jacameno.collab.store import DocumentStore, StoredDocument
@@ -60,8 +58,11 @@ class RoomServer:
         config: CollabConfig | None = None,
         *,
         folder: DocumentFolder | None = None,
+        relay: Relay | None = None,
     ) -> None:
         self.config = config or CollabConfig()
+        #: Shares rooms with other server processes (None: this process alone).
+        self.relay = relay
         self.store = store
         self.stats = CollabStats()
         self.update_log = UpdateLog(store, self.config)
@@ -75,6 +76,7 @@ class RoomServer:
             self.stats,
             self.config,
             is_loaded=lambda room: self._rooms.get(room.name) is room,
+            on_compacted=relay.compacted if relay is not None else None,
         )
         #: Rooms whose document was deleted in this process: never loaded again.
         self._deleted: set[str] = set()
@@ -95,6 +97,10 @@ class RoomServer:
         self.compactor.bind(self._task_group)
         self._task_group.start_soon(self._run_log)
         self._task_group.start_soon(self._sweep_awareness)
+        if self.relay is not None:
+            await self._task_group.start(
+                self.relay.run, RelayBridge(self._rooms, self._read_stored)
+            )
         return self
 
     async def __aexit__(
@@ -218,7 +224,10 @@ class RoomServer:
             if room is None:
                 if name in self._deleted:
                     raise RoomDeletedError(name)
+                if self.relay is not None:
+                    await self.relay.watch(name)  # before the read: nothing falls between
                 room = await self._load(name)
+                room.relay = self.relay
                 self._rooms[name] = room
                 self.stats.rooms_loaded += 1
                 self._announce(room)
@@ -254,6 +263,9 @@ class RoomServer:
             )
         return room
 
+    async def _read_stored(self, name: str) -> pycrdt.Doc[Any]:
+        return (await self._read_doc(name))[2]
+
     async def _read_doc(self, name: str) -> tuple[StoredDocument, Folded, pycrdt.Doc[Any]]:
         """What is stored for ``name``, its fold, and a document holding the folded state."""
         stored = await self.store.load(name)
@@ -266,11 +278,9 @@ class RoomServer:
     async def document(self, room_name: str, *, origin: str) -> AsyncIterator[pycrdt.Doc[Any]]:
         """A working copy of a project document for services (in-process peers).
 
-        Read it, or change it (ideally in one ``doc.transaction()``); when the block
-        exits, the changes are written to the log and then applied to the room and
-        relayed to every peer as one update whose transaction origin is ``origin``,
-        so the service's own observer can skip it. The call returns once the change
-        is durable. Raises :class:`PersistenceError` when the store is unavailable.
+        Changes made in the block are logged, then applied to the room and relayed as
+        one update with transaction origin ``origin`` (the service's observer skips it);
+        returns once durable. Raises :class:`PersistenceError` when the store is down.
         """
         room = await self.open_room(room_name)
         try:
@@ -342,19 +352,20 @@ class RoomServer:
             await room.flushed()
             if room.log_count:
                 await self.compactor.compact(room)
-            del self._rooms[room.name]
-            self.stats.rooms_evicted += 1
-            room.evicted.set()
+            self._unload(room)
         self._drop_lock_if_unused(room.name, lock)
 
-    def _drop_lock_if_unused(self, name: str, lock: anyio.Lock) -> None:
-        """Forget ``name``'s lock once no task holds or awaits it and the room is gone.
+    def _unload(self, room: Room) -> None:
+        del self._rooms[room.name]
+        if self.relay is not None:
+            self.relay.unwatch(room.name)
+        self.stats.rooms_evicted += 1
+        room.evicted.set()
 
-        On release anyio hands the lock straight to the next waiter, so "no task
-        waiting" alone also holds while another task owns it (one loading the room
-        again): dropping it then would let a third task load a second copy of the
-        room beside the first.
-        """
+    def _drop_lock_if_unused(self, name: str, lock: anyio.Lock) -> None:
+        """Forget ``name``'s lock once no task holds or awaits it and the room is gone
+        (anyio hands a released lock straight to the next waiter: "no task waiting"
+        alone also holds while another task loads the room again)."""
         stats = lock.statistics()
         if (
             not stats.locked
@@ -367,11 +378,8 @@ class RoomServer:
     # ------------------------------------------------------------------ live rights
 
     def _connections(self, room_name: str | None) -> list[Connection]:
-        if room_name is None:
-            rooms = list(self._rooms.values())
-        else:
-            rooms = [self._rooms[room_name]] if room_name in self._rooms else []
-        return [c for room in rooms for c in list(room.connections.values())]
+        rooms = self._rooms.values() if room_name is None else [self._rooms.get(room_name)]
+        return [c for room in rooms if room for c in list(room.connections.values())]
 
     def revoke(
         self,
@@ -406,8 +414,6 @@ class RoomServer:
                 for connection in list(room.connections.values()):
                     connection.close(CloseCode.NOT_FOUND, DELETED_REASON)
                 await room.flushed()
-                del self._rooms[name]
-                self.stats.rooms_evicted += 1
-                room.evicted.set()
+                self._unload(room)
             await self.store.delete(name)
         self._drop_lock_if_unused(name, lock)
