@@ -69,6 +69,8 @@ class Relay(Protocol):
 
 
 ReadStored = Callable[[str], Awaitable[pycrdt.Doc[Any]]]
+#: Transaction origin of updates applied from the relay (written through another process).
+RELAY_ORIGIN = "relay"
 
 
 class RelayBridge:
@@ -88,7 +90,7 @@ class RelayBridge:
             return
         if target.is_sound:
             try:
-                target.apply(update, tag="relay")
+                target.apply(update, tag=RELAY_ORIGIN)
             except CollabError as exc:
                 # The room reloads itself from the store, which holds this update.
                 log.warning(

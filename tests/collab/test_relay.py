@@ -229,3 +229,29 @@ async def test_peers_converge_after_redis_comes_back(start_world: Callable[..., 
                 lambda: on_a.doc.get("meta", type=pycrdt.Map).get("title") == "B alone"
             )
             assert (await _readyz(b))["status_code"] == 200
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+async def test_a_job_queued_on_one_instance_runs_once_and_reaches_the_other(
+    start_world: Callable[..., Any], redis_url: str
+) -> None:
+    """Both instances' coordinators see the queued job (B through the relay); the
+    database claim lets exactly one run it, and B's peers get the outcome."""
+    from tests.api.test_uploads import tone_wav, upload, wait_job
+
+    jobs = {"job_runner": "process", "job_warm_up": False, "job_workers": 1}
+    async with AsyncExitStack() as stack:
+        a = await stack.enter_async_context(start_world(redis_url=redis_url, **jobs))
+        b = await stack.enter_async_context(start_world(reuse=a, redis_url=redis_url, **jobs))
+        on_b = await stack.enter_async_context(b.peer(b.owner))
+        with anyio.fail_after(60):
+            await on_b.wait_synced()  # B holds the room before the job is queued on A
+            response = await upload(a.api, a.owner, a.project_id, tone_wav(1.0), name="Bass")
+            assert response.status_code == 201, response.text
+            job_id = response.json()["job_id"]
+            job = await wait_job(b.server, b.owner, a.project_id, job_id)
+            assert job.status.value == "done", job.error
+            row = await a.api.call("GET", f"/api/v1/jobs/{job_id}", a.owner.access_token)
+            assert row.json()["attempts"] == 1
