@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jacameno.collab.errors import PersistenceError
-from jacameno.collab.sql_store import SQLStoreBase
+from jacameno.collab.sql_store import LogRead, SQLStoreBase
 from jacameno.collab.store import CompactionResult, FoldFunction, fold_inline
 
 _INSERT = "INSERT INTO doc_updates (room, payload) VALUES ($1, $2)"
@@ -38,6 +38,17 @@ class PostgresDocumentStore(SQLStoreBase):
     async def _write_rows(self, driver: Any, rows: list[tuple[str, bytes]]) -> None:
         async with driver.transaction():
             await driver.executemany(_INSERT, rows)
+
+    async def _load_log(self, room: str) -> LogRead:
+        # One snapshot for every statement of the read: another instance's compaction
+        # committing meanwhile (a new snapshot, the folded rows purged) is not seen at
+        # all, rather than half; nothing waits on a read-only transaction.
+        async with self._engine.connect() as conn:
+            await conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            async with conn.begin():
+                return await self._read_log(conn, room)
 
     async def compact(self, room: str, fold: FoldFunction = fold_inline) -> CompactionResult | None:
         try:

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import anyio
-from sqlalchemy import Delete, Insert, Update, delete, func, insert, select, update
+from sqlalchemy import Delete, Insert, Row, Update, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -32,6 +32,9 @@ from jacameno.collab.store import (
 )
 
 log = logging.getLogger("jacameno.collab.store")
+
+#: Reads of one load at most while compactions keep moving the watermark (SQLite).
+LOAD_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -80,11 +83,27 @@ class SQLStoreBase(ABC):
 
     async def load(self, room: str) -> StoredDocument:
         try:
-            async with self._engine.connect() as conn:
-                read = await self._read_log(conn, room)
+            read = await self._load_log(room)
         except (SQLAlchemyError, OSError) as exc:
             raise PersistenceError(f"cannot load document {room!r}: {exc}") from exc
         return StoredDocument(snapshot=read.snapshot, log=read.log)
+
+    async def _load_log(self, room: str) -> LogRead:
+        """The snapshot and the log after it, as of one moment.
+
+        The snapshot and the log are separate statements: a compaction committing between
+        them (a new snapshot, the folded rows purged) would leave the log read short of
+        the updates it folded. Here (SQLite: one file, reads outside a transaction) the
+        watermark is read again after the log, and the whole read repeated if it moved;
+        PostgreSQL reads everything in one REPEATABLE READ transaction instead.
+        """
+        for _ in range(LOAD_ATTEMPTS):
+            async with self._engine.connect() as conn:
+                read = await self._read_log(conn, room)
+                snapshot = await self._read_snapshot(conn, room)
+            if (snapshot.last_update_id if snapshot else None) == read.after:
+                return read
+        raise PersistenceError(f"document {room!r} kept being compacted while it loaded; retry")
 
     async def delete(self, room: str) -> None:
         try:
@@ -161,15 +180,32 @@ class SQLStoreBase(ABC):
         return compaction_result(room, read, folded)
 
     async def _read_log(self, conn: AsyncConnection, room: str) -> LogRead:
-        """The room's snapshot and the logged updates after it (maybe none)."""
-        snapshot = (
+        """The room's snapshot and the logged updates after it (maybe none), in two steps:
+        consistent only if ``conn`` reads one snapshot or nobody compacts meanwhile."""
+        snapshot = await self._read_snapshot(conn, room)
+        after = snapshot.last_update_id if snapshot else None
+        log = await self._read_updates(conn, room, after)
+        return LogRead(
+            snapshot=bytes(snapshot.state) if snapshot else None,
+            log=log,
+            after=after,
+            last_id=log[-1][0] if log else (after or 0),
+        )
+
+    async def _read_snapshot(self, conn: AsyncConnection, room: str) -> Row[Any] | None:
+        """The room's snapshot row (``state``, ``last_update_id``), if it has one."""
+        return (
             await conn.execute(
                 select(doc_snapshots.c.state, doc_snapshots.c.last_update_id).where(
                     doc_snapshots.c.room == room
                 )
             )
         ).first()
-        after = snapshot.last_update_id if snapshot else None
+
+    async def _read_updates(
+        self, conn: AsyncConnection, room: str, after: int | None
+    ) -> list[tuple[int, bytes]]:
+        """``(id, update)`` of the room's logged updates after id ``after``, in order."""
         page_rows = self._tuning.read_page
         # In pages: turning 50,000 rows into Python objects at once held the event loop
         # for over 100 ms; between pages it serves everyone else.
@@ -189,12 +225,7 @@ class SQLStoreBase(ABC):
             log.extend((int(row.id), bytes(row.payload)) for row in page)
             if len(page) < page_rows:
                 break
-        return LogRead(
-            snapshot=bytes(snapshot.state) if snapshot else None,
-            log=log,
-            after=after,
-            last_id=log[-1][0] if log else (after or 0),
-        )
+        return log
 
 
 def compaction_result(room: str, read: LogRead, folded: Folded) -> CompactionResult:

@@ -16,10 +16,12 @@ from jacameno.api.db import Database
 from jacameno.api.db.migrate import upgrade
 from jacameno.collab.config import CollabConfig
 from jacameno.collab.errors import PersistenceError
+from jacameno.collab.folding import Folded, fold_updates
 from jacameno.collab.postgres_store import PostgresDocumentStore
 from jacameno.collab.server import RoomServer
 from jacameno.collab.sqlite_store import SQLiteDocumentStore
 from jacameno.collab.store import StoreTuning
+from jacameno.collab.sql_store import SQLStoreBase
 from jacameno.collab.store_backends import create_document_store
 
 Store = SQLiteDocumentStore | PostgresDocumentStore
@@ -110,6 +112,80 @@ async def test_append_load_compact_keeps_content_identical(db_url: str) -> None:
         assert await store.compact("song") is None
         other = await store.load("other-song")
     assert other.log_count == 1
+
+
+async def test_a_load_holds_every_update_when_a_compaction_commits_in_its_middle(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another instance compacts the room between the load's snapshot read and its log
+    read (new snapshot, folded rows purged): the load still returns every update."""
+    updates, original = _edits(60)
+    async with _store(db_url) as (_database, store), _store(db_url) as (_other_db, other):
+        await store.append([("song", u) for u in updates[:30]])
+        assert await store.compact("song") is not None
+        await store.append([("song", u) for u in updates[30:]])
+        read_updates = store._read_updates
+        compacted: list[int] = []
+
+        async def compact_meanwhile(
+            conn: object, room: str, after: int | None
+        ) -> list[tuple[int, bytes]]:
+            if not compacted:  # the first read only: between the snapshot and the log
+                result = await other.compact(room)
+                assert result is not None
+                compacted.append(result.folded_updates)
+            return await read_updates(conn, room, after)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(store, "_read_updates", compact_meanwhile)
+        loaded = await store.load("song")
+    assert compacted == [30]
+    assert _rebuild(loaded.updates).get_state() == original.get_state()
+
+
+@pytest.mark.postgres
+async def test_two_instances_compacting_one_room_lose_and_repeat_nothing(
+    postgres_url: str,
+) -> None:
+    """Two instances compact one room at once while edits keep coming: the advisory lock
+    makes one wait for the other, and every update is folded exactly once or still logged."""
+    updates, original = _edits(300)
+    inside = 0
+    overlapped = False
+
+    async def slow_fold(snapshot: bytes | None, log: list[tuple[int, bytes]]) -> Folded:
+        nonlocal inside, overlapped
+        inside += 1
+        overlapped = overlapped or inside > 1
+        await anyio.sleep(0.2)  # long enough for the other instance to try meanwhile
+        inside -= 1
+        return fold_updates(snapshot, log)
+
+    async with _store(postgres_url) as (database, one), _store(postgres_url) as (_db, two):
+        await one.append([("song", u) for u in updates[:200]])
+        results: list[int] = []
+
+        async def compact(store: SQLStoreBase) -> None:
+            result = await store.compact("song", slow_fold)
+            results.append(result.folded_updates if result else 0)
+
+        async def keep_editing() -> None:
+            for update in updates[200:]:
+                await two.append([("song", update)])
+                await anyio.sleep(0.002)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(compact, one)
+            group.start_soon(compact, two)
+            group.start_soon(keep_editing)
+        loaded = await one.load("song")
+        async with database.engine.connect() as conn:
+            rows = await conn.execute(text("SELECT count(*) FROM doc_updates WHERE room = 'song'"))
+            logged = rows.scalar_one()
+    assert not overlapped
+    assert len(results) == 2
+    assert sum(results) + loaded.log_count == len(updates)  # none lost, none folded twice
+    assert logged == loaded.log_count  # the folded rows are gone
+    assert _rebuild(loaded.updates).get_state() == original.get_state()
 
 
 async def test_database_fault_is_not_a_new_document(tmp_path: object) -> None:
