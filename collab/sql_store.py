@@ -192,7 +192,7 @@ class SQLStoreBase(ABC):
             last_id=log[-1][0] if log else (after or 0),
         )
 
-    async def _read_snapshot(self, conn: AsyncConnection, room: str) -> Row[Any] | None:
+    async def _read_snapshot(self, conn: AsyncConnection, room: str) -> Row[Any, Any] | None:
         """The room's snapshot row (``state``, ``last_update_id``), if it has one."""
         return (
             await conn.execute(

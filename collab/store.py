@@ -12,6 +12,17 @@ Compaction folds the snapshot and the logged updates with a fold function the
 caller passes (the room server's :class:`~collab.folding.DocumentFolder`, which
 folds big logs in a child process); updates the fold rejects are moved to
 ``doc_quarantine`` in the same transaction that writes the new snapshot.
+
+Several instances may share one PostgreSQL database: a load reads one consistent
+state even while another instance compacts the room, and compactions of one room
+are serialised (see :mod:`collab.sql_store`, :mod:`collab.postgres_store`).
+
+When the database fails, what peers see (tests/collab/test_postgres_failures.py):
+a room that cannot be loaded closes its peers with 4503 "document store
+unavailable; retry" (:mod:`collab.close_codes`: ``PersistenceError``), and clients
+reconnect; appends that fail are retried by the update log until the database
+takes them (dropped connections are replaced), so peers stay connected and their
+edits are neither relayed nor acknowledged (``CollabClient.flush`` waits) meanwhile.
 """
 
 from __future__ import annotations

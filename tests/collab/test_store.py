@@ -19,9 +19,9 @@ from jacameno.collab.errors import PersistenceError
 from jacameno.collab.folding import Folded, fold_updates
 from jacameno.collab.postgres_store import PostgresDocumentStore
 from jacameno.collab.server import RoomServer
+from jacameno.collab.sql_store import SQLStoreBase
 from jacameno.collab.sqlite_store import SQLiteDocumentStore
 from jacameno.collab.store import StoreTuning
-from jacameno.collab.sql_store import SQLStoreBase
 from jacameno.collab.store_backends import create_document_store
 
 Store = SQLiteDocumentStore | PostgresDocumentStore
