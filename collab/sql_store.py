@@ -163,12 +163,13 @@ class SQLStoreBase(ABC):
         (SQLite has one writer anyway: nothing to do by default)."""
 
     async def _compact_in_transaction(
-        self, room: str, fold: FoldFunction
+        self, room: str, fold: FoldFunction, upto: int | None = None
     ) -> CompactionResult | None:
-        """Read, fold and write back in one transaction through SQLAlchemy."""
+        """Read, fold and write back in one transaction through SQLAlchemy; only updates
+        with ids up to ``upto`` when given (those later may still be uncommitted)."""
         async with self._engine.begin() as conn:
             await self._lock_room(conn, room)
-            read = await self._read_log(conn, room)
+            read = await self._read_log(conn, room, upto)
             if not read.log:
                 return None
             folded = await fold(read.snapshot, read.log)
@@ -179,12 +180,13 @@ class SQLStoreBase(ABC):
             await conn.execute(purge_statement(room, read.last_id))
         return compaction_result(room, read, folded)
 
-    async def _read_log(self, conn: AsyncConnection, room: str) -> LogRead:
-        """The room's snapshot and the logged updates after it (maybe none), in two steps:
-        consistent only if ``conn`` reads one snapshot or nobody compacts meanwhile."""
+    async def _read_log(self, conn: AsyncConnection, room: str, upto: int | None = None) -> LogRead:
+        """The room's snapshot and the logged updates after it (up to id ``upto`` when
+        given), in two steps: consistent only if ``conn`` reads one snapshot or nobody
+        compacts meanwhile."""
         snapshot = await self._read_snapshot(conn, room)
         after = snapshot.last_update_id if snapshot else None
-        log = await self._read_updates(conn, room, after)
+        log = await self._read_updates(conn, room, after, upto)
         return LogRead(
             snapshot=bytes(snapshot.state) if snapshot else None,
             log=log,
@@ -203,9 +205,10 @@ class SQLStoreBase(ABC):
         ).first()
 
     async def _read_updates(
-        self, conn: AsyncConnection, room: str, after: int | None
+        self, conn: AsyncConnection, room: str, after: int | None, upto: int | None = None
     ) -> list[tuple[int, bytes]]:
-        """``(id, update)`` of the room's logged updates after id ``after``, in order."""
+        """``(id, update)`` of the room's logged updates after id ``after`` (and up to
+        ``upto``), in order."""
         page_rows = self._tuning.read_page
         # In pages: turning 50,000 rows into Python objects at once held the event loop
         # for over 100 ms; between pages it serves everyone else.
@@ -217,6 +220,7 @@ class SQLStoreBase(ABC):
                     .where(
                         doc_updates.c.room == room,
                         doc_updates.c.id > (log[-1][0] if log else (after or 0)),
+                        *([doc_updates.c.id <= upto] if upto is not None else []),
                     )
                     .order_by(doc_updates.c.id)
                     .limit(page_rows)

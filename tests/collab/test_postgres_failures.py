@@ -138,3 +138,66 @@ async def test_a_peer_is_told_to_retry_when_the_store_cannot_load_its_room(
         finally:
             await conn.execute("ALTER TABLE IF EXISTS doc_snapshots_gone RENAME TO doc_snapshots")
             await conn.close()
+
+
+# --------------------------------------------------------------------------- commit order
+
+
+def _text_update(text: str) -> bytes:
+    doc: pycrdt.Doc[Any] = pycrdt.Doc()
+    doc.get("lyrics", type=pycrdt.Text).insert(0, text)
+    return doc.get_update()
+
+
+async def test_a_compaction_waits_for_an_append_that_took_a_lower_id(postgres_url: str) -> None:
+    """Instance A has taken update id N but not committed; instance B commits N+1. A
+    compaction must not fold "up to N+1" and later purge N unfolded: it waits for A."""
+    from jacameno.api.db.migrate import upgrade
+    from jacameno.collab.postgres_store import _INSERT, APPEND_LOCK_KEY
+
+    await upgrade(postgres_url)
+    room = "commit-order"
+    parsed = make_url(postgres_url)
+    database = Database(postgres_url)
+    slow = await asyncpg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, database=parsed.database
+    )
+    try:
+        async with create_document_store(database.engine) as store:
+            # A: the append protocol (shared lock, then its id), left uncommitted.
+            pending = slow.transaction()
+            await pending.start()
+            await slow.execute("SELECT pg_advisory_xact_lock_shared($1)", APPEND_LOCK_KEY)
+            await slow.execute(_INSERT, room, _text_update("early "))
+            await store.append([(room, _text_update("late "))])  # B: a higher id, committed
+
+            compacted = anyio.Event()
+            with anyio.fail_after(TIMEOUT_S):
+                async with anyio.create_task_group() as group:
+
+                    async def compact() -> None:
+                        await store.compact(room)
+                        compacted.set()
+
+                    group.start_soon(compact)
+                    # Commit A once the compaction waits on the lock (or, without the
+                    # wait, has already finished: the case this test is here to catch).
+                    while not compacted.is_set():
+                        waiting = await slow.fetchval(
+                            "SELECT count(*) FROM pg_locks"
+                            " WHERE locktype = 'advisory' AND NOT granted"
+                        )
+                        if waiting:
+                            break
+                        await anyio.sleep(0.01)
+                    await pending.commit()
+            stored = await store.load(room)
+            doc: pycrdt.Doc[Any] = pycrdt.Doc()
+            if stored.snapshot:
+                doc.apply_update(stored.snapshot)
+            for update in stored.log:
+                doc.apply_update(update)
+            assert sorted(str(doc.get("lyrics", type=pycrdt.Text)).split()) == ["early", "late"]
+    finally:
+        await slow.close()
+        await database.aclose()
