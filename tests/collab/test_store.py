@@ -128,13 +128,13 @@ async def test_a_load_holds_every_update_when_a_compaction_commits_in_its_middle
         compacted: list[int] = []
 
         async def compact_meanwhile(
-            conn: object, room: str, after: int | None
+            conn: object, room: str, after: int | None, upto: int | None = None
         ) -> list[tuple[int, bytes]]:
             if not compacted:  # the first read only: between the snapshot and the log
                 result = await other.compact(room)
                 assert result is not None
                 compacted.append(result.folded_updates)
-            return await read_updates(conn, room, after)  # type: ignore[arg-type]
+            return await read_updates(conn, room, after, upto)  # type: ignore[arg-type]
 
         monkeypatch.setattr(store, "_read_updates", compact_meanwhile)
         loaded = await store.load("song")
