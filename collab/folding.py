@@ -33,6 +33,7 @@ import pycrdt
 
 from jacameno.collab.errors import ProtocolError
 from jacameno.collab.protocol import decode_state_vector
+from jacameno.collab.update_format import struct_ranges
 
 log = logging.getLogger("jacameno.collab.folding")
 
@@ -60,12 +61,13 @@ class Folded:
 
 
 def covers(state_vector: dict[int, int], update: bytes) -> bool:
-    """True when a document with ``state_vector`` holds every struct ``update`` carries."""
+    """True when a document with ``state_vector`` holds every struct ``update`` carries
+    (after applying it: structs left pending for missing predecessors are not held)."""
     try:
-        needed = decode_state_vector(pycrdt.get_state(update))
-    except (ValueError, ProtocolError):
+        needed = struct_ranges(update)
+    except ProtocolError:
         return False
-    return all(state_vector.get(client, 0) >= clock for client, clock in needed.items())
+    return all(state_vector.get(client, 0) >= end for client, (_start, end) in needed.items())
 
 
 def _apply_all(

@@ -91,40 +91,60 @@ class _Reader:
             raise ProtocolError(f"malformed update: unknown value tag {tag}")
 
 
-def _skip_content(reader: _Reader, ref: int) -> None:
+def _skip_content(reader: _Reader, ref: int) -> int:
+    """Skip one item's content; return its length in clock units."""
     if ref == 1:  # deleted
-        reader.varuint()
-    elif ref == 2:  # JSON strings
-        for _ in range(reader.varuint()):
+        return reader.varuint()
+    if ref == 2:  # JSON strings
+        count = reader.varuint()
+        for _ in range(count):
             reader.skip_varbytes()
-    elif ref in (3, 4, 5):  # binary, string, embed
+        return count
+    if ref == 4:  # string: its length counts UTF-16 code units, as in JavaScript
+        size = reader.varuint()
+        start = reader.pos
+        reader.skip(size)
+        try:
+            text = reader.data[start : start + size].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError("malformed update: a string is not UTF-8") from None
+        return len(text.encode("utf-16-le")) // 2
+    if ref in (3, 5):  # binary, embed
         reader.skip_varbytes()
-    elif ref == 6:  # format: key, value
+        return 1
+    if ref == 6:  # format: key, value
         reader.skip_varbytes()
         reader.skip_varbytes()
-    elif ref == 7:  # type
+        return 1
+    if ref == 7:  # type
         if reader.varuint() in _NAMED_TYPES:
             reader.skip_varbytes()
-    elif ref == 8:  # any
-        for _ in range(reader.varuint()):
+        return 1
+    if ref == 8:  # any
+        count = reader.varuint()
+        for _ in range(count):
             reader.skip_any()
-    elif ref == 9:  # subdocument: guid, options
+        return count
+    if ref == 9:  # subdocument: guid, options
         reader.skip_varbytes()
         reader.skip_any()
-    else:
-        raise ProtocolError(f"malformed update: unknown content ref {ref}")
+        return 1
+    raise ProtocolError(f"malformed update: unknown content ref {ref}")
 
 
-def _skip_structs(reader: _Reader) -> None:
+def _skip_structs(reader: _Reader) -> dict[int, tuple[int, int]]:
+    """Skip the structs; return ``client -> (first clock, clock after the last)``,
+    skips (gaps a merged update leaves) included."""
+    ranges: dict[int, tuple[int, int]] = {}
     for _ in range(reader.varuint()):
         count = reader.varuint()
-        reader.varuint()  # client
-        reader.varuint()  # clock
+        client = reader.varuint()
+        clock = start = reader.varuint()
         for _ in range(count):
             info = reader.byte()
             ref = info & 0x1F
             if ref in (_GC, _SKIP):
-                reader.varuint()  # length
+                clock += reader.varuint()  # length
                 continue
             if info & _HAS_ORIGIN:
                 reader.varuint()
@@ -140,7 +160,10 @@ def _skip_structs(reader: _Reader) -> None:
                     reader.varuint()
                 if info & _HAS_PARENT_SUB:
                     reader.skip_varbytes()
-            _skip_content(reader, ref)
+            clock += _skip_content(reader, ref)
+        if count:
+            ranges[client] = (start, clock)
+    return ranges
 
 
 def delete_set(update: bytes) -> dict[int, list[tuple[int, int]]]:
@@ -159,6 +182,15 @@ def delete_set(update: bytes) -> dict[int, list[tuple[int, int]]]:
         )
     # Bytes after the delete set are ignored, as Yjs and yrs ignore them.
     return ranges
+
+
+def struct_ranges(update: bytes) -> dict[int, tuple[int, int]]:
+    """``client -> (first clock, clock after the last)`` of the structs ``update`` carries
+    (pycrdt's ``get_state`` leaves out a client whose structs do not start at clock 0).
+
+    Raises :class:`ProtocolError` when the update is malformed.
+    """
+    return _skip_structs(_Reader(update))
 
 
 def deletes_unknown(update: bytes, state_vector: dict[int, int]) -> bool:
