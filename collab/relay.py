@@ -15,7 +15,8 @@ relay delivers (apply it to the room's document and relay it to the local peers)
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import pycrdt
@@ -77,15 +78,44 @@ class RelayBridge:
     """:class:`RelaySink` over a room server's loaded rooms.
 
     ``rooms`` is the live mapping of loaded rooms; ``read_stored(name)`` folds the
-    stored snapshot and log of a room into a document.
+    stored snapshot and log of a room into a document; ``relay`` is None for a
+    process alone (then :meth:`loading` does nothing).
     """
 
-    def __init__(self, rooms: dict[str, Room], read_stored: ReadStored) -> None:
+    def __init__(
+        self, rooms: dict[str, Room], read_stored: ReadStored, relay: Relay | None
+    ) -> None:
         self._rooms = rooms
         self._read_stored = read_stored
+        self._relay = relay
+        #: Updates relayed for rooms being loaded, applied once they are registered.
+        self._loading: dict[str, list[bytes]] = {}
+
+    @asynccontextmanager
+    async def loading(self, room: str) -> AsyncIterator[None]:
+        """Around loading ``room`` from the store and registering it: watch the relay
+        first, hold what it delivers meanwhile, then apply that (some of it may be in
+        what was read, which is harmless; the rest would otherwise be lost)."""
+        if self._relay is None:
+            yield
+            return
+        self._loading[room] = []
+        try:
+            await self._relay.watch(room)
+            yield
+        except BaseException:
+            self._relay.unwatch(room)
+            raise
+        finally:
+            held = self._loading.pop(room, [])
+        for update in held:
+            self.remote_update(room, update)
 
     def remote_update(self, room: str, update: bytes) -> None:
         target = self._rooms.get(room)
+        if target is None and room in self._loading:
+            self._loading[room].append(update)
+            return
         if target is None or target.deleted or is_empty_update(update):
             return
         if target.is_sound:

@@ -69,6 +69,7 @@ class RoomServer:
         #: Folds logs for loads and compactions (big ones in a child process).
         self.folder = folder or DocumentFolder()
         self._rooms: dict[str, Room] = {}
+        self._bridge = RelayBridge(self._rooms, self._read_stored, relay)
         self._locks: dict[str, anyio.Lock] = {}
         self.compactor = Compactor(
             store,
@@ -98,9 +99,7 @@ class RoomServer:
         self._task_group.start_soon(self._run_log)
         self._task_group.start_soon(self._sweep_awareness)
         if self.relay is not None:
-            await self._task_group.start(
-                self.relay.run, RelayBridge(self._rooms, self._read_stored)
-            )
+            await self._task_group.start(self.relay.run, self._bridge)
         return self
 
     async def __aexit__(
@@ -224,11 +223,10 @@ class RoomServer:
             if room is None:
                 if name in self._deleted:
                     raise RoomDeletedError(name)
-                if self.relay is not None:
-                    await self.relay.watch(name)  # before the read: nothing falls between
-                room = await self._load(name)
-                room.relay = self.relay
-                self._rooms[name] = room
+                async with self._bridge.loading(name):  # relayed meanwhile: applied after
+                    room = await self._load(name)
+                    room.relay = self.relay
+                    self._rooms[name] = room
                 self.stats.rooms_loaded += 1
                 self._announce(room)
                 if room.log_count and room.quarantine_due:

@@ -254,14 +254,6 @@ async def test_yjs_peers_on_three_processes_converge(
 COMEBACKS = ("auto", "held", "moved")
 
 
-@pytest.mark.xfail(
-    reason="known bug, intermittent: relayed updates delivered while a restarted process "
-    "loads the room (after relay.watch, before RoomServer._rooms holds it) are dropped by "
-    "RelayBridge.remote_update; collab/folding.py covers() judges the next ones applied "
-    "(pycrdt.get_state of an update omits clients not starting at clock 0), so the room "
-    "stays silently stale: see the report of issue #14",
-    strict=False,
-)
 async def test_sigkill_mid_editing_loses_nothing(
     tmp_path: Path, postgres_url: str, redis_url: str
 ) -> None:
