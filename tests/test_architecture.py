@@ -146,3 +146,17 @@ def test_every_extra_dependency_serves_its_extra(extra: str, folders: tuple[str,
         if not names & imported:
             unused.append(name)
     assert unused == []
+
+
+def test_every_package_is_in_the_wheel() -> None:
+    """setuptools installs only the packages pyproject.toml lists (package-dir maps them)."""
+    tool = _pyproject()["tool"]
+    assert isinstance(tool, dict)
+    listed = set(tool["setuptools"]["packages"])
+    found = {
+        "jacameno." + ".".join(init.parent.relative_to(ROOT).parts)
+        for package in LAYERS
+        for init in (ROOT / package).rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert found - listed == set()
