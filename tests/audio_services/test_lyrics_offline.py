@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
-
 import pronouncing  # type: ignore[import-untyped]
 import pytest
 
@@ -102,20 +99,6 @@ async def test_stress_pattern_is_followed_better_when_given() -> None:
             for line in await _suggest(request):
                 misfit[key] += stress_misfit(words_of(line), "01")
     assert misfit["given"] < misfit["not given"]
-
-
-async def test_eight_lines_within_50_ms() -> None:
-    model = OfflineLyricsModel()
-    request = LyricsRequest(
-        theme="city lights", rhyme_scheme="ABABCDCD", syllables=(10,), stress="01"
-    )
-    await model.suggest(request)  # warm-up: the dictionary loads once
-    timings = []
-    for seed in range(5):
-        start = time.perf_counter()
-        await model.suggest(replace(request, seed=seed + 100, theme=f"city lights {seed}"))
-        timings.append(time.perf_counter() - start)
-    assert sorted(timings)[2] <= 0.050
 
 
 @pytest.mark.parametrize("scheme", ["ABCDEFGHIJKLMNOPQRSTUVWXYZ", "A" * 32, "AB" * 16])
