@@ -98,6 +98,14 @@ def scrub(value: Any) -> Any:
     return value
 
 
+def _drop_color_message(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """uvicorn passes its message again with terminal colour codes; the record has it."""
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def _redact_secrets(
     _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
@@ -149,6 +157,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            _drop_color_message,
             _redact_secrets,
             renderer,
         ],

@@ -13,6 +13,7 @@ Starlette decodes to ``token``) was logged whole, as were uvicorn's WebSocket li
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -166,3 +167,19 @@ async def test_no_secret_reaches_the_logs(
     websocket_lines = [r["event"] for r in records if '"WebSocket /collab/' in r["event"]]
     assert len(websocket_lines) == 4
     assert all("[redacted]" in line for line in websocket_lines)
+
+
+def test_uvicorn_records_carry_no_terminal_colour_copy(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """uvicorn logs its message twice, once with ANSI colour codes (``color_message``);
+    a JSON line keeps the plain one only."""
+    with captured_logs(make_settings()) as stream:
+        logging.getLogger("uvicorn.error").info(
+            "Finished server process [%d]",
+            42,
+            extra={"color_message": "Finished server process [\x1b[36m%d\x1b[0m]"},
+        )
+    (record,) = log_records(stream)
+    assert record["event"] == "Finished server process [42]"
+    assert "color_message" not in record
