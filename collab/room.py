@@ -41,7 +41,6 @@ from jacameno.collab.errors import (
     RoomDeletedError,
     UnappliableUpdateError,
 )
-from jacameno.collab.folding import covers
 from jacameno.collab.latch import Latch
 from jacameno.collab.protocol import (
     AwarenessMessage,
@@ -57,7 +56,7 @@ from jacameno.collab.protocol import (
     sync_step2,
     sync_update,
 )
-from jacameno.collab.update_format import deletes_unknown
+from jacameno.collab.update_format import holds
 from jacameno.collab.update_log import PendingWrite, UpdateLog
 
 if TYPE_CHECKING:
@@ -258,7 +257,7 @@ class Room:
         if failure is None:
             after = decode_state_vector(self.doc.get_state())
             try:
-                if covers(after, update) and not deletes_unknown(update, after):
+                if holds(after, update):
                     return
             except ProtocolError as exc:
                 # Content no yjs client writes: refuse what cannot be checked.

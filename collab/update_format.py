@@ -174,6 +174,10 @@ def delete_set(update: bytes) -> dict[int, list[tuple[int, int]]]:
     """
     reader = _Reader(update)
     _skip_structs(reader)
+    return _read_delete_set(reader)
+
+
+def _read_delete_set(reader: _Reader) -> dict[int, list[tuple[int, int]]]:
     ranges: dict[int, list[tuple[int, int]]] = {}
     for _ in range(reader.varuint()):
         client = reader.varuint()
@@ -195,8 +199,29 @@ def struct_ranges(update: bytes) -> dict[int, tuple[int, int]]:
 
 def deletes_unknown(update: bytes, state_vector: dict[int, int]) -> bool:
     """True when ``update`` deletes clocks past ``state_vector`` (what a document holds)."""
-    for client, ranges in delete_set(update).items():
+    return _deletes_past(delete_set(update), state_vector)
+
+
+def _deletes_past(deletes: dict[int, list[tuple[int, int]]], state_vector: dict[int, int]) -> bool:
+    for client, ranges in deletes.items():
         known = state_vector.get(client, 0)
         if any(clock + length > known for clock, length in ranges):
             return True
     return False
+
+
+def holds(state_vector: dict[int, int], update: bytes) -> bool:
+    """``covers(state_vector, update) and not deletes_unknown(update, state_vector)``
+    with one read of the update (the room checks every update it applies).
+
+    A struct section that cannot be read is not held; a delete set that cannot be read
+    raises :class:`ProtocolError`, as :func:`deletes_unknown` does.
+    """
+    reader = _Reader(update)
+    try:
+        structs = _skip_structs(reader)
+    except ProtocolError:
+        return False
+    if any(state_vector.get(client, 0) < end for client, (_start, end) in structs.items()):
+        return False
+    return not _deletes_past(_read_delete_set(reader), state_vector)

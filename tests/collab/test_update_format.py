@@ -9,7 +9,7 @@ import pytest
 
 from jacameno.collab.folding import covers
 from jacameno.collab.protocol import decode_state_vector
-from jacameno.collab.update_format import deletes_unknown, struct_ranges
+from jacameno.collab.update_format import deletes_unknown, holds, struct_ranges
 
 
 def _edits() -> tuple[pycrdt.Doc[Any], list[bytes]]:
@@ -67,3 +67,14 @@ def test_a_deletion_of_unknown_clocks_is_seen() -> None:
 @pytest.mark.parametrize("garbage", [b"\x01", b"\x01\x05\x01\x00"])
 def test_a_malformed_update_is_not_covered(garbage: bytes) -> None:
     assert not covers({}, garbage)
+
+
+def test_holds_is_covers_and_no_unknown_deletion_in_one_read() -> None:
+    doc, updates = _edits()
+    del doc.get("lyrics", type=pycrdt.Text)[0:2]
+    deletion = doc.get_update(pycrdt.Doc().get_state())
+    states = [{}, {doc.client_id: 4}, decode_state_vector(doc.get_state())]
+    for update in [*updates, deletion]:
+        for state in states:
+            expected = covers(state, update) and not deletes_unknown(update, state)
+            assert holds(state, update) is expected
