@@ -20,6 +20,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
+from enum import Enum
 from typing import Any
 
 import anyio
@@ -54,6 +55,18 @@ _UPDATE, _GAP = b"u", b"g"
 _AW_UPDATE, _AW_QUERY = b"u", b"q"
 
 
+class _Op(Enum):
+    """What an outgoing item asks of Redis."""
+
+    UPDATE = "append an update to the room's stream"
+    TRIM = "trim the room's stream (payload: the oldest id kept)"
+    PRESENCE = "publish presence changes"
+    QUERY = "ask the other processes for their presence states"
+
+
+_Outgoing = tuple[str, _Op, bytes]
+
+
 class RedisRelay:
     """:class:`~collab.relay.Relay` on one Redis (``redis`` must not decode responses)."""
 
@@ -65,8 +78,8 @@ class RedisRelay:
         self._positions: dict[str, bytes | None] = {}
         self._gaps: set[str] = set()
         self._changed = anyio.Event()
-        self._out_send: MemoryObjectSendStream[tuple[str, bytes, bytes]]
-        self._out_receive: MemoryObjectReceiveStream[tuple[str, bytes, bytes]]
+        self._out_send: MemoryObjectSendStream[_Outgoing]
+        self._out_receive: MemoryObjectReceiveStream[_Outgoing]
         self._out_send, self._out_receive = anyio.create_memory_object_stream(OUTBOX)
         self._subscribed: set[str] = set()
         self.connected = True
@@ -99,24 +112,22 @@ class RedisRelay:
 
     def publish(self, room: str, updates: list[bytes]) -> None:
         update = updates[0] if len(updates) == 1 else pycrdt.merge_updates(*updates)
-        self._offer(room, _UPDATE, update, presence=False)
+        self._offer(room, _Op.UPDATE, update)
 
     def publish_awareness(self, room: str, payload: bytes) -> None:
-        self._offer(room, _AW_UPDATE, payload, presence=True)
+        self._offer(room, _Op.PRESENCE, payload)
 
     def compacted(self, room: str) -> None:
-        self._offer(
-            room, b"trim", str(int(time.time() * 1000) - TRIM_BEHIND_MS).encode(), presence=False
-        )
+        oldest_ms = int(time.time() * 1000) - TRIM_BEHIND_MS
+        self._offer(room, _Op.TRIM, str(oldest_ms).encode())
 
     # ------------------------------------------------------------------ sending
 
-    def _offer(self, room: str, kind: bytes, payload: bytes, *, presence: bool) -> None:
-        channel = b"p" if presence else b"d"
+    def _offer(self, room: str, op: _Op, payload: bytes) -> None:
         try:
-            self._out_send.send_nowait((room, channel + kind, payload))
+            self._out_send.send_nowait((room, op, payload))
         except anyio.WouldBlock:
-            if not presence:
+            if op in (_Op.UPDATE, _Op.TRIM):  # presence is ephemeral: dropped, no gap
                 self._gaps.add(room)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             pass  # the relay has stopped: the process is shutting down
@@ -125,7 +136,7 @@ class RedisRelay:
         """Append updates and publish presence in batches (one round trip per batch)."""
         async with self._out_receive:
             while True:
-                batch: list[tuple[str, bytes, bytes]] = []
+                batch: list[_Outgoing] = []
                 if self._gaps:  # marks still to append: retry them even without traffic
                     with anyio.move_on_after(RETRY_S[-1]):
                         batch.append(await self._out_receive.receive())
@@ -138,15 +149,17 @@ class RedisRelay:
                         break
                 await self._send_batch(batch)
 
-    async def _send_batch(self, batch: list[tuple[str, bytes, bytes]]) -> None:
+    async def _send_batch(self, batch: list[_Outgoing]) -> None:
+        gaps = sorted(self._gaps)  # marks offered meanwhile wait for the next batch
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for room in sorted(self._gaps):
+                for room in gaps:
                     pipe.xadd(self._stream(room), {b"o": self.instance, b"k": _GAP})
-                for room, kind, payload in batch:
-                    if kind.startswith(b"p"):
-                        pipe.publish(self._channel(room), self.instance + kind[1:] + payload)
-                    elif kind == b"dtrim":
+                for room, op, payload in batch:
+                    if op is _Op.PRESENCE or op is _Op.QUERY:
+                        kind = _AW_UPDATE if op is _Op.PRESENCE else _AW_QUERY
+                        pipe.publish(self._channel(room), self.instance + kind + payload)
+                    elif op is _Op.TRIM:
                         pipe.xtrim(self._stream(room), minid=payload.decode(), approximate=True)
                     else:
                         stream = self._stream(room)
@@ -154,9 +167,9 @@ class RedisRelay:
                         pipe.xadd(stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
                         pipe.expire(stream, STREAM_TTL_S)
                 await pipe.execute()
-            self._gaps.clear()
+            self._gaps.difference_update(gaps)
         except RedisError as exc:
-            self._gaps.update(room for room, kind, _ in batch if kind == b"d" + _UPDATE)
+            self._gaps.update(room for room, op, _ in batch if op is _Op.UPDATE)
             self._down("appending to the relay failed", exc)
             await anyio.sleep(RETRY_S[0])
 
@@ -250,7 +263,7 @@ class RedisRelay:
             if added := wanted - self._subscribed:
                 await pubsub.subscribe(*(self._channel(r) for r in added))
                 for room in added:  # now that their answers reach us
-                    self._offer(room, _AW_QUERY, b"", presence=True)
+                    self._offer(room, _Op.QUERY, b"")
             if gone := self._subscribed - wanted:
                 await pubsub.unsubscribe(*(self._channel(r) for r in gone))
             self._subscribed = wanted
