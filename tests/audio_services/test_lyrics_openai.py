@@ -17,7 +17,6 @@ from typing import Any
 
 import anyio
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -36,7 +35,7 @@ from jacameno.audio_services.lyrics.openai_model import (
     OpenAILyricsError,
     OpenAILyricsModel,
 )
-from tests.support.app_server import free_port
+from tests.support.app_server import free_port, serve_asgi_in_thread
 
 MODEL = "test-lyricist-1"
 API_KEY = "sk-test-key"
@@ -120,21 +119,9 @@ class FakeOpenAI:
 def fake_openai() -> Iterator[FakeOpenAI]:
     fake = FakeOpenAI()
     port = free_port()
-    config = uvicorn.Config(fake.app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"fake-openai-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "fake server stopped while starting"
-        assert time.monotonic() < deadline, "fake server did not start"
-        time.sleep(0.01)
-    fake.base_url = f"http://127.0.0.1:{port}/v1"
-    try:
+    with serve_asgi_in_thread(fake.app, port, lifespan="off"):
+        fake.base_url = f"http://127.0.0.1:{port}/v1"
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def config_for(fake: FakeOpenAI, **overrides: Any) -> OpenAILyricsConfig:

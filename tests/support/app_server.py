@@ -61,22 +61,24 @@ def serve_in_thread(settings: Settings, **app_options: Any) -> Iterator[RunningS
     settings = settings.model_copy(
         update={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"}
     )
-    config = uvicorn.Config(
-        create_app(settings, **app_options),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        lifespan="on",
-        **uvicorn_proxy_options(settings),
-        **uvicorn_ws_options(settings),
-    )
+    app = create_app(settings, **app_options)
+    options = {**uvicorn_proxy_options(settings), **uvicorn_ws_options(settings)}
+    with serve_asgi_in_thread(app, port, lifespan="on", **options) as server:
+        yield RunningServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings, server)
+
+
+@contextmanager
+def serve_asgi_in_thread(app: Any, port: int, **options: Any) -> Iterator[uvicorn.Server]:
+    """Serve any ASGI ``app`` on 127.0.0.1:``port`` in a thread until the block exits;
+    ``options`` go to ``uvicorn.Config``."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, **options)
     server = _Server(config)
     thread = threading.Thread(target=server.run, name=f"test-server-{port}", daemon=True)
     thread.start()
     try:
         if not server.ready.wait(START_TIMEOUT_S) or not server.started:
             raise RuntimeError("the test server failed to start (see the log above)")
-        yield RunningServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings, server)
+        yield server
     finally:
         server.should_exit = True
         thread.join(START_TIMEOUT_S)
