@@ -143,11 +143,11 @@ class RelayBridge:
 
     def awareness_wanted(self, room: str) -> None:
         target = self._rooms.get(room)
-        if target is None or target.relay is None:
+        if target is None or self._relay is None:
             return
         snapshot = target.awareness.snapshot()
         if snapshot is not None:
-            target.relay.publish_awareness(room, snapshot)
+            self._relay.publish_awareness(room, snapshot)
 
     async def catch_up(self, room: str) -> None:
         target = self._rooms.get(room)
