@@ -24,7 +24,6 @@ from enum import Enum
 from typing import Any
 
 import anyio
-import pycrdt
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from redis.asyncio import Redis
@@ -111,8 +110,10 @@ class RedisRelay:
         self._changed.set()
 
     def publish(self, room: str, updates: list[bytes]) -> None:
-        update = updates[0] if len(updates) == 1 else pycrdt.merge_updates(*updates)
-        self._offer(room, _Op.UPDATE, update)
+        # As the room relayed them to its own peers (merged in bounded chunks under
+        # load): one stream entry each, appended in one round trip by the sender.
+        for update in updates:
+            self._offer(room, _Op.UPDATE, update)
 
     def publish_awareness(self, room: str, payload: bytes) -> None:
         self._offer(room, _Op.PRESENCE, payload)

@@ -342,9 +342,9 @@ class Room:
         The bookkeeping runs whatever fails, so that nothing waits forever for a flush.
         """
         try:
-            self._relay(writes)
+            sent = self._relay(writes)
             if self.relay is not None:
-                self.relay.publish(self.name, [write.update for write in writes])
+                self.relay.publish(self.name, sent)
         finally:
             self._forget(writes)
             self.log_count += len(writes)
@@ -355,16 +355,19 @@ class Room:
             except CollabError:
                 log.exception("scheduling a compaction failed", extra={"room": self.name})
 
-    def _relay(self, writes: list[PendingWrite]) -> None:
+    def _relay(self, writes: list[PendingWrite]) -> list[bytes]:
+        """Send durable updates to the peers; return the updates sent (merged or not),
+        which other server processes get the same way."""
         if len(writes) < MERGE_FROM_BATCH:
             for write in writes:
                 self.broadcast(sync_update(write.update), exclude=write.origin)
-            return
+            return [write.update for write in writes]
         # Under load: merged frames (at most max_merge_updates each: merging is
         # superlinear). Senders get their own edits back (unless they were the only
         # sender of the frame), which Yjs ignores; that is cheaper than N frames to N
         # peers. (Peers then hold the same state in a different byte encoding.)
         step = self.config.max_merge_updates
+        sent: list[bytes] = []
         for start in range(0, len(writes), step):
             chunk = writes[start : start + step]
             origins = {w.origin for w in chunk}
@@ -374,6 +377,8 @@ class Room:
                 merged = pycrdt.merge_updates(*(w.update for w in chunk))
             sender = origins.pop() if len(origins) == 1 else None
             self.broadcast(sync_update(merged), exclude=sender)
+            sent.append(merged)
+        return sent
 
     async def flushed(self) -> None:
         """Wait until every submitted update is written."""
