@@ -91,6 +91,12 @@ class UnknownCommentError(UnknownEntityError):
     kind = "comment"
 
 
+class UnknownSuggestionError(UnknownEntityError):
+    """No lyrics suggestion with that id."""
+
+    kind = "lyrics suggestion"
+
+
 class InvalidValueError(DocsModelError, ValueError):
     """An argument is out of range or of the wrong type; the message says which and why."""
 

@@ -1,16 +1,48 @@
 """Lyrics: a collaborative Text, and free-form `lyrics_meta` (sections, rhyme scheme,
-suggestions)."""
+suggestions).
+
+Two keys of `lyrics_meta` are written by the lyrics service: `analysis` (one JSON
+value, replaced as people type) and `suggestions`, a nested Map keyed by suggestion
+id, so suggestions written at once by two server processes both survive. Readers
+skip entries that lack an id or lines: any peer may write junk there.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+from pycrdt import Map, Subscription
 
 from .base import DocumentBase, Origin
-from .errors import InvalidValueError, MalformedDocumentError
+from .errors import InvalidValueError, MalformedDocumentError, UnknownSuggestionError
 from .fields import entries, plain_json, to_stored
+from .observing import event_origin
 from .schema import JSONValue
 
-__all__ = ["LyricsMixin"]
+__all__ = ["ANALYSIS", "MAX_SUGGESTIONS", "SUGGESTIONS", "LyricsMixin"]
+
+#: `lyrics_meta` keys the lyrics service writes.
+ANALYSIS = "analysis"
+SUGGESTIONS = "suggestions"
+#: Suggestions kept in the document; the oldest go first.
+MAX_SUGGESTIONS = 20
+VERDICTS = frozenset({"accepted", "edited", "rejected"})
+
+
+def _suggestion(value: object) -> dict[str, JSONValue] | None:
+    """A readable suggestion entry (an id and a list of string lines), else None."""
+    entry = plain_json(value)
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+        return None
+    lines = entry.get("lines")
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        return None
+    return entry
+
+
+def _created_at(entry: Mapping[str, JSONValue]) -> float:
+    created = entry.get("created_at")
+    return float(created) if isinstance(created, int | float) else 0.0
 
 
 def _utf8(text: str, what: str) -> bytes:
@@ -86,3 +118,81 @@ class LyricsMixin(DocumentBase):
         with self._transaction(origin):
             for key, value in stored.items():
                 self._roots.lyrics_meta[key] = value
+
+    def lyrics_suggestions(self) -> list[dict[str, JSONValue]]:
+        """The readable suggestions in `lyrics_meta.suggestions`, newest first."""
+        with self._transaction(None):
+            raw = entries(self._roots.lyrics_meta.get(SUGGESTIONS)) or {}
+            found = [entry for value in raw.values() if (entry := _suggestion(value))]
+        found.sort(key=lambda entry: (-_created_at(entry), str(entry["id"])))
+        return found
+
+    def add_lyrics_suggestion(
+        self, entry: Mapping[str, object], *, keep: int = MAX_SUGGESTIONS, origin: Origin = None
+    ) -> None:
+        """Add a suggestion (a JSON object with an ``id``, ``lines`` and ``created_at``)
+        and drop the oldest beyond `keep`."""
+        stored = to_stored(entry, "suggestion")
+        if not isinstance(stored, dict) or _suggestion(stored) is None:
+            raise InvalidValueError("a suggestion needs a string id and a list of string lines")
+        with self._transaction(origin):
+            meta = self._roots.lyrics_meta
+            container = meta.get(SUGGESTIONS)
+            if not isinstance(container, Map):
+                # Absent, or junk a peer wrote: start the Map afresh.
+                meta[SUGGESTIONS] = container = Map()
+            container[str(stored["id"])] = stored
+            ranked = sorted(
+                (
+                    (_created_at(e) if (e := _suggestion(v)) else -1.0, key)
+                    for key, v in container.items()
+                ),
+                reverse=True,
+            )
+            for _, key in ranked[keep:]:
+                del container[key]
+
+    def set_suggestion_verdict(
+        self, suggestion_id: str, verdict: str, *, origin: Origin = None
+    ) -> dict[str, JSONValue]:
+        """Record what the writer did with a suggestion (accepted, edited, rejected);
+        returns the updated entry. Raises `UnknownSuggestionError` when it is gone."""
+        if verdict not in VERDICTS:
+            raise InvalidValueError(f"verdict must be one of {sorted(VERDICTS)}, got {verdict!r}")
+        with self._transaction(origin):
+            container = self._roots.lyrics_meta.get(SUGGESTIONS)
+            current = (
+                _suggestion(container.get(suggestion_id)) if isinstance(container, Map) else None
+            )
+            if current is None or not isinstance(container, Map):
+                raise UnknownSuggestionError(suggestion_id)
+            updated = {**current, "verdict": verdict}
+            container[suggestion_id] = updated
+        return updated
+
+    def lyrics_analysis(self) -> dict[str, JSONValue] | None:
+        """The analysis the lyrics service last wrote, or None."""
+        with self._transaction(None):
+            value = plain_json(self._roots.lyrics_meta.get(ANALYSIS))
+        return value if isinstance(value, dict) else None
+
+    def set_lyrics_analysis(self, analysis: Mapping[str, object], *, origin: Origin = None) -> None:
+        """Replace `lyrics_meta.analysis` with a JSON object."""
+        self.update_lyrics_meta({ANALYSIS: analysis}, origin=origin)
+
+    def observe_lyrics(
+        self, callback: Callable[[object], None], *, skip_origins: tuple[object, ...] = ()
+    ) -> Subscription:
+        """Call `callback(origin)` after each transaction that changed the lyrics text,
+        except those whose origin is in `skip_origins`. It runs inside the commit: only
+        note the change there. Stop with `unobserve_lyrics`."""
+
+        def on_event(event: object) -> None:
+            origin = event_origin([event])
+            if origin not in skip_origins:
+                callback(origin)
+
+        return self._roots.lyrics.observe(on_event)
+
+    def unobserve_lyrics(self, subscription: Subscription) -> None:
+        self._roots.lyrics.unobserve(subscription)
