@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from jacameno.audio_services.analysis import analyze_file
-from jacameno.audio_services.coaching import coach_track, reference_from_track
+from jacameno.audio_services.coaching import CoachingReport, coach_track, reference_from_track
 from jacameno.audio_services.errors import AudioLimitError
 from jacameno.audio_services.mastering_file import master_to_file
 from jacameno.audio_services.mastering_settings import MasterSettings
@@ -34,6 +34,9 @@ from jacameno.audio_services.sources import FileSource, ResampledSource
 MAX_MIX_SAMPLE_RATE = 96_000
 WAVEFORM_SUFFIX = "waveform"
 ANALYSIS_SUFFIX = "analysis.json"
+#: Phrases kept in a coaching summary: the document drops longer lists
+#: (``jobs.document.MAX_RESULT_LIST``), and the lyrics fit lines to these.
+MAX_SUMMARY_PHRASES = 64
 
 Computed = dict[str, Any]
 
@@ -177,7 +180,7 @@ def _coaching(
         "result": {
             "track_id": inputs["track_id"],
             "key": inputs.get("key"),
-            "summary": json_object(asdict(report.summary)),
+            "summary": json_object({**asdict(report.summary), "phrases": _phrases(report)}),
             "notes": notes,
         },
         "outputs": [
@@ -192,6 +195,21 @@ def _coaching(
         ],
         "sidecars": [],
     }
+
+
+def _phrases(report: CoachingReport) -> list[dict[str, float | int]]:
+    """The take's first phrases (time in s, notes sung), as the lyrics fit lines to them.
+
+    Capped at ``MAX_SUMMARY_PHRASES`` so the document keeps the list (it drops longer ones).
+    """
+    return [
+        {
+            "start_s": round(phrase.start_s, 3),
+            "end_s": round(phrase.end_s, 3),
+            "note_count": phrase.note_count,
+        }
+        for phrase in report.phrases[:MAX_SUMMARY_PHRASES]
+    ]
 
 
 def _flac_sink(path: Path, sample_rate: int, channels: int) -> FileSink:

@@ -1,8 +1,10 @@
 """What a lyrics suggestion is asked for and what comes back, and the model seam.
 
-Two models implement :class:`LyricsModel`: the offline generator (no network; the
-default) and the OpenAI one (any OpenAI-compatible server). Whichever wrote a
-suggestion says so in :attr:`LyricsSuggestion.source`.
+A model writes new lines (:class:`LyricsRequest`) or rewrites a verse in another
+style (:class:`RestyleRequest`). Two models implement :class:`LyricsModel`: the
+offline generator (no network; the default) and the OpenAI one (any
+OpenAI-compatible server). Whichever wrote a suggestion says so in
+:attr:`LyricsSuggestion.source`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,18 @@ from enum import StrEnum
 from typing import Protocol
 
 from jacameno.audio_services.errors import AudioError
+from jacameno.audio_services.lyrics.analysis import split_sections
 
 #: A rhyme scheme: one letter per line, equal letters rhyme ("AABB", "ABAB", "ABCB").
 SCHEME_PATTERN = re.compile(r"[A-Z]{1,32}")
 MAX_LINES = 32
 MAX_SYLLABLES = 24
+#: Longest verse a restyle takes, in characters (headers and blank lines included).
+MAX_RESTYLE_CHARS = 4000
+MAX_STYLE_CHARS = 100
+#: The writer's own lines a restyle may learn from ("my style"), and their length.
+MAX_EXAMPLES = 64
+MAX_EXAMPLE_CHARS = 300
 
 
 class LyricsError(AudioError):
@@ -75,6 +84,51 @@ class LyricsRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class RestyleRequest:
+    """A verse to rewrite toward a style, keeping its meaning and rhyme scheme.
+
+    ``text`` is the verse (or song: ``[Chorus]`` headers and blank lines between
+    sections are kept, and are not lines); ``style`` a named style ("country",
+    "gothic"); ``examples`` lines the writer accepted or wrote before, whose words
+    are "my style". At least one of the two is needed; with both, both count.
+    """
+
+    text: str
+    style: str | None = None
+    examples: tuple[str, ...] = ()
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.text.strip() or len(self.text) > MAX_RESTYLE_CHARS:
+            raise LyricsError(f"text must be 1 to {MAX_RESTYLE_CHARS} characters")
+        count = len(self.lyric_lines)
+        if not 1 <= count <= MAX_LINES:
+            raise LyricsError(
+                f"text must hold 1 to {MAX_LINES} lyric lines (headers and blank lines"
+                f" do not count), got {count}"
+            )
+        if self.style is not None and (not self.style.strip() or len(self.style) > MAX_STYLE_CHARS):
+            raise LyricsError(f"style must be 1 to {MAX_STYLE_CHARS} characters, or None")
+        if len(self.examples) > MAX_EXAMPLES:
+            raise LyricsError(f"at most {MAX_EXAMPLES} example lines, got {len(self.examples)}")
+        if any(not line.strip() or len(line) > MAX_EXAMPLE_CHARS for line in self.examples):
+            raise LyricsError(f"each example must be a line of 1 to {MAX_EXAMPLE_CHARS} characters")
+        if self.style is None and not self.examples:
+            raise LyricsError(
+                "name a style (e.g. style='country') or give examples of your own lines"
+            )
+
+    @property
+    def lyric_lines(self) -> tuple[str, ...]:
+        """The lines to rewrite, in order (without headers and blank lines), stripped."""
+        return tuple(line for _, lines in split_sections(self.text) for _, line in lines)
+
+    @property
+    def lines(self) -> int:
+        return len(self.lyric_lines)
+
+
+@dataclass(frozen=True, slots=True)
 class LyricsSuggestion:
     """Suggested lines, the scheme they follow and which model wrote them."""
 
@@ -93,9 +147,14 @@ class LyricsSuggestion:
 
 
 class LyricsModel(Protocol):
-    """Writes lines for a request (raises :class:`LyricsError` when it cannot)."""
+    """Writes or rewrites lines (raises :class:`LyricsError` when it cannot)."""
 
     @property
     def source(self) -> LyricsSource: ...
 
     async def suggest(self, request: LyricsRequest) -> LyricsSuggestion: ...
+
+    async def restyle(self, request: RestyleRequest) -> LyricsSuggestion:
+        """The verse rewritten: one line per lyric line of ``request.text``, in order;
+        ``rhyme_scheme`` is the result's (its sections' schemes, joined)."""
+        ...

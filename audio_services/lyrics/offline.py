@@ -11,6 +11,9 @@ The syllable target is met exactly when the templates allow it, and always withi
 one syllable. With a stress pattern, several candidates are drawn per line and the
 one whose stresses fit the pattern best is kept (best effort). The same request and
 seed give the same lines; another seed or theme gives others.
+
+:meth:`OfflineLyricsModel.restyle` rewrites a verse with :mod:`.restyle` (word
+vectors from the model the ``wordllama`` package ships; still no network).
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import anyio
+
 from jacameno.audio_services.lyrics.analysis import words_of
 from jacameno.audio_services.lyrics.model import (
     LyricsError,
     LyricsRequest,
     LyricsSource,
     LyricsSuggestion,
+    RestyleRequest,
 )
 from jacameno.audio_services.lyrics.phonetics import (
     RhymeKind,
@@ -36,6 +42,8 @@ from jacameno.audio_services.lyrics.phonetics import (
     stress_pattern,
     syllable_count,
 )
+from jacameno.audio_services.lyrics.restyle import Restyler, scheme_of
+from jacameno.audio_services.memory.embedder import Embedder, WordLlamaEmbedder
 
 
 def _word_list(text: str) -> tuple[str, ...]:
@@ -336,7 +344,16 @@ def write_lines(request: LyricsRequest) -> tuple[str, ...]:
 
 
 class OfflineLyricsModel:
-    """Writes lines without a network (see the module docstring). Always available."""
+    """Writes lines without a network (see the module docstring). Always available.
+
+    Restyling (:mod:`.restyle`) compares words with ``embedder``'s vectors; without
+    one, a :class:`~jacameno.audio_services.memory.embedder.WordLlamaEmbedder` is
+    made on the first restyle.
+    """
+
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self._embedder = embedder
+        self._restyler: Restyler | None = None
 
     @property
     def source(self) -> LyricsSource:
@@ -347,3 +364,17 @@ class OfflineLyricsModel:
         return LyricsSuggestion(
             lines=write_lines(request), rhyme_scheme=request.rhyme_scheme, source=self.source
         )
+
+    async def restyle(self, request: RestyleRequest) -> LyricsSuggestion:
+        if self._restyler is None:
+            # Made on the event loop thread, so two first calls cannot race.
+            self._restyler = Restyler(self._embedder or WordLlamaEmbedder())
+        restyler = self._restyler
+
+        def rewrite() -> tuple[tuple[str, ...], str]:
+            lines = restyler.rewrite(request)
+            return lines, scheme_of(request.text, lines)
+
+        # Embedding and the rhyme analysis take tens of milliseconds: off the loop.
+        lines, scheme = await anyio.to_thread.run_sync(rewrite)
+        return LyricsSuggestion(lines=lines, rhyme_scheme=scheme, source=self.source)

@@ -1,7 +1,9 @@
 """Lyrics from any OpenAI-compatible chat completions server.
 
-The model asks for JSON (``{"lines": [...]}``), validates what comes back against the
-request (line count, non-empty lines, bounded length) and retries, with exponential
+New lines (:meth:`OpenAILyricsModel.suggest`) and rewrites of a verse
+(:meth:`OpenAILyricsModel.restyle`) take the same path. The model asks for JSON
+(``{"lines": [...]}``), validates what comes back against the request (line count,
+non-empty lines, bounded length) and retries, with exponential
 backoff, only what may pass on a second try: 429, 5xx, connection errors and timeouts.
 When it gives up it raises :class:`OpenAILyricsError`, whose :attr:`~OpenAILyricsError.reason`
 says why; :class:`~.fallback.FallbackLyricsModel` then hands the request to the offline
@@ -34,7 +36,9 @@ from jacameno.audio_services.lyrics.model import (
     LyricsRequest,
     LyricsSource,
     LyricsSuggestion,
+    RestyleRequest,
 )
+from jacameno.audio_services.lyrics.restyle import scheme_of
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT_S = 20.0
@@ -139,8 +143,38 @@ def build_messages(request: LyricsRequest) -> list[ChatCompletionMessageParam]:
     ]
 
 
-def parse_lines(content: str | None, request: LyricsRequest) -> tuple[str, ...]:
+RESTYLE_PROMPT = (
+    "You are a lyricist rewriting a verse in another style. Keep its meaning, its "
+    "number of lines, each line's last word (so the rhyme scheme stays) and about "
+    "each line's syllable count; change the other words and images toward the style. "
+    'Answer with JSON only: {"lines": ["first line", ...]}, one string per line '
+    "of the verse (section headers and blank lines are not lines), no numbering."
+)
+
+
+def build_restyle_messages(request: RestyleRequest) -> list[ChatCompletionMessageParam]:
+    """The chat messages for a restyle: the rules, the style, then the verse."""
+    parts: list[str] = []
+    if request.style:
+        parts.append(f"Style: {request.style}")
+    if request.examples:
+        parts.append("Rewrite it in the style of the writer's own lines:")
+        parts.extend(f"- {example}" for example in request.examples)
+    parts.append(f"The verse ({request.lines} lines):")
+    parts.extend(request.lyric_lines)
+    parts.append(f'Return exactly {request.lines} lines as {{"lines": [...]}}.')
+    return [
+        ChatCompletionSystemMessageParam(role="system", content=RESTYLE_PROMPT),
+        ChatCompletionUserMessageParam(role="user", content="\n".join(parts)),
+    ]
+
+
+def parse_lines(content: str | None, request: LyricsRequest | RestyleRequest) -> tuple[str, ...]:
     """The lines in the model's answer, or :class:`ValueError` saying what is wrong."""
+    if isinstance(request, LyricsRequest):
+        expected = f"{request.lines} lines for scheme {request.rhyme_scheme}"
+    else:
+        expected = f"{request.lines} lines, one per line of the verse"
     if not content:
         raise ValueError("the answer is empty")
     try:
@@ -151,10 +185,7 @@ def parse_lines(content: str | None, request: LyricsRequest) -> tuple[str, ...]:
         raise ValueError('the answer is not an object with a "lines" list')
     raw_lines: list[Any] = data["lines"]
     if len(raw_lines) != request.lines:
-        raise ValueError(
-            f"expected {request.lines} lines for scheme {request.rhyme_scheme},"
-            f" got {len(raw_lines)}"
-        )
+        raise ValueError(f"expected {expected}, got {len(raw_lines)}")
     lines: list[str] = []
     for number, raw in enumerate(raw_lines, start=1):
         if not isinstance(raw, str) or not raw.strip():
@@ -214,12 +245,29 @@ class OpenAILyricsModel:
         await self._client.close()
 
     async def suggest(self, request: LyricsRequest) -> LyricsSuggestion:
+        lines = await self._lines(request, build_messages(request))
+        return LyricsSuggestion(
+            lines=lines, rhyme_scheme=request.rhyme_scheme, source=LyricsSource.OPENAI
+        )
+
+    async def restyle(self, request: RestyleRequest) -> LyricsSuggestion:
+        lines = await self._lines(request, build_restyle_messages(request))
+        # The scheme is the rewrite's own, measured, not the one asked for.
+        scheme = await anyio.to_thread.run_sync(scheme_of, request.text, lines)
+        return LyricsSuggestion(lines=lines, rhyme_scheme=scheme, source=LyricsSource.OPENAI)
+
+    async def _lines(
+        self, request: LyricsRequest | RestyleRequest, messages: list[ChatCompletionMessageParam]
+    ) -> tuple[str, ...]:
+        """The validated lines of the answer to ``messages``, retrying what may pass."""
         attempts = 1 + self._config.max_retries
         for attempt in range(attempts):
             if attempt:
                 await anyio.sleep(self._config.backoff_before_retry_s(attempt - 1))
             try:
-                content = await self._complete(request, attempt_number=attempt + 1)
+                content = await self._complete(
+                    messages, seed=request.seed, attempt_number=attempt + 1
+                )
             except _RetryableError as failure:
                 if attempt + 1 < attempts:
                     continue
@@ -231,19 +279,18 @@ class OpenAILyricsModel:
                     status_code=failure.status_code,
                 ) from failure
             try:
-                lines = parse_lines(content, request)
+                return parse_lines(content, request)
             except ValueError as exc:
                 raise OpenAILyricsError(
                     f"OpenAI lyrics model {self._config.model!r} returned invalid output: {exc}",
                     reason=OpenAIFailure.INVALID_OUTPUT,
                     attempts=attempt + 1,
                 ) from exc
-            return LyricsSuggestion(
-                lines=lines, rhyme_scheme=request.rhyme_scheme, source=LyricsSource.OPENAI
-            )
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
-    async def _complete(self, request: LyricsRequest, *, attempt_number: int) -> str | None:
+    async def _complete(
+        self, messages: list[ChatCompletionMessageParam], *, seed: int, attempt_number: int
+    ) -> str | None:
         """One call: the answer's content; raises :class:`_RetryableError` or
         :class:`OpenAILyricsError`."""
         config = self._config
@@ -252,10 +299,10 @@ class OpenAILyricsModel:
             with anyio.fail_after(config.timeout_s):
                 completion = await self._client.chat.completions.create(
                     model=config.model,
-                    messages=build_messages(request),
+                    messages=messages,
                     response_format=ResponseFormatJSONObject(type="json_object"),
                     temperature=config.temperature,
-                    seed=request.seed,
+                    seed=seed,
                     timeout=config.timeout_s,
                 )
         except (TimeoutError, openai.APITimeoutError) as exc:

@@ -1,26 +1,13 @@
-"""The OpenAI lyrics model against a scripted OpenAI-compatible server on loopback,
-and the fallback model.
-
-The server is a Starlette app under uvicorn in a thread: the official client talks to
-it over real HTTP, and each test scripts its answers (success, 429, 500, slow, bad
-JSON, wrong line count) and reads back the requests it received.
-"""
+"""The OpenAI lyrics model against a scripted OpenAI-compatible server on loopback
+(tests/support/fake_openai.py), and the fallback model."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from jacameno.audio_services.lyrics.fallback import FallbackLyricsModel
 from jacameno.audio_services.lyrics.model import (
@@ -35,10 +22,17 @@ from jacameno.audio_services.lyrics.openai_model import (
     OpenAILyricsError,
     OpenAILyricsModel,
 )
-from tests.support.app_server import free_port, serve_asgi_in_thread
+from tests.support.app_server import free_port
+from tests.support.fake_openai import (
+    API_KEY,
+    MODEL,
+    Answer,
+    FakeOpenAI,
+    completion,
+    error_answer,
+    lines_answer,
+)
 
-MODEL = "test-lyricist-1"
-API_KEY = "sk-test-key"
 REQUEST = LyricsRequest(
     theme="leaving the city at dawn",
     rhyme_scheme="ABAB",
@@ -53,75 +47,6 @@ FOUR_LINES = [
     "I pack the things I know",
     "and the city slips away",
 ]
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One scripted reply: a status and a JSON body, after ``delay_s``."""
-
-    status: int = 200
-    body: dict[str, Any] = field(default_factory=dict)
-    delay_s: float = 0.0
-
-
-def completion(content: str) -> Answer:
-    return Answer(
-        body={
-            "id": "chatcmpl-test",
-            "object": "chat.completion",
-            "created": 0,
-            "model": MODEL,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-        }
-    )
-
-
-def lines_answer(lines: list[str]) -> Answer:
-    return completion(json.dumps({"lines": lines}))
-
-
-def error_answer(status: int, delay_s: float = 0.0) -> Answer:
-    return Answer(status, {"error": {"message": f"scripted {status}", "type": "test"}}, delay_s)
-
-
-class FakeOpenAI:
-    """``POST /v1/chat/completions`` answering from a script, recording each request."""
-
-    def __init__(self) -> None:
-        self.answers: list[Answer] = []
-        self.requests: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        self.base_url = ""
-        self._lock = threading.Lock()
-        self.app = Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
-
-    def script(self, *answers: Answer) -> None:
-        self.answers = list(answers)
-
-    async def chat(self, request: Request) -> JSONResponse:
-        body = await request.json()
-        with self._lock:
-            self.requests.append(body)
-            self.headers.append(dict(request.headers))
-            answer = self.answers.pop(0) if self.answers else error_answer(599)
-        if answer.delay_s:
-            await anyio.sleep(answer.delay_s)
-        return JSONResponse(answer.body, status_code=answer.status)
-
-
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    port = free_port()
-    with serve_asgi_in_thread(fake.app, port, lifespan="off"):
-        fake.base_url = f"http://127.0.0.1:{port}/v1"
-        yield fake
 
 
 def config_for(fake: FakeOpenAI, **overrides: Any) -> OpenAILyricsConfig:
