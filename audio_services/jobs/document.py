@@ -7,12 +7,14 @@ import contextlib
 from typing import Any
 
 from jacameno.audio_services.jobs.protocol import JOB_ORIGIN, JobInputError, JobOutcome, JobTicket
+from jacameno.audio_services.lyrics.melody_source import melody_of
+from jacameno.audio_services.lyrics.model import LyricsError
 from jacameno.docs_model import ProjectDocument
 from jacameno.docs_model.errors import UnknownTrackError
 from jacameno.docs_model.schema import JobView, TrackKind
 
-#: Job kinds this runner executes (lyrics belong to another service).
-RUNNABLE_KINDS = frozenset({"analysis", "mixing", "mastering", "coaching"})
+#: Job kinds the coordinator runs (lyrics on the lyrics service, the others on the DSP runner).
+RUNNABLE_KINDS = frozenset({"analysis", "mixing", "mastering", "coaching", "lyrics"})
 #: Lists longer than this (beat grids) stay out of the document's job result.
 MAX_RESULT_LIST = 64
 _MASTER_PARAMS = frozenset({"asset_id", "reference_asset_id"})
@@ -114,11 +116,26 @@ def _coaching_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[s
     }
 
 
+def _lyrics_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str, Any]:
+    theme = params.get("theme")
+    if not isinstance(theme, str) or not theme.strip():
+        raise JobInputError("a lyrics job needs params.theme (what the lines are about)")
+    track_id = params.get("fit_to_track")
+    if track_id is None:
+        return {}
+    try:
+        summary = melody_of(project, str(track_id))
+    except LyricsError as exc:
+        raise JobInputError(str(exc)) from None
+    return {"melody": {"phrases": summary.get("phrases")}}
+
+
 _RESOLVERS = {
     "analysis": _analysis_inputs,
     "mixing": _mixing_inputs,
     "mastering": _mastering_inputs,
     "coaching": _coaching_inputs,
+    "lyrics": _lyrics_inputs,
 }
 
 
@@ -164,6 +181,10 @@ def write_outcome(project: ProjectDocument, ticket: JobTicket, outcome: JobOutco
                 master_settings=result.get("settings"),
                 origin=JOB_ORIGIN,
             )
+        elif ticket.kind == "lyrics" and isinstance(result.get("suggestion"), dict):
+            # Keyed by this job even when its result was reused from an earlier one.
+            entry = {**result["suggestion"], "id": job_id, "job_id": job_id}
+            project.add_lyrics_suggestion(entry, origin=JOB_ORIGIN)
         elif ticket.kind == "coaching":
             # A track deleted while it was coached keeps only the job's result.
             with contextlib.suppress(UnknownTrackError):

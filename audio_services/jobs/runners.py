@@ -12,7 +12,7 @@ dies by itself is retried.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 
 from jacameno.audio_services.jobs import compute as compute_module
@@ -24,6 +24,7 @@ from jacameno.audio_services.jobs.protocol import (
     JobLedger,
     JobLimitError,
     JobOutcome,
+    JobRunner,
     JobTicket,
     ProgressCallback,
     WorkerCrashedError,
@@ -168,3 +169,21 @@ class ProcessPoolRunner:
     async def attach(self, ticket: JobTicket) -> JobOutcome | None:
         # In-process jobs die with their process; start-up requeues them instead.
         return None
+
+
+class KindRoutedRunner:
+    """A :class:`JobRunner` that hands each kind in ``by_kind`` to its own runner
+    (``lyrics`` to the lyrics service) and every other kind to ``default``."""
+
+    def __init__(self, default: JobRunner, by_kind: Mapping[str, JobRunner]) -> None:
+        self.default = default
+        self.by_kind = dict(by_kind)
+
+    def _for(self, ticket: JobTicket) -> JobRunner:
+        return self.by_kind.get(ticket.kind, self.default)
+
+    async def run(self, ticket: JobTicket, progress: ProgressCallback) -> JobOutcome:
+        return await self._for(ticket).run(ticket, progress)
+
+    async def attach(self, ticket: JobTicket) -> JobOutcome | None:
+        return await self._for(ticket).attach(ticket)

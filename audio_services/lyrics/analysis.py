@@ -71,10 +71,13 @@ CLICHES: tuple[str, ...] = (
 class LineAnalysis:
     """One line: its text, syllables, stress (``0``/``1`` per syllable) and rhyme.
 
-    ``rhyme`` is the line's letter in its section's scheme; ``rhyme_kind`` how its last
-    word rhymes with the earlier lines of that letter (``none`` for the first of them).
+    ``line_number`` is the line's index (from 0) in the whole text split on newlines,
+    so an editor can show the figures beside it; ``rhyme`` is the line's letter in
+    its section's scheme; ``rhyme_kind`` how its last word rhymes with the earlier
+    lines of that letter (``none`` for the first of them).
     """
 
+    line_number: int
     text: str
     syllables: int
     stress: str
@@ -84,6 +87,7 @@ class LineAnalysis:
 
     def as_json(self) -> dict[str, object]:
         return {
+            "line_number": self.line_number,
             "text": self.text,
             "syllables": self.syllables,
             "stress": self.stress,
@@ -160,12 +164,13 @@ def words_of(text: str) -> list[str]:
     return [normalise_word(word) for word in _WORD.findall(text)]
 
 
-def split_sections(text: str) -> list[tuple[str | None, list[str]]]:
-    """(label, lines) per section; blank lines and ``[Header]`` lines start a new one."""
-    sections: list[tuple[str | None, list[str]]] = []
+def split_sections(text: str) -> list[tuple[str | None, list[tuple[int, str]]]]:
+    """(label, [(line number, line)]) per section; blank lines and ``[Header]`` lines
+    start a new one. Line numbers count from 0 in ``text`` split on ``\\n``."""
+    sections: list[tuple[str | None, list[tuple[int, str]]]] = []
     label: str | None = None
-    lines: list[str] = []
-    for raw in text.splitlines():
+    lines: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.split("\n")):
         header = _HEADER.match(raw)
         if header or not raw.strip():
             if lines:
@@ -176,7 +181,7 @@ def split_sections(text: str) -> list[tuple[str | None, list[str]]]:
                 label = None
             lines = []
             continue
-        lines.append(raw.strip())
+        lines.append((number, raw.strip()))
     if lines:
         sections.append((label, lines))
     return sections
@@ -250,17 +255,18 @@ def analyse_lyrics(text: str) -> LyricsAnalysis:
     sections: list[SectionAnalysis] = []
     lines_words: list[list[str]] = []
     rhyming = total = 0
-    for label, raw_lines in split_sections(text):
+    for label, numbered in split_sections(text):
+        raw_lines = [line for _, line in numbered]
         measured = [_analyse_line(line) for line in raw_lines]
         letters = _letter_lines([end for _, _, end in measured])
         counts: defaultdict[str, int] = defaultdict(int)
         for letter, _ in letters:
             counts[letter] += 1
         line_results = []
-        for raw, (syllables, stress, end), (letter, kind) in zip(
-            raw_lines, measured, letters, strict=True
+        for (number, raw), (syllables, stress, end), (letter, kind) in zip(
+            numbered, measured, letters, strict=True
         ):
-            line_results.append(LineAnalysis(raw, syllables, stress, end, letter, kind))
+            line_results.append(LineAnalysis(number, raw, syllables, stress, end, letter, kind))
             total += 1
             rhyming += counts[letter] > 1 and bool(end)
         sections.append(SectionAnalysis(label, tuple(line_results)))
