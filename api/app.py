@@ -26,6 +26,7 @@ from jacameno.api.errors import handle_http_exception, handle_unexpected
 from jacameno.api.graphql.app import graphql_route
 from jacameno.api.job_runtime import open_job_runtime
 from jacameno.api.live_bus import open_live_access
+from jacameno.api.lyrics_runtime import open_lyrics_service
 from jacameno.api.middleware import (
     BodyLimitMiddleware,
     ErrorBoundaryMiddleware,
@@ -38,12 +39,15 @@ from jacameno.api.openapi import openapi_route
 from jacameno.api.ratelimit import RateLimits
 from jacameno.api.routes import (
     access,
+    account,
     ai,
     analytics,
     assets,
     auth,
     documents,
     jobs,
+    lyrics,
+    memory,
     plugins,
     projects,
     tracks,
@@ -56,6 +60,7 @@ from jacameno.api.storage import open_object_store
 from jacameno.api.watchdog import LoopWatchdog
 from jacameno.api.web_client import web_client_app
 from jacameno.api.ws_direct import DirectFrames, FramesFactory, ServerSendMiddleware
+from jacameno.audio_services.lyrics.watch import LyricsAnalyst
 from jacameno.collab.config import CollabConfig
 from jacameno.collab.redis_relay import RedisRelay
 from jacameno.collab.server import RoomServer
@@ -69,6 +74,8 @@ UPLOAD_PREFIXES = ("/api/v1/tracks/upload",)
 def build_routes(settings: Settings) -> list[BaseRoute]:
     api_routes: list[BaseRoute] = [
         *auth.routes,
+        *account.routes,
+        *memory.routes,
         *projects.routes,
         *access.routes,
         *analytics.routes,
@@ -78,6 +85,7 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         *tracks.routes,
         *assets.routes,
         *ai.routes,
+        *lyrics.routes,
         *jobs.routes,
     ]
     routes: list[BaseRoute] = [
@@ -168,9 +176,14 @@ def create_app(settings: Settings, *, frames_factory: FramesFactory | None = Non
             metrics.registry.register(collector)
             stack.callback(metrics.registry.unregister, collector)
             rate_limits = RateLimits(settings, redis)
+            lyrics = await stack.enter_async_context(open_lyrics_service(settings, redis))
+            # Stops before the rooms; keeps lyrics_meta.analysis current as people type.
+            await stack.enter_async_context(
+                LyricsAnalyst(rooms, delay_s=settings.lyrics_analysis_delay_s)
+            )
             # Stops before the rooms: pending job results are written while rooms live.
             job_coordinator = await stack.enter_async_context(
-                open_job_runtime(settings, database, store, rooms, rate_limits)
+                open_job_runtime(settings, database, store, rooms, rate_limits, lyrics)
             )
             # Rights changes reach the sockets of every process (Redis pub/sub, api.live_bus).
             live = await stack.enter_async_context(open_live_access(rooms, redis))
@@ -189,6 +202,7 @@ def create_app(settings: Settings, *, frames_factory: FramesFactory | None = Non
                 rooms=rooms,
                 live=live,
                 jobs=job_coordinator,
+                lyrics=lyrics,
                 frames_factory=frames_factory or DirectFrames.for_scope,
             )
             log.info(

@@ -109,13 +109,16 @@ class JobOut(Out):
 class MixingRequest(Body):
     project_id: str = Field(min_length=1, max_length=64)
     #: Genre preset (pop, hip_hop, rock, electronic, acoustic, podcast...); default: the
-    #: document's ``mix.preset`` or pop.
+    #: one this user chose for similar projects (AI memory), else the document's
+    #: ``mix.preset`` or pop.
     preset: str | None = Field(default=None, min_length=1, max_length=32)
 
 
 class MasteringRequest(Body):
     project_id: str = Field(min_length=1, max_length=64)
-    preset: str = Field(default="streaming", min_length=1, max_length=32)
+    #: Preset (streaming, club, broadcast, ...); default: the one this user chose for
+    #: similar projects (AI memory), else streaming.
+    preset: str | None = Field(default=None, min_length=1, max_length=32)
     target_lufs: float | None = Field(default=None, ge=-30.0, le=-5.0)
     ceiling_dbtp: float | None = Field(default=None, ge=-6.0, le=0.0)
     #: Master this asset instead of the latest mix render.

@@ -21,6 +21,7 @@ from jacameno.api.asset_store import (
     read_object,
     sidecar_key,
 )
+from jacameno.api.auth.actors import owner_of, parse_actor
 from jacameno.api.db import Database
 from jacameno.api.errors import RateLimitedError
 from jacameno.api.job_ledger import SWEEP_WINDOW, SqlJobLedger
@@ -30,8 +31,10 @@ from jacameno.api.settings import Settings
 from jacameno.api.storage import ObjectStore
 from jacameno.audio_services.jobs.coordinator import JobCoordinator
 from jacameno.audio_services.jobs.protocol import JobRefusedError
-from jacameno.audio_services.jobs.runners import ProcessPoolRunner
+from jacameno.audio_services.jobs.runners import KindRoutedRunner, ProcessPoolRunner
 from jacameno.audio_services.jobs.saq_runner import SaqRunner
+from jacameno.audio_services.lyrics.job import LyricsJobRunner
+from jacameno.audio_services.lyrics.service import LyricsService
 from jacameno.collab.server import RoomServer
 
 #: Re-exported: the worker, the demo and tests import these from here.
@@ -53,16 +56,21 @@ __all__ = [
 SAQ_QUEUE = "jacameno-jobs"
 
 
+def rate_rule_for(kind: str) -> str:
+    """The rate limit a ``kind`` job request counts against."""
+    return "lyrics_user" if kind == "lyrics" else "ai_user"
+
+
 class RateLimitAdmission:
-    """:class:`audio_services.jobs.protocol.JobAdmission` over the ``ai_user`` rate limit
-    (the one REST job requests count against)."""
+    """:class:`audio_services.jobs.protocol.JobAdmission` over the rate limits REST
+    requests count against: ``lyrics_user`` for lyrics, ``ai_user`` for the rest."""
 
     def __init__(self, rate_limits: RateLimits) -> None:
         self.rate_limits = rate_limits
 
     async def admit(self, actor: str, project_id: str, kind: str) -> None:
         try:
-            await self.rate_limits.hit("ai_user", actor)
+            await self.rate_limits.hit(rate_rule_for(kind), actor)
         except RateLimitedError as exc:
             raise JobRefusedError(
                 f"rate limited: {exc.message}", retry_after_s=exc.retry_after_s
@@ -83,10 +91,13 @@ async def open_job_runtime(
     store: ObjectStore,
     rooms: RoomServer,
     rate_limits: RateLimits,
+    lyrics: LyricsService,
 ) -> AsyncIterator[JobCoordinator]:
     """The job coordinator and its runner, started; stopped in reverse on exit.
 
     Jobs peers write into documents count against ``rate_limits`` like REST requests.
+    ``lyrics`` jobs run on ``lyrics`` in this process; the other kinds on the runner
+    the settings choose.
     """
     ledger = SqlJobLedger(database)
     async with AsyncExitStack() as stack:
@@ -111,11 +122,21 @@ async def open_job_runtime(
                     max_memory_mb=settings.job_max_memory_mb,
                 )
             )
+
+        async def owner(actor: str) -> str | None:
+            try:
+                parsed = parse_actor(actor)
+            except ValueError:
+                return None
+            async with database.session() as session:
+                return await owner_of(session, parsed)
+
+        routed = KindRoutedRunner(runner, {"lyrics": LyricsJobRunner(lyrics, ledger, owner)})
         coordinator = await stack.enter_async_context(
             JobCoordinator(
                 rooms,
                 ledger,
-                runner,
+                routed,
                 admission=RateLimitAdmission(rate_limits),
                 max_concurrent=settings.job_workers,
                 max_active_per_requester=settings.job_max_active_per_user,

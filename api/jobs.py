@@ -1,9 +1,8 @@
 """Requesting work from the audio and AI services, the same way for REST and GraphQL.
 
-Audio jobs (mixing, mastering, coaching) go to the job coordinator, which writes
+Jobs (mixing, mastering, coaching, lyrics) go to the job coordinator, which writes
 the ``queued`` entry into the project document and its row; the runner takes it
-from there. Lyrics jobs are recorded as queued rows: the lyrics service arrives
-with its own issue, and picks them up then.
+from there (lyrics on the lyrics service, the rest on the DSP runner).
 
 A duplicate request while an identical job is still queued or running returns
 that job (``reused``) instead of queuing the work again. A caller over its AI rate
@@ -13,35 +12,27 @@ answered 429 with ``Retry-After``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
+from pydantic import Field, ValidationError
 
+from jacameno.api.auth.actors import owner_of
 from jacameno.api.auth.permissions import require_project_role
 from jacameno.api.auth.principal import Principal
-from jacameno.api.db.models import Job, JobState, ProjectRole
+from jacameno.api.db.models import Job, ProjectRole
 from jacameno.api.errors import NotFoundError, ValidationFailedError
 from jacameno.api.http import validation_details
+from jacameno.api.job_runtime import rate_rule_for
+from jacameno.api.lyrics import LyricsIn
+from jacameno.api.preset_memory import PRESET_KINDS, recommended_params, remember_choice
 from jacameno.api.services import AppServices
-
-#: Kinds the audio job runner executes.
-AUDIO_KINDS = frozenset({"mixing", "mastering", "coaching"})
+from jacameno.audio_services.jobs.document import RUNNABLE_KINDS
 
 
-class LyricsParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LyricsJobParams(LyricsIn):
+    """A lyrics job's params: a lyrics request without its project (the job's)."""
 
-    prompt: str = Field(min_length=1, max_length=2000)
-    style: str | None = Field(default=None, max_length=100)
-    language: str = Field(default="en", min_length=2, max_length=16)
-
-
-def input_hash(project_id: str, kind: str, params: dict[str, Any]) -> str:
-    canonical = json.dumps([project_id, kind, params], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    project_id: str = Field(default="", exclude=True)
 
 
 async def queue_job(
@@ -53,14 +44,22 @@ async def queue_job(
 ) -> tuple[Job, bool]:
     """Check the caller may edit, count it against its AI rate limit, queue the job.
 
+    A mixing or mastering preset the caller names is remembered in their AI memory;
+    one they leave out is filled in from it (:mod:`api.preset_memory`).
+
     Returns the job row and whether an identical live job was reused. Raises 422
     when the project lacks what the job needs (no tracks to mix, no mix to master),
     429 when the caller has too many audio jobs queued or running.
     """
     async with services.database.session() as session:
         await require_project_role(session, principal, project_id, ProjectRole.EDITOR)
-    await services.rate_limits.hit("ai_user", principal.actor)
-    if kind in AUDIO_KINDS:
+        user_id = await owner_of(session, principal.identity)
+    await services.rate_limits.hit(rate_rule_for(kind), principal.actor)
+    if kind == "lyrics":
+        params = _lyrics_params(params)
+    chosen = params.get("preset") if kind in PRESET_KINDS else None
+    params = await recommended_params(services, user_id, project_id, kind, params)
+    if kind in RUNNABLE_KINDS and kind != "analysis":
         # A refusal (429) or audio that cannot be processed (422) answers through the
         # error table (api.error_table).
         job_id, reused = await services.jobs.request(project_id, kind, params, principal.actor)
@@ -68,46 +67,17 @@ async def queue_job(
             job = await session.get(Job, job_id)
         if job is None:
             raise NotFoundError("the job vanished; request it again")
+        if isinstance(chosen, str) and not reused:
+            await remember_choice(services, user_id, project_id, kind, chosen)
         return job, reused
-    if kind != "lyrics":
-        raise ValidationFailedError(f"unknown job kind {kind!r}")
-    return await _queue_lyrics(services, principal, project_id, params)
+    raise ValidationFailedError(f"unknown job kind {kind!r}")
 
 
-async def _queue_lyrics(
-    services: AppServices, principal: Principal, project_id: str, params: dict[str, Any]
-) -> tuple[Job, bool]:
+def _lyrics_params(params: dict[str, Any]) -> dict[str, Any]:
     try:
-        checked = LyricsParams.model_validate(params).model_dump(mode="json")
+        checked = LyricsJobParams.model_validate(params)
     except ValidationError as exc:
         raise ValidationFailedError(
             "invalid parameters for a lyrics job", details=validation_details(exc)
         ) from None
-    digest = input_hash(project_id, "lyrics", checked)
-    async with services.database.session() as session:
-        existing = (
-            await session.execute(
-                select(Job)
-                .where(
-                    Job.project_id == project_id,
-                    Job.kind == "lyrics",
-                    Job.input_hash == digest,
-                    Job.status.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
-                )
-                .order_by(Job.created_at.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if existing is not None:
-            return existing, True
-        job = Job(
-            project_id=project_id,
-            kind="lyrics",
-            status=JobState.QUEUED.value,
-            params=checked,
-            input_hash=digest,
-            requested_by=principal.actor,
-        )
-        session.add(job)
-        await session.flush()
-    return job, False
+    return checked.model_dump(mode="json", exclude_none=True)

@@ -57,6 +57,7 @@ class RateLimits:
         self.rules: dict[str, RateLimitItem] = {
             "auth_ip": parse(settings.rate_limit_auth_ip),
             "ai_user": parse(settings.rate_limit_ai_user),
+            "lyrics_user": parse(settings.rate_limit_lyrics_user),
             "ws_connect_ip": parse(settings.rate_limit_ws_connect_ip),
             "upload_user": parse(settings.rate_limit_upload_user),
         }

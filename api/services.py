@@ -21,6 +21,7 @@ from jacameno.api.settings import Settings
 from jacameno.api.storage import ObjectStore
 from jacameno.api.ws_direct import DirectFrames, FramesFactory
 from jacameno.audio_services.jobs.coordinator import JobCoordinator
+from jacameno.audio_services.lyrics.service import LyricsService
 from jacameno.collab.server import RoomServer
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ class AppServices:
     live: LiveAccess
     #: The audio job coordinator (runner, document watching); see api/job_runtime.py.
     jobs: JobCoordinator
+    #: Lyrics suggestions, rewrites, analysis and the AI memory (api/lyrics_runtime.py).
+    lyrics: LyricsService
     #: Makes the direct frame writer of a collaboration socket (api/ws_direct.py).
     frames_factory: FramesFactory = DirectFrames.for_scope
 

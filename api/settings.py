@@ -82,7 +82,17 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
-    lancedb_uri: str = "./var/memory"
+    #: The chat model asked for lyrics when ``openai_api_key`` is set (any model the
+    #: server at ``openai_base_url`` serves).
+    openai_model: str = "gpt-4o-mini"
+    #: Seconds each OpenAI call may take, and further attempts after a 429/5xx/timeout.
+    openai_timeout_s: float = Field(default=20.0, gt=0, le=300)
+    openai_max_retries: int = Field(default=2, ge=0, le=10)
+    #: Where the AI memory's vectors live: a folder, or any lancedb URI (``s3://...``);
+    #: unset: ``<data_dir>/memory``.
+    lancedb_uri: str | None = None
+    #: Seconds after the last keystroke before the lyrics are analysed again.
+    lyrics_analysis_delay_s: float = Field(default=1.0, ge=0.0, le=60.0)
 
     sentry_dsn: str | None = None
     log_level: str = "INFO"
@@ -115,6 +125,9 @@ class Settings(BaseSettings):
     #: ``auth_account``: failed log-ins per account from one client address.
     rate_limit_auth_account: str = "10/minute"
     rate_limit_ai_user: str = "30/hour"
+    #: ``lyrics_user``: lyrics suggestions and rewrites per caller (cheap offline, so
+    #: more than the audio jobs of ``ai_user``).
+    rate_limit_lyrics_user: str = "240/hour"
     rate_limit_ws_connect_ip: str = "120/minute"
     #: ``upload_user``: track uploads per caller (user or API key).
     rate_limit_upload_user: str = "120/hour"
@@ -201,6 +214,7 @@ class Settings(BaseSettings):
         "rate_limit_auth_ip",
         "rate_limit_auth_account",
         "rate_limit_ai_user",
+        "rate_limit_lyrics_user",
         "rate_limit_ws_connect_ip",
         "rate_limit_upload_user",
     )
@@ -278,6 +292,11 @@ class Settings(BaseSettings):
                 "JACAMENO_S3_KMS_KEY_ID is required when JACAMENO_S3_ENCRYPTION=aws:kms"
             )
         return self
+
+    @property
+    def memory_uri(self) -> str:
+        """Where the AI memory lives (``lancedb_uri``, or a folder under ``data_dir``)."""
+        return self.lancedb_uri or str(self.data_dir / "memory")
 
     @property
     def uses_saq(self) -> bool:

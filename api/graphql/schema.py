@@ -19,6 +19,7 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
+from jacameno.api.audio_schemas import MasteringRequest
 from jacameno.api.auth.permissions import require_project_role, require_user, visible_projects
 from jacameno.api.auth.principal import ApiKeyPrincipal
 from jacameno.api.db.models import Project as ProjectRow
@@ -27,9 +28,18 @@ from jacameno.api.db.models import User as UserRow
 from jacameno.api.error_table import api_error_for
 from jacameno.api.errors import ValidationFailedError
 from jacameno.api.graphql.context import Context
-from jacameno.api.graphql.types import Job, Project, ProjectPage, RestoreResult, User, Version
+from jacameno.api.graphql.types import (
+    Job,
+    Lyrics,
+    Project,
+    ProjectPage,
+    RestoreResult,
+    User,
+    Version,
+)
 from jacameno.api.http import validation_details
 from jacameno.api.jobs import queue_job
+from jacameno.api.lyrics import LyricsIn, generate_lyrics
 from jacameno.api.routes import versions
 from jacameno.api.routes.projects import create_owned_project
 from jacameno.api.schemas import ProjectCreate
@@ -136,34 +146,75 @@ class Mutation:
 
     @strawberry.mutation
     async def generate_lyrics(
-        self, info: Info, project_id: strawberry.ID, prompt: str, style: str | None = None
-    ) -> Job:
-        """Queue lyric generation (editor or owner)."""
-        params: dict[str, Any] = {"prompt": prompt}
-        if style is not None:
-            params["style"] = style
-        return await _queue(info, str(project_id), "lyrics", params)
+        self,
+        info: Info,
+        project_id: strawberry.ID,
+        prompt: str,
+        rhyme_scheme: str = "AABB",
+        lines: int | None = None,
+        syllables: list[int] | None = None,
+        style: str | None = None,
+        fit_to_track: strawberry.ID | None = None,
+        seed: int = 0,
+    ) -> Lyrics:
+        """Suggest lines about ``prompt`` (editor or owner); checked and answered as REST
+        ``POST /api/v1/ai/lyrics``, and written into the document's suggestions."""
+        values: dict[str, Any] = {
+            "project_id": str(project_id),
+            "theme": prompt,
+            "rhyme_scheme": rhyme_scheme,
+            "lines": lines,
+            "style": style,
+            "fit_to_track": None if fit_to_track is None else str(fit_to_track),
+            "seed": seed,
+        }
+        if syllables is not None:
+            values["syllables"] = syllables[0] if len(syllables) == 1 else syllables
+        try:
+            body = LyricsIn.model_validate(values)
+        except ValidationError as exc:
+            raise ValidationFailedError(
+                "the lyrics request is not valid", details=validation_details(exc)
+            ) from None
+        principal = await info.context.principal()
+        return Lyrics.of(await generate_lyrics(info.context.services, principal, body))
 
     @strawberry.mutation
-    async def request_mix(self, info: Info, project_id: strawberry.ID, preset: str = "pop") -> Job:
-        """Queue a mix of the project's tracks (editor or owner)."""
-        return await _queue(info, str(project_id), "mixing", {"preset": preset})
+    async def request_mix(
+        self, info: Info, project_id: strawberry.ID, preset: str | None = None
+    ) -> Job:
+        """Queue a mix of the project's tracks (editor or owner); without a preset, the one
+        the caller chose for similar projects, else ``mix.preset`` or pop."""
+        params: dict[str, Any] = {} if preset is None else {"preset": preset}
+        return await _queue(info, str(project_id), "mixing", params)
 
     @strawberry.mutation
     async def request_master(
         self,
         info: Info,
         project_id: strawberry.ID,
-        preset: str = "streaming",
+        preset: str | None = None,
         target_lufs: float | None = None,
         ceiling_dbtp: float | None = None,
     ) -> Job:
-        """Queue mastering of the latest mix (editor or owner)."""
-        params: dict[str, Any] = {"preset": preset}
-        if target_lufs is not None:
-            params["target_lufs"] = target_lufs
-        if ceiling_dbtp is not None:
-            params["ceiling_dbtp"] = ceiling_dbtp
+        """Queue mastering of the latest mix (editor or owner); without a preset, the one
+        the caller chose for similar projects, else streaming. Checked as REST
+        ``POST /api/v1/ai/mastering``."""
+        try:
+            body = MasteringRequest.model_validate(
+                {
+                    "project_id": str(project_id),
+                    "preset": preset,
+                    "target_lufs": target_lufs,
+                    "ceiling_dbtp": ceiling_dbtp,
+                }
+            )
+        except ValidationError as exc:
+            raise ValidationFailedError(
+                "the mastering request is not valid", details=validation_details(exc)
+            ) from None
+        params: dict[str, Any] = body.model_dump(exclude_none=True)
+        params.pop("project_id")
         return await _queue(info, str(project_id), "mastering", params)
 
     @strawberry.mutation

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import strawberry
 from sqlalchemy import select
@@ -78,6 +79,35 @@ class Job:
             created_at=row.created_at,
             started_at=row.started_at,
             finished_at=row.finished_at,
+        )
+
+
+@strawberry.type
+class Lyrics:
+    """A lyrics suggestion, as written into the document's ``lyrics_meta.suggestions``."""
+
+    id: str
+    kind: str
+    lines: list[str]
+    rhyme_scheme: str
+    source: str
+    syllables: list[int]
+    notes: list[str]
+    theme: str | None
+    style: str | None
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any]) -> Lyrics:
+        return cls(
+            id=str(entry["id"]),
+            kind=str(entry.get("kind", "suggestion")),
+            lines=[str(line) for line in entry["lines"]],
+            rhyme_scheme=str(entry["rhyme_scheme"]),
+            source=str(entry["source"]),
+            syllables=[int(count) for count in entry.get("syllables", [])],
+            notes=[str(note) for note in entry.get("notes", [])],
+            theme=entry.get("theme"),
+            style=entry.get("style"),
         )
 
 

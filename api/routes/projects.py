@@ -11,7 +11,7 @@ from jacameno.api.asset_store import project_folder
 from jacameno.api.auth.permissions import require_project_role, require_user, visible_projects
 from jacameno.api.auth.principal import UserPrincipal
 from jacameno.api.db.models import Asset, Membership, Project, ProjectRole
-from jacameno.api.errors import ServiceUnavailableError, ValidationFailedError
+from jacameno.api.errors import NotFoundError, ServiceUnavailableError, ValidationFailedError
 from jacameno.api.http import ApiRoute, json_response, read_body, read_query
 from jacameno.api.schemas import (
     ProjectCreate,
@@ -146,7 +146,18 @@ async def update_project(request: Request) -> Response:
 
 
 async def delete_project(request: Request) -> Response:
-    """Delete the project and everything of it (owner only).
+    """Delete the project and everything of it (owner only); see :func:`delete_project_data`."""
+    services = services_of(request)
+    project_id = request.path_params["project_id"]
+    async with services.database.session() as session:
+        principal = await require_principal(request, session)
+        await require_project_role(session, principal, project_id, ProjectRole.OWNER)
+    await delete_project_data(services, project_id)
+    return Response(status_code=204)
+
+
+async def delete_project_data(services: AppServices, project_id: str) -> None:
+    """Delete a project and everything of it (the caller checked who may).
 
     Its rows go first (versions, assets, jobs, members, invites and keys cascade),
     in one transaction; then every open socket to it closes (4404) and its
@@ -155,11 +166,7 @@ async def delete_project(request: Request) -> Response:
     local disk or S3. A failure after the rows are gone leaves orphaned bytes,
     never dangling rows, and retrying answers 404.
     """
-    services = services_of(request)
-    project_id = request.path_params["project_id"]
     async with services.database.session() as session:
-        principal = await require_principal(request, session)
-        await require_project_role(session, principal, project_id, ProjectRole.OWNER)
         keys = list(
             (
                 await session.execute(
@@ -168,6 +175,8 @@ async def delete_project(request: Request) -> Response:
             ).scalars()
         )
         project = await session.get(Project, project_id)
+        if project is None:
+            raise NotFoundError(f"no project {project_id}")
         await session.delete(project)
     try:
         await services.live.project_deleted(project_id)
@@ -181,7 +190,6 @@ async def delete_project(request: Request) -> Response:
     for key in keys:  # assets stored outside the project's folder, if any
         if not key.startswith(project_folder(project_id) + "/"):
             await services.store.delete(key)
-    return Response(status_code=204)
 
 
 routes = [

@@ -131,13 +131,25 @@ async def test_ai_mutations_go_to_the_job_runner(api: ApiClient) -> None:
     assert rest.json()["kind"] == "mixing"
     lyrics = (
         'mutation($p: ID!) { generateLyrics(projectId: $p, prompt: "rain on a train") '
-        "{ id kind status } }"
+        "{ id kind lines rhymeScheme source } }"
     )
     first = (await gql(api, lyrics, owner.access_token, p=pid))["data"]["generateLyrics"]
     second = (await gql(api, lyrics, owner.access_token, p=pid))["data"]["generateLyrics"]
-    assert first["kind"] == "lyrics"
-    assert first["status"] == "queued"
-    assert second["id"] == first["id"]
+    assert first["kind"] == "suggestion"
+    assert first["source"] == "offline"
+    assert first["rhymeScheme"] == "AABB"
+    assert len(first["lines"]) == 4
+    # Each request is its own suggestion; the same request and seed give the same lines.
+    assert second["id"] != first["id"]
+    assert second["lines"] == first["lines"]
+    bad_scheme = await gql(
+        api,
+        'mutation($p: ID!) { generateLyrics(projectId: $p, prompt: "x", rhymeScheme: "ab")'
+        " { id } }",
+        owner.access_token,
+        p=pid,
+    )
+    assert error_codes(bad_scheme) == ["validation_failed"]
     bad = await gql(
         api,
         "mutation($p: ID!) { requestMaster(projectId: $p, targetLufs: 3.0) { id } }",

@@ -1,0 +1,84 @@
+"""The lyrics service as ``Settings`` ask for it, opened and closed by the app lifespan.
+
+- The model: the offline generator, or with ``JACAMENO_OPENAI_API_KEY`` the OpenAI
+  model (any compatible server at ``JACAMENO_OPENAI_BASE_URL``) with the offline one
+  taking over when it fails.
+- The AI memory: lancedb at ``JACAMENO_LANCEDB_URI`` with the bundled WordLlama
+  embeddings.
+- The cache: Redis when ``JACAMENO_REDIS_URL`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
+
+from jacameno.api.settings import Settings
+from jacameno.audio_services.lyrics.fallback import FallbackLyricsModel
+from jacameno.audio_services.lyrics.model import LyricsModel
+from jacameno.audio_services.lyrics.offline import OfflineLyricsModel
+from jacameno.audio_services.lyrics.openai_model import (
+    DEFAULT_BASE_URL,
+    OpenAILyricsConfig,
+    OpenAILyricsModel,
+)
+from jacameno.audio_services.lyrics.service import LyricsService
+from jacameno.audio_services.memory.embedder import WordLlamaEmbedder
+from jacameno.audio_services.memory.store import StyleMemory
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["RedisSuggestionCache", "open_lyrics_service"]
+
+
+class RedisSuggestionCache:
+    """:class:`~audio_services.lyrics.service.SuggestionCache` on Redis (JSON values)."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def get(self, key: str) -> dict[str, object] | None:
+        raw = await self._redis.get(key)
+        if raw is None:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    async def put(self, key: str, value: Mapping[str, object], ttl_s: int) -> None:
+        await self._redis.set(key, json.dumps(value), ex=ttl_s)
+
+
+@asynccontextmanager
+async def open_lyrics_service(
+    settings: Settings, redis: Redis | None
+) -> AsyncIterator[LyricsService]:
+    """The lyrics service with its model, memory and cache; closed in reverse on exit."""
+    async with AsyncExitStack() as stack:
+        # One embedder (one copy of the model) for the memory and the offline rewrites.
+        embedder = WordLlamaEmbedder()
+        offline = OfflineLyricsModel(embedder)
+        model: LyricsModel = offline
+        if settings.openai_api_key is not None:
+            config = OpenAILyricsConfig(
+                model=settings.openai_model,
+                api_key=settings.openai_api_key.get_secret_value(),
+                base_url=settings.openai_base_url or DEFAULT_BASE_URL,
+                timeout_s=settings.openai_timeout_s,
+                max_retries=settings.openai_max_retries,
+            )
+            remote = await stack.enter_async_context(OpenAILyricsModel(config))
+            model = FallbackLyricsModel(remote, offline)
+        memory = await stack.enter_async_context(
+            # Another process's writes show within half a second; a process sees its own
+            # at once. (A check on every read costs several ms of p99 once the table has
+            # many recent versions: bench/bench_memory.py.)
+            StyleMemory(settings.memory_uri, embedder, read_consistency_s=0.5)
+        )
+        cache = RedisSuggestionCache(redis) if redis is not None else None
+        yield LyricsService(model, memory=memory, cache=cache)
