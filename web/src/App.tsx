@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useRef } from "react";
 import { navigate, useRoute } from "./router";
 import { useServices, useSession } from "./services";
 import { AuthPage } from "./pages/AuthPage";
+import { MemoryPage } from "./pages/MemoryPage";
 import { ProjectsPage } from "./pages/ProjectsPage";
 
 // The studio (timeline, audio engine, lyrics editor) is its own chunk. Opening a
@@ -52,6 +53,7 @@ export function App() {
     );
   }
   if (route.page === "projects") return <ProjectsPage />;
+  if (route.page === "memory") return <MemoryPage />;
   return (
     <main className="page narrow">
       <h1>Page not found</h1>

@@ -11,10 +11,11 @@ describe("parseRoute", () => {
     expect(parseRoute("/signup", "?next=/x")).toEqual({ page: "signup", next: "/x" });
     expect(parseRoute("/projects/abc_DEF-123")).toEqual({ page: "studio", projectId: "abc_DEF-123" });
     expect(parseRoute("/projects/abc/")).toEqual({ page: "studio", projectId: "abc" });
+    expect(parseRoute("/account/memory")).toEqual({ page: "memory" });
   });
 
   it("answers not-found for anything else", () => {
-    for (const path of ["/projects", "/projects/", "/projects/a/b", "/projects/a.b", "/projects/" + "x".repeat(65), "/nope", "/login/x"]) {
+    for (const path of ["/projects", "/projects/", "/projects/a/b", "/projects/a.b", "/projects/" + "x".repeat(65), "/nope", "/login/x", "/account", "/account/memory/x"]) {
       expect(parseRoute(path), path).toEqual({ page: "not-found" });
     }
   });

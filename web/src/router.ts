@@ -1,5 +1,6 @@
-// A tiny path router: the client's pages are "/", "/login", "/signup" and
-// "/projects/<id>"; the server answers index.html for each (api/web_client.py).
+// A tiny path router: the client's pages are "/", "/login", "/signup",
+// "/account/memory" and "/projects/<id>"; the server answers index.html for each
+// (api/web_client.py).
 import { useSyncExternalStore } from "react";
 
 export type Route =
@@ -7,6 +8,7 @@ export type Route =
   | { page: "login"; next: string | null }
   | { page: "signup"; next: string | null }
   | { page: "studio"; projectId: string }
+  | { page: "memory" }
   | { page: "not-found" };
 
 export function parseRoute(pathname: string, search = ""): Route {
@@ -14,6 +16,7 @@ export function parseRoute(pathname: string, search = ""): Route {
   if (pathname === "/" || pathname === "") return { page: "projects" };
   if (pathname === "/login") return { page: "login", next };
   if (pathname === "/signup") return { page: "signup", next };
+  if (pathname === "/account/memory" || pathname === "/account/memory/") return { page: "memory" };
   const studio = /^\/projects\/([A-Za-z0-9_-]{1,64})\/?$/.exec(pathname);
   if (studio) return { page: "studio", projectId: studio[1] };
   return { page: "not-found" };

@@ -133,3 +133,43 @@ export interface VersionDetail extends Version {
   changes: Record<string, unknown>;
   document: Record<string, unknown> | null;
 }
+
+/** A lyrics suggestion or rewrite (POST /api/v1/ai/lyrics and /ai/lyrics/restyle). */
+export interface LyricsSuggestionOut {
+  id: string;
+  lines: string[];
+  rhyme_scheme: string;
+  source: "offline" | "openai";
+  syllables: number[];
+  notes: string[];
+}
+
+export interface LyricsOut {
+  lyrics: LyricsSuggestionOut;
+}
+
+export interface LyricsFeedbackOut {
+  suggestion_id: string;
+  verdict: "accepted" | "edited" | "rejected";
+}
+
+export type MemoryKind = "lyrics" | "mix_preset" | "master_preset";
+export type MemoryVerdict = "written" | "accepted" | "edited" | "rejected" | "chosen";
+
+/** One thing the AI memory keeps of the signed-in user. */
+export interface MemoryItem {
+  id: string;
+  kind: MemoryKind;
+  text: string;
+  verdict: MemoryVerdict;
+  project_id: string | null;
+  style: string | null;
+  /** Epoch seconds. */
+  created_at: number;
+}
+
+export interface MemoryOut {
+  embedding_model: { name: string; dimensions: number };
+  style_version: string;
+  items: MemoryItem[];
+}

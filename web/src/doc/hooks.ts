@@ -7,6 +7,7 @@ import {
   commentsOf,
   coachingOf,
   jobsOf,
+  lyricsMetaOf,
   metaOf,
   mixOf,
   readComments,
@@ -23,6 +24,7 @@ import {
   type Mix,
   type Track,
 } from "./model";
+import { readLyricsAnalysis, readLyricsSuggestions, type LyricsAnalysis, type LyricsSuggestion } from "./lyrics";
 
 /**
  * The value `read(doc)` returns, recomputed after each change to `root` (deep).
@@ -64,6 +66,10 @@ export const useJobs = (doc: Y.Doc): Job[] => useRootSnapshot(doc, jobsOf(doc) a
 export const useMix = (doc: Y.Doc): Mix => useRootSnapshot(doc, mixOf(doc) as Y.AbstractType<unknown>, readMix);
 export const useCoaching = (doc: Y.Doc): Coaching[] => useRootSnapshot(doc, coachingOf(doc) as Y.AbstractType<unknown>, readCoaching);
 export const useComments = (doc: Y.Doc): Comment[] => useRootSnapshot(doc, commentsOf(doc) as Y.AbstractType<unknown>, readComments);
+export const useLyricsSuggestions = (doc: Y.Doc): LyricsSuggestion[] =>
+  useRootSnapshot(doc, lyricsMetaOf(doc) as Y.AbstractType<unknown>, readLyricsSuggestions);
+export const useLyricsAnalysis = (doc: Y.Doc): LyricsAnalysis | null =>
+  useRootSnapshot(doc, lyricsMetaOf(doc) as Y.AbstractType<unknown>, readLyricsAnalysis);
 
 /** One peer in awareness: its client id and state (`user`, `playhead`, `cursor`...). */
 export interface Peer {

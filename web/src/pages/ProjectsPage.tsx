@@ -147,6 +147,15 @@ export function ProjectsPage() {
         <h1 className="brand">JACAMENO</h1>
         <span className="grow" />
         <span className="muted">{session?.user.display_name || session?.user.email}</span>
+        <a
+          href="/account/memory"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate("/account/memory");
+          }}
+        >
+          Your AI memory
+        </a>
         <button onClick={() => void api.signOut()}>Sign out</button>
       </header>
       <PendingInvites />

@@ -151,7 +151,8 @@ function StudioLayout({ tab, setTab }: { tab: Tab; setTab: (tab: Tab) => void })
         <Transport />
         {canEdit && <UploadButton />}
       </div>
-      <main className="workspace">
+      {/* The lyrics tab widens the side panel on wide windows (lyricsPanel.css). */}
+      <main className={`workspace${tab === "lyrics" ? " workspace-lyrics" : ""}`}>
         <Arrangement />
         <aside className="side">
           <div role="tablist" aria-label="Studio panels" className="tabs">

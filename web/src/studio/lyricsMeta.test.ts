@@ -23,8 +23,12 @@ describe("describeLyricsMeta", () => {
     expect(describeLyricsMeta({ syllables_per_line: [8, 8, 6] })).toEqual([{ label: "Syllables per line", value: "8 · 8 · 6" }]);
   });
 
+  it("leaves out the suggestions and the analysis (they have panels of their own)", () => {
+    expect(describeLyricsMeta({ suggestions: { a: { id: "a" } }, analysis: { sections: [] }, mood: "calm" })).toEqual([{ label: "Mood", value: "calm" }]);
+  });
+
   it("shortens long values", () => {
-    const [line] = describeLyricsMeta({ suggestions: "x".repeat(500) });
+    const [line] = describeLyricsMeta({ mood: "x".repeat(500) });
     expect(line.value).toHaveLength(300);
     expect(line.value.endsWith("…")).toBe(true);
   });

@@ -1,5 +1,6 @@
 // `lyrics_meta` is free-form JSON that lyrics bots write (sections, rhyme scheme,
-// suggestions...). The editor shows what it can read of it, as label/value lines.
+// mood...). The editor shows what it can read of it, as label/value lines; the
+// suggestions and the analysis have panels of their own and are left out here.
 import type { Json } from "../doc/model";
 
 export interface MetaLine {
@@ -14,8 +15,9 @@ const LABELS: Record<string, string> = {
   theme: "Theme",
   mood: "Mood",
   language: "Language",
-  suggestions: "Suggestions",
 };
+/** Keys shown elsewhere: the suggestions panel and the analysis beside the editor. */
+const SHOWN_ELSEWHERE = new Set(["suggestions", "analysis"]);
 const MAX_VALUE = 300;
 
 function words(v: Json, depth = 0): string | null {
@@ -49,7 +51,7 @@ const labelOf = (key: string): string => LABELS[key] ?? key.replace(/_/g, " ").r
 export function describeLyricsMeta(meta: Json): MetaLine[] {
   if (!meta || typeof meta !== "object" || Array.isArray(meta)) return [];
   const known = Object.keys(LABELS);
-  const keys = Object.keys(meta).sort((a, b) => {
+  const keys = Object.keys(meta).filter((k) => !SHOWN_ELSEWHERE.has(k)).sort((a, b) => {
     const ia = known.indexOf(a);
     const ib = known.indexOf(b);
     return (ia < 0 ? known.length : ia) - (ib < 0 ? known.length : ib) || a.localeCompare(b);
