@@ -32,6 +32,7 @@ from jacameno.api.errors import (
 )
 from jacameno.audio_services.errors import AudioError
 from jacameno.audio_services.jobs.protocol import JobRefusedError, WorkerCrashedError
+from jacameno.audio_services.memory.store import MemoryInputError, MemoryStoreError
 from jacameno.collab.errors import (
     CollabError,
     PersistenceError,
@@ -88,6 +89,8 @@ ERROR_TABLE: dict[type[Exception], Translate] = {
     AudioError: _as(ValidationFailedError),
     JobRefusedError: _refused_job,
     WorkerCrashedError: _as(ServiceUnavailableError, "an audio worker stopped; retry"),
+    MemoryStoreError: _as(ServiceUnavailableError, "the AI memory is unavailable; retry"),
+    MemoryInputError: _as(ValidationFailedError),
 }
 
 

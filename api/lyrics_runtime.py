@@ -31,7 +31,7 @@ from jacameno.audio_services.memory.store import StyleMemory
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["RedisSuggestionCache", "open_lyrics_service"]
+__all__ = ["RedisSuggestionCache", "memory_storage_options", "open_lyrics_service"]
 
 
 class RedisSuggestionCache:
@@ -54,6 +54,22 @@ class RedisSuggestionCache:
         await self._redis.set(key, json.dumps(value), ex=ttl_s)
 
 
+def memory_storage_options(settings: Settings) -> dict[str, str]:
+    """lancedb's object-store options for an ``s3://`` memory URI, from the same
+    ``JACAMENO_S3_*`` settings the audio store uses (none for a folder)."""
+    if not settings.memory_uri.startswith("s3://"):
+        return {}
+    options = {"aws_region": settings.s3_region}
+    if settings.s3_endpoint_url:
+        options["aws_endpoint"] = settings.s3_endpoint_url
+        if settings.s3_endpoint_url.startswith("http://"):
+            options["allow_http"] = "true"
+    if settings.s3_access_key_id and settings.s3_secret_access_key:
+        options["aws_access_key_id"] = settings.s3_access_key_id
+        options["aws_secret_access_key"] = settings.s3_secret_access_key.get_secret_value()
+    return options
+
+
 @asynccontextmanager
 async def open_lyrics_service(
     settings: Settings, redis: Redis | None
@@ -74,11 +90,11 @@ async def open_lyrics_service(
             )
             remote = await stack.enter_async_context(OpenAILyricsModel(config))
             model = FallbackLyricsModel(remote, offline)
+        # Another instance's writes show within half a second, its own at once.
         memory = await stack.enter_async_context(
-            # Another process's writes show within half a second; a process sees its own
-            # at once. (A check on every read costs several ms of p99 once the table has
-            # many recent versions: bench/bench_memory.py.)
-            StyleMemory(settings.memory_uri, embedder, read_consistency_s=0.5)
+            StyleMemory(
+                settings.memory_uri, embedder, storage_options=memory_storage_options(settings)
+            )
         )
         cache = RedisSuggestionCache(redis) if redis is not None else None
         yield LyricsService(model, memory=memory, cache=cache)

@@ -35,7 +35,13 @@ from jacameno.audio_services.lyrics.model import (
     LyricsSuggestion,
     RestyleRequest,
 )
-from jacameno.audio_services.memory.store import MemoryKind, StyleMemory, Verdict
+from jacameno.audio_services.memory.store import (
+    MemoryInputError,
+    MemoryKind,
+    MemoryStoreError,
+    StyleMemory,
+    Verdict,
+)
 
 __all__ = ["LyricsAsk", "LyricsService", "SuggestionCache"]
 
@@ -200,11 +206,19 @@ class LyricsService:
         return analysis.as_json()
 
     async def _examples(self, user_id: str | None, query: str) -> tuple[str, ...]:
+        """The writer's remembered lines nearest ``query``; none when the memory is down
+        (the suggestion is then written without their style rather than refused)."""
         if self.memory is None or user_id is None:
             return ()
-        found = await self.memory.nearest(
-            user_id, query, kind=MemoryKind.LYRICS, k=STYLE_EXAMPLES, verdicts=_STYLE_VERDICTS
-        )
+        try:
+            found = await self.memory.nearest(
+                user_id, query, kind=MemoryKind.LYRICS, k=STYLE_EXAMPLES, verdicts=_STYLE_VERDICTS
+            )
+        except MemoryInputError:
+            raise
+        except MemoryStoreError as exc:
+            log.warning("AI memory unavailable, suggesting without style: %s", exc)
+            return ()
         return tuple(item.text for item, _similarity in found)
 
     async def _cache_key(
@@ -214,7 +228,12 @@ class LyricsService:
             return None
         version = ""
         if self.memory is not None and user_id is not None:
-            version = await self.memory.style_version(user_id)
+            try:
+                version = await self.memory.style_version(user_id)
+            except MemoryInputError:
+                raise
+            except MemoryStoreError:
+                return None  # unknown style version: no cache rather than a stale one
         canonical = json.dumps(
             [what, self.model.source.value, user_id or "", version, fields],
             sort_keys=True,

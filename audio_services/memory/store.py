@@ -28,7 +28,7 @@ import hashlib
 import math
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self, cast
@@ -70,6 +70,7 @@ from jacameno.audio_services.memory.table import (
 
 __all__ = [
     "DEFAULT_OPTIMIZE_EVERY",
+    "READ_CONSISTENCY_S",
     "MemoryInputError",
     "MemoryItem",
     "MemoryKind",
@@ -96,16 +97,22 @@ PRESET_MIN_SIMILARITY = 0.25
 Vector = npt.NDArray[np.float32]
 
 
+#: Seconds another process's writes may take to show in reads (see :class:`StyleMemory`).
+READ_CONSISTENCY_S = 0.5
+
+
 class StyleMemory:
     """What each user wrote, accepted, edited, rejected and chose, searchable by meaning.
 
     An async context manager that owns the lancedb connection: one per process,
     entered by the app lifespan. ``uri`` is a local folder or any lancedb URI.
     ``read_consistency_s`` is how stale a read may be, in seconds, regarding other
-    processes' writes: 0 (the default) checks on every read, which the workers of one
-    deployment sharing a folder need (it costs up to 1 ms a read when a thousand
-    writes came in the last 10 minutes, nothing measurable with a few); at most 60;
-    ``None`` never checks, for a store that is the folder's only user.
+    processes' writes (this store's own show at once): the default
+    :data:`READ_CONSISTENCY_S` lets the instances of one deployment sharing a folder
+    see each other's writes within half a second; 0 checks on every read (it costs up
+    to 1 ms a read, several at p99, when a thousand writes came in the last 10
+    minutes); at most 60; ``None`` never checks, for a store that is the folder's only
+    user. ``storage_options`` go to lancedb's object store for ``s3://`` URIs.
     """
 
     def __init__(
@@ -114,7 +121,8 @@ class StyleMemory:
         embedder: Embedder,
         *,
         optimize_every: int = DEFAULT_OPTIMIZE_EVERY,
-        read_consistency_s: float | None = 0.0,
+        read_consistency_s: float | None = READ_CONSISTENCY_S,
+        storage_options: Mapping[str, str] | None = None,
     ) -> None:
         if optimize_every < 1:
             raise MemoryInputError(f"optimize_every must be at least 1 (got {optimize_every})")
@@ -127,6 +135,7 @@ class StyleMemory:
         self._embedder = embedder
         self._optimize_every = optimize_every
         self._read_consistency_s = read_consistency_s
+        self._storage_options = dict(storage_options or {})
         self._arrow_schema = memory_schema(embedder.name, embedder.dimensions)
         self._stack: AsyncExitStack | None = None
         self._opened: tuple[AsyncTable, TableOptimizer] | None = None
@@ -149,7 +158,11 @@ class StyleMemory:
             )
         async with AsyncExitStack() as stack:
             table, unindexed_rows = await open_memory_table(
-                stack, self._uri, self._arrow_schema, read_consistency_s=self._read_consistency_s
+                stack,
+                self._uri,
+                self._arrow_schema,
+                read_consistency_s=self._read_consistency_s,
+                storage_options=self._storage_options,
             )
             task_group = await stack.enter_async_context(anyio.create_task_group())
             optimizer = TableOptimizer(table, task_group, every=self._optimize_every)

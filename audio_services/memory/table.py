@@ -10,7 +10,7 @@ refused at start-up instead of answering with meaningless neighbours.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AsyncExitStack, contextmanager
 from datetime import timedelta
 
@@ -98,16 +98,26 @@ def memory_rows(
 
 
 async def open_memory_table(
-    stack: AsyncExitStack, uri: str, schema: pa.Schema, *, read_consistency_s: float | None
+    stack: AsyncExitStack,
+    uri: str,
+    schema: pa.Schema,
+    *,
+    read_consistency_s: float | None,
+    storage_options: Mapping[str, str] | None = None,
 ) -> tuple[AsyncTable, int]:
     """Open (or create) the table at ``uri``, with its BTree index on user_id.
 
-    The connection and table close when ``stack`` does. Returns the table and how
-    many of its rows the index does not cover yet.
+    ``storage_options`` reach lancedb's object store (``aws_endpoint``, keys, ...) for
+    ``s3://`` URIs. The connection and table close when ``stack`` does. Returns the
+    table and how many of its rows the index does not cover yet.
     """
     consistency = None if read_consistency_s is None else timedelta(seconds=read_consistency_s)
     with backend_errors(f"open {uri}"):
-        connection = await lancedb.connect_async(uri, read_consistency_interval=consistency)
+        connection = await lancedb.connect_async(
+            uri,
+            read_consistency_interval=consistency,
+            storage_options=dict(storage_options) if storage_options else None,
+        )
         stack.callback(connection.close)
         try:
             table = await connection.open_table(TABLE_NAME)

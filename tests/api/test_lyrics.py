@@ -17,6 +17,7 @@ from tests.api.test_ai_jobs import post_job, uploaded, wav
 from tests.api.test_uploads import JOBS, WAIT_S, document_of, wait_job
 from tests.support.api_client import DEFAULT_PASSWORD, Account, ApiClient
 from tests.support.app_server import RunningServer
+from tests.support.fake_openai import API_KEY, MODEL, FakeOpenAI, error_answer, lines_answer
 
 FAST = {**JOBS, "lyrics_analysis_delay_s": 0.05}
 
@@ -311,3 +312,69 @@ async def test_suggestions_fit_the_coached_melody(start_api: Callable[..., Any])
         )
         assert lyrics["syllables"] == [5, 7, 6, 8]
         assert len(lyrics["lines"]) == 4
+
+
+async def test_memory_on_s3_outlives_the_instance(
+    start_api: Callable[..., Any], s3_settings: dict[str, Any]
+) -> None:
+    shared = {**FAST, **s3_settings, "lancedb_uri": f"{s3_settings['storage_url']}/memory"}
+    async with start_api(**shared) as (_server, api):
+        owner = await api.signup()
+        project_id = await api.create_project(owner)
+        lyrics = await suggest(api, owner, project_id=project_id, theme="tin roof rain")
+        accepted = await api.call(
+            "POST",
+            "/api/v1/ai/lyrics/feedback",
+            owner.access_token,
+            json={"project_id": project_id, "suggestion_id": lyrics["id"], "verdict": "accepted"},
+        )
+        assert accepted.status_code == 200
+    # Another instance (a new process, the same S3 bucket) knows the writer's style.
+    async with start_api(**shared) as (_server, api):
+        memory = (await api.call("GET", "/api/v1/me/memory", owner.access_token)).json()
+        assert sorted(item["text"] for item in memory["items"]) == sorted(lyrics["lines"])
+
+
+async def test_openai_writes_falls_back_and_is_cached(
+    start_api: Callable[..., Any], fake_openai: FakeOpenAI, redis_url: str
+) -> None:
+    settings = {
+        **FAST,
+        "openai_api_key": API_KEY,
+        "openai_base_url": fake_openai.base_url,
+        "openai_model": MODEL,
+        "openai_max_retries": 0,
+        "redis_url": redis_url,
+    }
+    lines = [
+        "the kettle sings at nine",
+        "the window holds the light",
+        "I draw a crooked line",
+        "and wait for you tonight",
+    ]
+    async with start_api(**settings) as (_server, api):
+        owner = await api.signup()
+        project_id = await api.create_project(owner)
+        fake_openai.script(lines_answer(lines))
+        first = await suggest(
+            api, owner, project_id=project_id, theme="kitchen", rhyme_scheme="ABAB"
+        )
+        assert (first["source"], first["lines"]) == ("openai", lines)
+        sent = fake_openai.requests[0]
+        assert sent["model"] == MODEL
+        assert "kitchen" in sent["messages"][1]["content"]
+
+        again = await suggest(
+            api, owner, project_id=project_id, theme="kitchen", rhyme_scheme="ABAB"
+        )
+        assert again["lines"] == lines
+        assert again["id"] != first["id"]
+        assert len(fake_openai.requests) == 1  # answered from the Redis cache
+
+        fake_openai.script(error_answer(500))
+        fallback = await suggest(
+            api, owner, project_id=project_id, theme="attic", rhyme_scheme="AABB"
+        )
+        assert fallback["source"] == "offline"
+        assert any("openai" in note for note in fallback["notes"])
+        assert len(fallback["lines"]) == 4
