@@ -87,6 +87,7 @@ async def open_lyrics_service(
                 base_url=settings.openai_base_url or DEFAULT_BASE_URL,
                 timeout_s=settings.openai_timeout_s,
                 max_retries=settings.openai_max_retries,
+                stream=settings.openai_stream,
             )
             remote = await stack.enter_async_context(OpenAILyricsModel(config))
             model = FallbackLyricsModel(remote, offline)

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     #: Seconds each OpenAI call may take, and further attempts after a 429/5xx/timeout.
     openai_timeout_s: float = Field(default=20.0, gt=0, le=300)
     openai_max_retries: int = Field(default=2, ge=0, le=10)
+    #: Ask for the answer streamed (servers and gateways that only stream).
+    openai_stream: bool = False
     #: Where the AI memory's vectors live: a folder, or any lancedb URI (``s3://...``);
     #: unset: ``<data_dir>/memory``.
     lancedb_uri: str | None = None

@@ -81,7 +81,9 @@ class OpenAILyricsConfig:
 
     ``timeout_s`` bounds each call (connect to last byte); ``max_retries`` is the
     number of further attempts after the first, waiting ``backoff_s * 2**n`` (at most
-    ``max_backoff_s``) before retry ``n``.
+    ``max_backoff_s``) before retry ``n``. ``stream`` asks for the answer as server-sent
+    chunks (for gateways and local servers that only stream, or stall mid-answer: the
+    same whole-call timeout applies).
     """
 
     model: str
@@ -92,6 +94,7 @@ class OpenAILyricsConfig:
     backoff_s: float = DEFAULT_BACKOFF_S
     max_backoff_s: float = DEFAULT_MAX_BACKOFF_S
     temperature: float = 0.9
+    stream: bool = False
 
     def __post_init__(self) -> None:
         if not self.model.strip():
@@ -297,6 +300,8 @@ class OpenAILyricsModel:
         try:
             # The client's timeout is per read; this bounds the whole call as well.
             with anyio.fail_after(config.timeout_s):
+                if config.stream:
+                    return await self._streamed(messages, seed=seed)
                 completion = await self._client.chat.completions.create(
                     model=config.model,
                     messages=messages,
@@ -333,3 +338,22 @@ class OpenAILyricsModel:
         if not completion.choices:
             return None
         return completion.choices[0].message.content
+
+    async def _streamed(self, messages: list[ChatCompletionMessageParam], *, seed: int) -> str:
+        """The content of a streamed answer, its chunks joined."""
+        config = self._config
+        stream = await self._client.chat.completions.create(
+            model=config.model,
+            messages=messages,
+            response_format=ResponseFormatJSONObject(type="json_object"),
+            temperature=config.temperature,
+            seed=seed,
+            timeout=config.timeout_s,
+            stream=True,
+        )
+        parts: list[str] = []
+        async with stream:
+            async for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    parts.append(chunk.choices[0].delta.content)
+        return "".join(parts)

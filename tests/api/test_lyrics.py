@@ -344,6 +344,7 @@ async def test_openai_writes_falls_back_and_is_cached(
         "openai_base_url": fake_openai.base_url,
         "openai_model": MODEL,
         "openai_max_retries": 0,
+        "openai_stream": True,
         "redis_url": redis_url,
     }
     lines = [
@@ -361,7 +362,7 @@ async def test_openai_writes_falls_back_and_is_cached(
         )
         assert (first["source"], first["lines"]) == ("openai", lines)
         sent = fake_openai.requests[0]
-        assert sent["model"] == MODEL
+        assert (sent["model"], sent["stream"]) == (MODEL, True)
         assert "kitchen" in sent["messages"][1]["content"]
 
         again = await suggest(

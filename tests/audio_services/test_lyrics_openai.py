@@ -110,6 +110,25 @@ async def test_one_syllable_count_applies_to_every_line(fake_openai: FakeOpenAI)
     assert "Syllables per line: 6, 6" in fake_openai.requests[0]["messages"][1]["content"]
 
 
+async def test_a_streamed_answer_is_joined_and_checked(fake_openai: FakeOpenAI) -> None:
+    fake_openai.script(error_answer(429), lines_answer(FOUR_LINES))
+
+    suggestion = await suggest(fake_openai, stream=True)
+
+    assert suggestion.lines == tuple(FOUR_LINES)
+    assert [sent["stream"] for sent in fake_openai.requests] == [True, True]
+    fake_openai.script(completion('{"lines": ["only one"]}'))
+    error = await failure(fake_openai, stream=True)
+    assert error.reason is OpenAIFailure.INVALID_OUTPUT
+
+
+async def test_a_stalled_stream_times_out(fake_openai: FakeOpenAI) -> None:
+    slow = lines_answer(FOUR_LINES)
+    fake_openai.script(*[Answer(slow.status, slow.body, delay_s=1.5)] * 2)
+    error = await failure(fake_openai, stream=True, timeout_s=0.3, max_retries=1)
+    assert error.reason is OpenAIFailure.TIMEOUT
+
+
 @pytest.mark.parametrize("status", [429, 500, 503])
 async def test_retryable_status_then_success(fake_openai: FakeOpenAI, status: int) -> None:
     fake_openai.script(error_answer(status), lines_answer(FOUR_LINES))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ import anyio
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.support.app_server import free_port, serve_asgi_in_thread
@@ -75,7 +75,7 @@ class FakeOpenAI:
     def script(self, *answers: Answer) -> None:
         self.answers = list(answers)
 
-    async def chat(self, request: Request) -> JSONResponse:
+    async def chat(self, request: Request) -> Response:
         body = await request.json()
         with self._lock:
             self.requests.append(body)
@@ -83,7 +83,28 @@ class FakeOpenAI:
             answer = self.answers.pop(0) if self.answers else error_answer(599)
         if answer.delay_s:
             await anyio.sleep(answer.delay_s)
+        if body.get("stream") and answer.status == 200:
+            return StreamingResponse(_chunks(answer), media_type="text/event-stream")
         return JSONResponse(answer.body, status_code=answer.status)
+
+
+async def _chunks(answer: Answer) -> AsyncIterator[bytes]:
+    """A completion as server-sent ``chat.completion.chunk`` events, a few characters each."""
+    content = answer.body["choices"][0]["message"]["content"]
+    pieces = [content[i : i + 7] for i in range(0, len(content), 7)]
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        chunk = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": MODEL,
+            "choices": [
+                {"index": 0, "delta": {"content": piece}, "finish_reason": "stop" if last else None}
+            ],
+        }
+        yield f"data: {json.dumps(chunk)}\n\n".encode()
+    yield b"data: [DONE]\n\n"
 
 
 @pytest.fixture
