@@ -115,7 +115,9 @@ def _track(
     if duration_s < window_s + 2 * time_step_s:
         empty = np.zeros(0)
         return ChunkedPitch(empty, empty, empty, empty, empty, empty, duration_s)
-    num_frames = math.floor((duration_s - window_s) / time_step_s) + 1
+    # Praat's own arithmetic (its duration is the sample period times the count):
+    # total / rate can round to the other side of a frame boundary (31.9 s at 22,050 Hz).
+    num_frames = math.floor(((1.0 / rate) * total - window_s) / time_step_s) + 1
     plan = _plan(total, rate, num_frames, time_step_s, window_s, chunk_s)
     envelope_times_s = np.arange(0.0, duration_s, envelope_step_s)
     # The grid's first frame time, as Praat places it, and the edges between

@@ -295,3 +295,19 @@ def test_praat_in_chunks_equals_one_praat_call(rate: int) -> None:
     np.testing.assert_allclose(chunked.f0_hz, whole.f0_hz, atol=0.05)  # Hz: sample rounding
     np.testing.assert_allclose(chunked.level_db, whole.level_db, atol=1e-4)
     np.testing.assert_allclose(chunked.envelope_db, whole.envelope_db, atol=1e-4)
+
+
+@pytest.mark.parametrize("total", [703_395, 703_394, 703_396])
+def test_praat_frame_count_is_praats_own_at_a_rounding_edge(total: int) -> None:
+    # 703,395 samples at 22,050 Hz (31.9 s): total / rate and Praat's dx * nx fall on
+    # either side of a frame boundary; the count must follow Praat's arithmetic.
+    take = np.random.default_rng(7).standard_normal(total).astype(np.float32) * 0.1
+    track = track_chunks(
+        ArraySource(take, 22_050),
+        22_050,
+        time_step_s=0.01,
+        min_hz=60.0,
+        max_hz=1100.0,
+        envelope_step_s=0.002,
+    )
+    assert len(track.times_s) == len(track.f0_hz) > 3_000
