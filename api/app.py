@@ -26,7 +26,7 @@ from jacameno.api.errors import handle_http_exception, handle_unexpected
 from jacameno.api.graphql.app import graphql_route
 from jacameno.api.job_runtime import open_job_runtime
 from jacameno.api.live_bus import open_live_access
-from jacameno.api.lyrics_runtime import open_lyrics_service
+from jacameno.api.lyrics_runtime import open_lyrics_service, written_lines_recorder
 from jacameno.api.middleware import (
     BodyLimitMiddleware,
     ErrorBoundaryMiddleware,
@@ -179,7 +179,11 @@ def create_app(settings: Settings, *, frames_factory: FramesFactory | None = Non
             lyrics = await stack.enter_async_context(open_lyrics_service(settings, redis))
             # Stops before the rooms; keeps lyrics_meta.analysis current as people type.
             await stack.enter_async_context(
-                LyricsAnalyst(rooms, delay_s=settings.lyrics_analysis_delay_s)
+                LyricsAnalyst(
+                    rooms,
+                    delay_s=settings.lyrics_analysis_delay_s,
+                    on_written=written_lines_recorder(database, lyrics),
+                )
             )
             # Stops before the rooms: pending job results are written while rooms live.
             job_coordinator = await stack.enter_async_context(

@@ -11,10 +11,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
+from jacameno.api.auth.actors import ActorKind, parse_actor
+from jacameno.api.db import Database
+from jacameno.api.db.models import User
 from jacameno.api.settings import Settings
 from jacameno.audio_services.lyrics.fallback import FallbackLyricsModel
 from jacameno.audio_services.lyrics.model import LyricsModel
@@ -25,13 +29,21 @@ from jacameno.audio_services.lyrics.openai_model import (
     OpenAILyricsModel,
 )
 from jacameno.audio_services.lyrics.service import LyricsService
+from jacameno.audio_services.lyrics.watch import WrittenLines
 from jacameno.audio_services.memory.embedder import WordLlamaEmbedder
-from jacameno.audio_services.memory.store import StyleMemory
+from jacameno.audio_services.memory.store import MemoryStoreError, StyleMemory, Verdict
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["RedisSuggestionCache", "memory_storage_options", "open_lyrics_service"]
+__all__ = [
+    "RedisSuggestionCache",
+    "memory_storage_options",
+    "open_lyrics_service",
+    "written_lines_recorder",
+]
+
+log = logging.getLogger("jacameno.lyrics")
 
 
 class RedisSuggestionCache:
@@ -99,3 +111,25 @@ async def open_lyrics_service(
         )
         cache = RedisSuggestionCache(redis) if redis is not None else None
         yield LyricsService(model, memory=memory, cache=cache)
+
+
+def written_lines_recorder(database: Database, lyrics: LyricsService) -> WrittenLines:
+    """What the lyrics analyst calls with the lines a writer added: kept in the AI memory
+    of the person who wrote them (a bot's lines are not its owner's writing)."""
+
+    async def record(actor: str, project_id: str, lines: list[str]) -> None:
+        try:
+            parsed = parse_actor(actor)
+        except ValueError:
+            return
+        if parsed.kind is not ActorKind.USER:
+            return
+        async with database.session() as session:
+            if await session.get(User, parsed.ident) is None:
+                return
+        try:
+            await lyrics.remember(parsed.ident, lines, Verdict.WRITTEN, project_id=project_id)
+        except MemoryStoreError as exc:
+            log.warning("lines written in %s not remembered: %s", project_id, exc)
+
+    return record

@@ -8,13 +8,19 @@ and the result written into ``lyrics_meta.analysis`` with origin
 
 Changes relayed from another server process are left to that process (the one the
 writer is connected to), so one analysis is written per change, not one per process.
+
+With ``on_written``, the lines a writer added between two analyses are reported as
+theirs (their AI memory keeps what they wrote), when exactly one signed-in peer
+changed the lyrics in that time; lines of a pause shared by several writers cannot
+be told apart and are not reported.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -23,18 +29,38 @@ from anyio.abc import TaskGroup
 from pycrdt import Subscription
 
 from jacameno.audio_services.jobs.protocol import DocumentHost
-from jacameno.audio_services.lyrics.analysis import analyse_lyrics
+from jacameno.audio_services.lyrics.analysis import analyse_lyrics, split_sections, words_of
+from jacameno.collab.access import actor_of_origin
 from jacameno.collab.errors import CollabError
 from jacameno.collab.relay import RELAY_ORIGIN
 from jacameno.docs_model import ProjectDocument
 from jacameno.docs_model.errors import DocsModelError
 
-__all__ = ["ANALYST_ORIGIN", "LyricsAnalyst"]
+__all__ = ["ANALYST_ORIGIN", "LyricsAnalyst", "WrittenLines", "written_lines"]
 
 log = logging.getLogger("jacameno.lyrics")
 
 #: Transaction origin of the analyses written into documents.
 ANALYST_ORIGIN = "service:lyrics-analysis"
+#: Lines reported as written by one writer at one pause, at most.
+MAX_WRITTEN_LINES = 32
+
+#: ``await on_written(actor, project_id, lines)``: lines ``actor`` added to the lyrics.
+WrittenLines = Callable[[str, str, list[str]], Awaitable[None]]
+
+
+def written_lines(before: str, after: str, suggested: Iterable[str] = ()) -> list[str]:
+    """Lyric lines of ``after`` (two words or more) that ``before`` did not have, except
+    ``suggested`` ones (accepting a suggestion is remembered as that, not as writing)."""
+    old = {line for _, lines in split_sections(before) for _, line in lines}
+    old.update(line.strip() for line in suggested)
+    new = [
+        line
+        for _, lines in split_sections(after)
+        for _, line in lines
+        if line not in old and len(words_of(line)) >= 2
+    ]
+    return list(dict.fromkeys(new))[:MAX_WRITTEN_LINES]
 
 
 @dataclass
@@ -42,14 +68,21 @@ class _Watch:
     room: Any
     project: ProjectDocument
     subscription: Subscription
+    #: The text as last analysed (None until the first analysis after loading).
+    text: str | None = None
+    #: Origins of the changes since then.
+    origins: set[object] = field(default_factory=set)
 
 
 class LyricsAnalyst:
     """Use as ``async with LyricsAnalyst(rooms, delay_s=1.0):`` (see the module doc)."""
 
-    def __init__(self, host: DocumentHost, *, delay_s: float = 1.0) -> None:
+    def __init__(
+        self, host: DocumentHost, *, delay_s: float = 1.0, on_written: WrittenLines | None = None
+    ) -> None:
         self.host = host
         self.delay_s = delay_s
+        self.on_written = on_written
         self._watches: dict[str, _Watch] = {}
         #: Monotonic time of the last change not analysed yet, per project.
         self._changed_at: dict[str, float] = {}
@@ -81,11 +114,14 @@ class LyricsAnalyst:
         project = ProjectDocument(room.doc)
         previous = self._watches.get(name)
 
-        def changed(_origin: object) -> None:
+        def changed(origin: object) -> None:
+            watch = self._watches.get(name)
+            if watch is not None:
+                watch.origins.add(origin)
             self._mark(name)
 
         subscription = project.observe_lyrics(changed, skip_origins=(RELAY_ORIGIN, ANALYST_ORIGIN))
-        self._watches[name] = _Watch(room, project, subscription)
+        self._watches[name] = _Watch(room, project, subscription, text=project.lyrics_text())
         if previous is None or previous.room is not room:
             self._group.start_soon(self._forget_when_evicted, name, room)
         if project.lyrics_text().strip() and project.lyrics_analysis() is None:
@@ -120,6 +156,7 @@ class LyricsAnalyst:
                 if self._changed_at[name] > started:
                     continue  # typed again while analysing
                 await self._write(name, text, {**analysis.as_json(), "updated_at": time.time()})
+                await self._report_written(name, watch, text)
                 if self._changed_at[name] <= started:
                     return
         except (CollabError, DocsModelError) as exc:
@@ -129,6 +166,23 @@ class LyricsAnalyst:
             log.exception("lyrics analysis of %s failed", name)
         finally:
             self._changed_at.pop(name, None)
+
+    async def _report_written(self, name: str, watch: _Watch, text: str) -> None:
+        before, watch.text = watch.text, text
+        origins, watch.origins = watch.origins, set()
+        actors = {actor for origin in origins if (actor := actor_of_origin(origin))}
+        if self.on_written is None or before is None or len(actors) != 1:
+            return
+        suggested = [
+            line
+            for entry in watch.project.lyrics_suggestions()
+            if isinstance(entry_lines := entry["lines"], list)
+            for line in entry_lines
+            if isinstance(line, str)
+        ]
+        written = written_lines(before, text, suggested)
+        if written:
+            await self.on_written(actors.pop(), name, written)
 
     async def _write(self, name: str, text: str, analysis: dict[str, object]) -> None:
         async with self.host.document(name, origin=ANALYST_ORIGIN) as doc:

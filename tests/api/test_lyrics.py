@@ -235,6 +235,11 @@ async def test_analysis_follows_typing(start_api: Callable[..., Any]) -> None:
                 text.insert(len(str(text)), "\nmy heart is cold\n")
                 await peer.wait_for(lambda: len(analysis()["sections"]) == 2)
                 assert analysis()["sections"][1]["lines"][0]["text"] == "my heart is cold"
+        # What the writer typed is theirs in the AI memory (reported after the analysis
+        # that first saw it, so before the second one).
+        memory = (await api.call("GET", "/api/v1/me/memory", owner.access_token)).json()
+        written = {item["text"] for item in memory["items"] if item["verdict"] == "written"}
+        assert {"I walk the road tonight", "I feel the burning light"} <= written
 
 
 async def test_a_lyrics_job_written_by_a_peer_runs(start_api: Callable[..., Any]) -> None:

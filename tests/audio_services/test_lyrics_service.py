@@ -18,6 +18,7 @@ from jacameno.audio_services.lyrics.model import (
 )
 from jacameno.audio_services.lyrics.offline import OfflineLyricsModel
 from jacameno.audio_services.lyrics.service import LyricsAsk, LyricsService, expand_scheme
+from jacameno.audio_services.lyrics.watch import written_lines
 from jacameno.audio_services.memory.embedder import WordLlamaEmbedder
 from jacameno.audio_services.memory.store import MemoryKind, MemoryStoreError, StyleMemory, Verdict
 
@@ -129,3 +130,13 @@ def test_the_scheme_repeats_to_the_lines_asked() -> None:
     assert expand_scheme("AABB", None) == "AABB"
     with pytest.raises(LyricsError):
         expand_scheme("AB", 0)
+
+
+def test_written_lines_are_the_new_lyric_lines() -> None:
+    before = "[Verse]\nI walk the road tonight\n"
+    after = (
+        "[Verse]\nI walk the road tonight\nI feel the burning light\nyeah\n\n[Chorus]\nhold on\n"
+    )
+    assert written_lines(before, after) == ["I feel the burning light", "hold on"]
+    assert written_lines(after, after) == []
+    assert written_lines(before, after, ["hold on"]) == ["I feel the burning light"]
