@@ -4,6 +4,7 @@ feedback remembered, rights, analysis as people type, ``lyrics`` jobs, melody fi
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -11,6 +12,8 @@ import numpy as np
 import pycrdt
 
 from jacameno.audio_services.lyrics.phonetics import rhymes_perfectly
+from jacameno.audio_services.memory.embedder import WordLlamaEmbedder
+from jacameno.audio_services.memory.store import StyleMemory
 from jacameno.collab.client import CollabClient, collab_url
 from jacameno.docs_model import ProjectDocument
 from tests.api.test_ai_jobs import post_job, uploaded, wav
@@ -169,7 +172,7 @@ async def test_feedback_is_remembered_and_can_be_forgotten(
 
 
 async def test_deleting_an_account_deletes_its_memory_and_projects(
-    start_api: Callable[..., Any],
+    start_api: Callable[..., Any], tmp_path: Path
 ) -> None:
     async with start_api(**FAST) as (_server, api):
         owner, friend = await api.signup(), await api.signup()
@@ -209,6 +212,10 @@ async def test_deleting_an_account_deletes_its_memory_and_projects(
         assert (await api.call("GET", "/api/v1/me/memory", again.access_token)).json()[
             "items"
         ] == []
+    # The vectors themselves are gone from the store, not just hidden from the API.
+    async with StyleMemory(str(tmp_path / "var" / "memory"), WordLlamaEmbedder()) as memory:
+        assert await memory.items(owner.user_id) == []
+        assert await memory.nearest(owner.user_id, "lighthouse") == []
 
 
 async def test_analysis_follows_typing(start_api: Callable[..., Any]) -> None:
