@@ -32,6 +32,7 @@ from jacameno.audio_services.errors import (
     InvalidEffectChainError,
 )
 from jacameno.audio_services.jobs.protocol import JobRefusedError, WorkerCrashedError
+from jacameno.audio_services.memory.store import MemoryInputError, MemoryStoreError
 from jacameno.collab.channel import CloseCode
 from jacameno.collab.close_codes import close_code_for, close_for
 from jacameno.collab.errors import (
@@ -88,6 +89,8 @@ CASES: dict[str, tuple[Exception, int, str]] = {
     "effect chain": (InvalidEffectChainError("no plugin 'fuzz'"), 422, "validation_failed"),
     "job refused": (JobRefusedError("too many jobs", retry_after_s=7), 429, "rate_limited"),
     "worker crashed": (WorkerCrashedError(SECRET_URL), 503, "service_unavailable"),
+    "memory store": (MemoryStoreError(SECRET_URL), 503, "service_unavailable"),
+    "memory input": (MemoryInputError("user_id is not an id"), 422, "validation_failed"),
     # storage (ApiErrors of their own)
     "object not found": (ObjectNotFoundError("no object"), 404, "not_found"),
     "invalid key": (InvalidKeyError("bad key"), 400, "bad_request"),
