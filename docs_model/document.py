@@ -7,6 +7,7 @@ from typing import Any
 
 from pycrdt import Doc
 
+from .automation import AutomationMixin
 from .base import Clock, Origin, new_doc
 from .coaching import CoachingMixin
 from .comments import CommentsMixin
@@ -22,7 +23,15 @@ from .views import META_FIELDS, read_meta
 __all__ = ["ProjectDocument", "create_document"]
 
 
-class ProjectDocument(TracksMixin, JobsMixin, CoachingMixin, CommentsMixin, LyricsMixin, MixMixin):
+class ProjectDocument(
+    TracksMixin,
+    AutomationMixin,
+    JobsMixin,
+    CoachingMixin,
+    CommentsMixin,
+    LyricsMixin,
+    MixMixin,
+):
     """Typed access to a project document.
 
     Reads return frozen views and never fail on shapes a peer wrote wrongly (they skip or

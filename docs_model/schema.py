@@ -37,11 +37,14 @@ __all__ = [
     "MIX",
     "ROOTS",
     "TRACKS",
+    "AutomationCurve",
+    "AutomationPointView",
     "ClipView",
     "CoachingNoteView",
     "CoachingView",
     "CommentView",
     "EffectView",
+    "FadeCurve",
     "JSONValue",
     "JobKind",
     "JobStatus",
@@ -69,6 +72,26 @@ COMMENTS = "comments"
 DEFAULT_TITLE = "Untitled project"
 DEFAULT_BPM = 120.0
 DEFAULT_TIME_SIGNATURE = "4/4"
+
+
+class FadeCurve(StrEnum):
+    """How a clip's fade moves between silence and full level."""
+
+    LINEAR = "linear"
+    #: sin/cos: constant power through a crossfade.
+    EQUAL_POWER = "equal_power"
+    #: Slow start, fast end (fade in): a square law.
+    EXPONENTIAL = "exponential"
+
+
+class AutomationCurve(StrEnum):
+    """How an automation lane moves from one point to the next."""
+
+    LINEAR = "linear"
+    #: Keeps this point's value until the next point.
+    HOLD = "hold"
+    #: A cosine ease between the two values.
+    SMOOTH = "smooth"
 
 
 class TrackKind(StrEnum):
@@ -148,7 +171,30 @@ def _clip_order(clip: ClipView) -> tuple[float, str]:
     return (clip.start_s, clip.id)
 
 
-@record()
+def fades_fit(clip: Mapping[str, object]) -> bool:
+    """Whether a clip's stored fades fit in the time it plays (unreadable fields pass:
+    their own checks report them)."""
+    fade_in, fade_out = clip.get("fade_in_s", 0.0), clip.get("fade_out_s", 0.0)
+    duration, loops = clip.get("duration_s"), clip.get("loop_count", 1.0)
+    if not (
+        isinstance(fade_in, float)
+        and isinstance(fade_out, float)
+        and isinstance(duration, float)
+        and isinstance(loops, float)
+    ):
+        return True
+    return fade_in + fade_out <= duration * loops + 1e-9
+
+
+@record(
+    rules=(
+        Rule(
+            "fade_out_s",
+            "the fades must fit in the clip: fade_in_s + fade_out_s <= duration_s * loop_count",
+            fades_fit,
+        ),
+    )
+)
 @dataclass(frozen=True)
 class ClipView:
     """A placed region of an asset: plays `offset_s..offset_s+duration_s` of the asset
@@ -162,10 +208,47 @@ class ClipView:
     ]
     duration_s: Annotated[float, spec(_NUMBER, required=True, positive=True)]
     gain_db: Annotated[float, spec(_NUMBER, default=0.0)]
+    fade_in_s: Annotated[float, spec(_NUMBER, default=0.0, minimum=0.0)] = 0.0
+    fade_out_s: Annotated[float, spec(_NUMBER, default=0.0, minimum=0.0)] = 0.0
+    fade_in_curve: Annotated[FadeCurve, spec(_STRING, default=FadeCurve.LINEAR, enum=FadeCurve)] = (
+        FadeCurve.LINEAR
+    )
+    fade_out_curve: Annotated[
+        FadeCurve, spec(_STRING, default=FadeCurve.LINEAR, enum=FadeCurve)
+    ] = FadeCurve.LINEAR
+    loop_count: Annotated[
+        int,
+        spec(
+            _NUMBER,
+            default=1.0,
+            minimum=1.0,
+            maximum=1000.0,
+            integer=True,
+            doc="times the region plays back to back",
+        ),
+    ] = 1
+
+    @property
+    def length_s(self) -> float:
+        """Seconds the clip plays in the song (its region times its loops)."""
+        return self.duration_s * self.loop_count
 
     @property
     def end_s(self) -> float:
-        return self.start_s + self.duration_s
+        return self.start_s + self.length_s
+
+
+@record()
+@dataclass(frozen=True)
+class AutomationPointView:
+    """A breakpoint of an automation lane: `value` at `time_s`; `curve` shapes the way to
+    the next point (volume lanes in dB, pan lanes from -1 to 1)."""
+
+    time_s: Annotated[float, spec(_NUMBER, required=True, minimum=0.0)]
+    value: Annotated[float, spec(_NUMBER, required=True)]
+    curve: Annotated[
+        AutomationCurve, spec(_STRING, default=AutomationCurve.LINEAR, enum=AutomationCurve)
+    ] = AutomationCurve.LINEAR
 
 
 @record()
@@ -205,6 +288,14 @@ class TrackView:
     asset_id: Annotated[str | None, spec(_STRING, nullable=True)]
     clips: Annotated[tuple[ClipView, ...], nested_map(ClipView, order=_clip_order)]
     effects: Annotated[tuple[EffectView, ...], nested_list(EffectView)]
+    #: While it has points, the lane sets the track's volume in dB (``volume_db`` aside).
+    volume_automation: Annotated[
+        tuple[AutomationPointView, ...], nested_list(AutomationPointView)
+    ] = ()
+    #: While it has points, the lane sets the track's pan, -1 (left) to 1 (right).
+    pan_automation: Annotated[
+        tuple[AutomationPointView, ...], nested_list(AutomationPointView)
+    ] = ()
 
 
 @record()

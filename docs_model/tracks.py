@@ -16,13 +16,20 @@ from .errors import (
 from .fields import UNSET, Unset, checked_fields, describe, has_key
 from .ordering import generate_key_between, generate_n_keys_between, is_valid_order_key
 from .records import checked_entry
-from .schema import ClipView, EffectView, TrackKind, TrackView
+from .schema import ClipView, EffectView, FadeCurve, TrackKind, TrackView, fades_fit
 from .views import CLIP_FIELDS, TRACK_FIELDS, read_clip, read_track, sort_tracks
 
 __all__ = ["EffectSpec", "TracksMixin"]
 
 EffectSpec = EffectView | Mapping[str, object]
 """An effect to write: an `EffectView` or a mapping with `plugin` and optional `params`."""
+
+
+def _check_fades(fields: Mapping[str, object]) -> None:
+    if not fades_fit(fields):
+        raise InvalidValueError(
+            "the fades must fit in the clip: fade_in_s + fade_out_s <= duration_s * loop_count"
+        )
 
 
 def _effect_entries(effects: Sequence[EffectSpec]) -> list[tuple[str, dict[str, object]]]:
@@ -196,10 +203,15 @@ class TracksMixin(DocumentBase):
         duration_s: float,
         offset_s: float = 0.0,
         gain_db: float = 0.0,
+        fade_in_s: float = 0.0,
+        fade_out_s: float = 0.0,
+        fade_in_curve: FadeCurve | str = FadeCurve.LINEAR,
+        fade_out_curve: FadeCurve | str = FadeCurve.LINEAR,
+        loop_count: int = 1,
         origin: Origin = None,
     ) -> str:
         """Place `duration_s` of asset `asset_id` (from `offset_s` in it) at `start_s` in
-        the song; returns the clip id."""
+        the song, played `loop_count` times, with fades; returns the clip id."""
         fields = checked_fields(
             {
                 "asset_id": asset_id,
@@ -207,9 +219,15 @@ class TracksMixin(DocumentBase):
                 "offset_s": offset_s,
                 "duration_s": duration_s,
                 "gain_db": gain_db,
+                "fade_in_s": fade_in_s,
+                "fade_out_s": fade_out_s,
+                "fade_in_curve": fade_in_curve,
+                "fade_out_curve": fade_out_curve,
+                "loop_count": loop_count,
             },
             CLIP_FIELDS,
         )
+        _check_fades(fields)
         clip_id = new_id()
         with self._transaction(origin):
             clips = self._clips_map(track_id, create=True)
@@ -236,6 +254,11 @@ class TracksMixin(DocumentBase):
         offset_s: float | Unset = UNSET,
         duration_s: float | Unset = UNSET,
         gain_db: float | Unset = UNSET,
+        fade_in_s: float | Unset = UNSET,
+        fade_out_s: float | Unset = UNSET,
+        fade_in_curve: FadeCurve | str | Unset = UNSET,
+        fade_out_curve: FadeCurve | str | Unset = UNSET,
+        loop_count: int | Unset = UNSET,
         origin: Origin = None,
     ) -> None:
         """Set the given fields of a clip, leaving the others as they are."""
@@ -246,10 +269,24 @@ class TracksMixin(DocumentBase):
                 "offset_s": offset_s,
                 "duration_s": duration_s,
                 "gain_db": gain_db,
+                "fade_in_s": fade_in_s,
+                "fade_out_s": fade_out_s,
+                "fade_in_curve": fade_in_curve,
+                "fade_out_curve": fade_out_curve,
+                "loop_count": loop_count,
             },
             CLIP_FIELDS,
         )
         with self._transaction(origin):
+            current = self.get_clip(track_id, clip_id)
+            merged = {
+                "duration_s": current.duration_s,
+                "loop_count": float(current.loop_count),
+                "fade_in_s": current.fade_in_s,
+                "fade_out_s": current.fade_out_s,
+                **fields,
+            }
+            _check_fades(merged)
             clip = self._clip_map(track_id, clip_id)
             for key, value in fields.items():
                 clip[key] = value

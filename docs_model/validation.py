@@ -7,6 +7,7 @@ anywhere, and the views already skip or repair it; this is how to find out what.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import Any
 
 from pycrdt import Array, Doc, Map
@@ -15,8 +16,8 @@ from .base import DocumentBase, roots_of
 from .fields import MAX_JSON_DEPTH, MISSING, FieldType, describe, entries
 from .records import Container, RootKind, failed_rules, record_spec
 from .roots import Roots
-from .schema import COACHING, CURRENT_SCHEMA_VERSION, META, ROOTS, Problem
-from .views import META_FIELDS
+from .schema import COACHING, CURRENT_SCHEMA_VERSION, META, ROOTS, TRACKS, Problem
+from .views import META_FIELDS, read_track
 
 __all__ = ["validate"]
 
@@ -51,6 +52,7 @@ def validate(doc: Doc[Any] | DocumentBase) -> list[Problem]:
                     report.json(f"{root.name}.{key}", value)
         _check_schema_version(report, roots)
         _check_coached_tracks(report, roots)
+        _check_clip_overlaps(report, roots)
     return report.problems
 
 
@@ -129,3 +131,17 @@ def _check_coached_tracks(report: _Report, roots: Roots) -> None:
     for track_id, raw in list(roots.coaching.items()):
         if isinstance(raw, Map) and track_id not in roots.tracks:
             report.add(f"{COACHING}.{track_id}", "is about a track that does not exist")
+
+
+def _check_clip_overlaps(report: _Report, roots: Roots) -> None:
+    """Clips of one track that play at the same time (a renderer sums them)."""
+    for track_id, raw in list(roots.tracks.items()):
+        track = read_track(track_id, raw)
+        if track is None:
+            continue
+        for before, after in pairwise(track.clips):
+            if after.start_s < before.end_s - 1e-9:
+                report.add(
+                    f"{TRACKS}.{track_id}.clips.{after.id}",
+                    f"overlaps clip {before.id} (which plays until {before.end_s:g} s)",
+                )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .fields import items_of
 from .records import fields_of, read_record, read_root_record
 from .schema import (
+    AutomationPointView,
     ClipView,
     CoachingNoteView,
     CoachingView,
@@ -23,6 +24,7 @@ from .schema import (
 )
 
 __all__ = [
+    "AUTOMATION_POINT_FIELDS",
     "CLIP_FIELDS",
     "COACHING_FIELDS",
     "COMMENT_FIELDS",
@@ -47,6 +49,7 @@ __all__ = [
 META_FIELDS = fields_of(MetaView)
 TRACK_FIELDS = fields_of(TrackView)
 CLIP_FIELDS = fields_of(ClipView)
+AUTOMATION_POINT_FIELDS = fields_of(AutomationPointView)
 EFFECT_FIELDS = fields_of(EffectView)
 MIX_FIELDS = fields_of(MixView)
 JOB_FIELDS = fields_of(JobView)

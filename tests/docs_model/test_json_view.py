@@ -17,6 +17,7 @@ def test_layout(project: ProjectDocument, clock: FakeClock) -> None:
     drums = project.add_track("Drums", before=bass)
     clip = project.add_clip(drums, "asset-d", start_s=4, duration_s=8)
     project.set_effects(drums, [{"plugin": "compressor", "params": {"ratio": 4}}])
+    project.set_automation(drums, "pan", [{"time_s": 2, "value": -0.5, "curve": "hold"}])
     project.set_lyrics_text("Hello\nworld")
     project.update_lyrics_meta({"rhyme_scheme": "AA"})
     job = project.request_job("analysis", {"track_id": drums}, "user-1")
@@ -53,9 +54,16 @@ def test_layout(project: ProjectDocument, clock: FakeClock) -> None:
                         "offset_s": 0.0,
                         "duration_s": 8.0,
                         "gain_db": 0.0,
+                        "fade_in_s": 0.0,
+                        "fade_out_s": 0.0,
+                        "fade_in_curve": "linear",
+                        "fade_out_curve": "linear",
+                        "loop_count": 1,
                     }
                 ],
                 "effects": [{"plugin": "compressor", "params": {"ratio": 4.0}}],
+                "volume_automation": [],
+                "pan_automation": [{"time_s": 2.0, "value": -0.5, "curve": "hold"}],
             },
             {
                 "id": bass,
@@ -69,6 +77,8 @@ def test_layout(project: ProjectDocument, clock: FakeClock) -> None:
                 "asset_id": None,
                 "clips": [],
                 "effects": [],
+                "volume_automation": [],
+                "pan_automation": [],
             },
         ],
         "lyrics": "Hello\nworld",

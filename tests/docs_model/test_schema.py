@@ -45,7 +45,7 @@ from jacameno.docs_model.records import (
     record_spec,
     spec,
 )
-from jacameno.docs_model.schema import ROOTS
+from jacameno.docs_model.schema import ROOTS, AutomationPointView
 from jacameno.docs_model.schema_doc import schema_markdown
 
 SCHEMA_MD = Path(__file__).resolve().parents[2] / "docs" / "schema.md"
@@ -54,6 +54,7 @@ TABLES = {
     MetaView: tables.META_FIELDS,
     TrackView: tables.TRACK_FIELDS,
     ClipView: tables.CLIP_FIELDS,
+    AutomationPointView: tables.AUTOMATION_POINT_FIELDS,
     EffectView: tables.EFFECT_FIELDS,
     MixView: tables.MIX_FIELDS,
     JobView: tables.JOB_FIELDS,
@@ -128,6 +129,8 @@ def _full_project() -> tuple[ProjectDocument, dict[type[Any], list[str]]]:
     track_id = project.add_track("Vox", "vocal")
     clip_id = project.add_clip(track_id, "asset", start_s=1.0, duration_s=2.0)
     project.set_effects(track_id, [{"plugin": "eq", "params": {"low_db": 1.0}}])
+    project.set_automation(track_id, "volume", [{"time_s": 0.5, "value": -3.0}])
+    project.set_automation(track_id, "pan", [{"time_s": 0.5, "value": 0.5}])
     project.set_coaching(track_id, {"score": 1.0}, [{"start_s": 0.0, "message": "ok"}])
     job_id = project.request_job("mixing")
     project.add_comment("ana", "nice")
@@ -138,6 +141,7 @@ def _full_project() -> tuple[ProjectDocument, dict[type[Any], list[str]]]:
         TrackView: [track],
         ClipView: [f"{track}.clips.{clip_id}"],
         EffectView: [f"{track}.effects.0"],
+        AutomationPointView: [f"{track}.volume_automation.0", f"{track}.pan_automation.0"],
         JobView: [f"jobs.{job_id}"],
         CoachingView: [f"coaching.{track_id}"],
         CoachingNoteView: [f"coaching.{track_id}.notes.0"],
@@ -157,6 +161,7 @@ def test_json_view_has_exactly_the_view_fields() -> None:
         TrackView: track,
         ClipView: track["clips"][0],
         EffectView: track["effects"][0],
+        AutomationPointView: track["volume_automation"][0],
         JobView: view["jobs"][0],
         CoachingView: coaching,
         CoachingNoteView: coaching["notes"][0],
