@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pyebur128
 
+from jacameno.audio_services.arrangement import GainCurve
 from jacameno.audio_services.board_stream import BoardStream, fixed_blocks
 from jacameno.audio_services.metering import LoudnessMeter, amplitude_to_db, db_to_amplitude
 from jacameno.audio_services.mix_presets import LEAD_LUFS, PROCESSING_LUFS, MixPreset, RoleMix
@@ -64,8 +65,10 @@ class StemPass:
         volume_db: float,
         pan_gains: tuple[float, float],
         num_frames: int,
+        gains: GainCurve | None = None,  # automation, in place of volume_db and pan_gains
     ) -> None:
         self.source = source
+        self.gains = gains
         self.chain = [effect for effect in chain if effect.enabled]
         self.role = role
         self.volume_db = volume_db
@@ -128,12 +131,19 @@ class StemPass:
             blocks = self._kept_inserts.blocks(BLOCK_FRAMES)
         else:
             blocks = self._inserts() if self._staged else self._tracked()
+        first = 0
         for block in blocks:
             if self._staged:
                 block = block * post  # never in place: blocks may be views of the input
             panned = np.empty((2, block.shape[1]), np.float32)
-            np.multiply(block[0], left, out=panned[0])
-            np.multiply(block[-1], right, out=panned[1])
+            if self.gains is not None:
+                left_curve, right_curve = self.gains(first, block.shape[1])
+                np.multiply(block[0], left_curve, out=panned[0])
+                np.multiply(block[-1], right_curve, out=panned[1])
+            else:
+                np.multiply(block[0], left, out=panned[0])
+                np.multiply(block[-1], right, out=panned[1])
+            first += block.shape[1]
             yield panned
 
     def close(self) -> None:

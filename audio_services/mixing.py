@@ -39,6 +39,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from jacameno.audio_services.arrangement import automation_gains, lane_points
 from jacameno.audio_services.errors import AudioLimitError, InvalidEffectChainError
 from jacameno.audio_services.metering import AudioArray, as_audio
 from jacameno.audio_services.mix_passes import (
@@ -114,6 +115,10 @@ class Stem:
     mute: bool = False
     solo: bool = False
     effects: Sequence[Mapping[str, Any] | EffectSpec] = ()
+    #: Automation lanes, ``(time_s, value, curve)`` in time order: while a lane has
+    #: points it sets the volume (dB) or the pan, after the effects.
+    volume_automation: Sequence[tuple[float, float, str]] = ()
+    pan_automation: Sequence[tuple[float, float, str]] = ()
 
     @classmethod
     def from_track(cls, track: Mapping[str, Any], samples: AudioArray | BlockSource) -> Stem:
@@ -128,6 +133,8 @@ class Stem:
             mute=bool(track.get("mute", False)),
             solo=bool(track.get("solo", False)),
             effects=list(track.get("effects") or ()),
+            volume_automation=lane_points(track.get("volume_automation")),
+            pan_automation=lane_points(track.get("pan_automation")),
         )
 
 
@@ -283,6 +290,14 @@ def _mix_checked(
                 volume_db=stem.volume_db,
                 pan_gains=_pan_gains(stem.pan, source.channels),
                 num_frames=num_frames,
+                gains=automation_gains(
+                    stem.volume_automation,
+                    stem.pan_automation,
+                    volume_db=stem.volume_db,
+                    pan=stem.pan,
+                    channels=source.channels,
+                    sample_rate=sample_rate,
+                ),
             )
             if plays
             else None

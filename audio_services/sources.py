@@ -171,11 +171,12 @@ class ResampledSource:
 
 
 def count_frames(source: BlockSource) -> int:
-    """Frames of ``source``: the hint for arrays, one pass of decoding otherwise.
+    """Frames of ``source``: the hint for arrays and sources whose ``frames_exact`` is
+    true (an arranged track), one pass of decoding otherwise.
 
     A resampled source has ``ceil(frames * rate / source_rate)`` of its source's.
     """
-    if isinstance(source, ArraySource):
+    if isinstance(source, ArraySource) or getattr(source, "frames_exact", False):
         return source.frames_hint
     if isinstance(source, ResampledSource):
         inner = count_frames(source.source)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from jacameno.audio_services.analysis import analyze_file
+from jacameno.audio_services.arrangement import ArrangedSource, Placement
 from jacameno.audio_services.coaching import CoachingReport, coach_track, reference_from_track
 from jacameno.audio_services.errors import AudioLimitError
 from jacameno.audio_services.mastering_file import master_to_file
@@ -100,20 +101,33 @@ def _mixing(
     folder: Path,
     max_duration_s: float,
 ) -> Computed:
-    sources = []
+    opened: dict[str, FileSource] = {}
     for track in inputs["stems"]:
-        source = FileSource(files[track["asset_id"]], max_duration_s=max_duration_s)
-        if source.channels > 2:
-            raise AudioLimitError(
-                f"track {track['name']!r} has {source.channels} channels; the mixer takes"
-                " mono or stereo stems (bounce surround stems to stereo first)"
-            )
-        sources.append((track, source))
-    sample_rate = min(max(source.sample_rate for _, source in sources), MAX_MIX_SAMPLE_RATE)
-    # Every stem streams from its file, resampled as it is read where needed.
-    stems = [
-        Stem.from_track(track, ResampledSource(source, sample_rate)) for track, source in sources
-    ]
+        clips = track.get("clips") or ()
+        for asset_id in [clip["asset_id"] for clip in clips] or [track["asset_id"]]:
+            if asset_id in opened:
+                continue
+            source = opened[asset_id] = FileSource(files[asset_id], max_duration_s=max_duration_s)
+            if source.channels > 2:
+                raise AudioLimitError(
+                    f"track {track['name']!r} has {source.channels} channels; the mixer takes"
+                    " mono or stereo stems (bounce surround stems to stereo first)"
+                )
+    sample_rate = min(max(source.sample_rate for source in opened.values()), MAX_MIX_SAMPLE_RATE)
+
+    def at_rate(asset_id: str) -> ResampledSource:
+        return ResampledSource(opened[asset_id], sample_rate)
+
+    # Every stem streams from its files, resampled as they are read where needed; a
+    # track with clips plays them where the timeline puts them.
+    stems = []
+    for track in inputs["stems"]:
+        clips = track.get("clips") or ()
+        if clips:
+            placements = [Placement.of_clip(clip, at_rate(clip["asset_id"])) for clip in clips]
+            stems.append(Stem.from_track(track, ArrangedSource(placements, sample_rate)))
+        else:
+            stems.append(Stem.from_track(track, at_rate(track["asset_id"])))
     sink = _flac_sink(folder / "mix.flac", sample_rate, 2)
     report = mix_source(stems, sample_rate, sink, params.get("preset", "pop"))
     return _written("render", sink, report.to_json())

@@ -11,7 +11,7 @@ from jacameno.audio_services.lyrics.melody_source import melody_of
 from jacameno.audio_services.lyrics.model import LyricsError
 from jacameno.docs_model import ProjectDocument
 from jacameno.docs_model.errors import UnknownTrackError
-from jacameno.docs_model.schema import JobView, TrackKind
+from jacameno.docs_model.schema import AutomationPointView, ClipView, JobView, TrackKind
 
 #: Job kinds the coordinator runs (lyrics on the lyrics service, the others on the DSP runner).
 RUNNABLE_KINDS = frozenset({"analysis", "mixing", "mastering", "coaching", "lyrics"})
@@ -55,10 +55,13 @@ def _analysis_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[s
 
 
 def _mixing_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str, Any]:
+    """Every track with clips (played as arranged) or, without clips, an asset (played
+    from 0 s), with its mixer settings and automation lanes."""
     stems = [
         {
             "track_id": track.id,
             "asset_id": track.asset_id,
+            "clips": [_clip_input(clip) for clip in track.clips],
             "name": track.name,
             "kind": track.kind.value,
             "volume_db": track.volume_db,
@@ -66,14 +69,35 @@ def _mixing_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str
             "mute": track.mute,
             "solo": track.solo,
             "effects": [{"plugin": fx.plugin, "params": fx.params} for fx in track.effects],
+            "volume_automation": [_point_input(p) for p in track.volume_automation],
+            "pan_automation": [_point_input(p) for p in track.pan_automation],
         }
         for track in project.tracks_in_order()
-        if track.asset_id
+        if track.clips or track.asset_id
     ]
     if not stems:
         raise JobInputError("nothing to mix: upload audio to at least one track first")
     params.setdefault("preset", project.get_mix().preset or "pop")
     return {"stems": stems}
+
+
+def _clip_input(clip: ClipView) -> dict[str, Any]:
+    return {
+        "asset_id": clip.asset_id,
+        "start_s": clip.start_s,
+        "offset_s": clip.offset_s,
+        "duration_s": clip.duration_s,
+        "gain_db": clip.gain_db,
+        "fade_in_s": clip.fade_in_s,
+        "fade_out_s": clip.fade_out_s,
+        "fade_in_curve": clip.fade_in_curve.value,
+        "fade_out_curve": clip.fade_out_curve.value,
+        "loop_count": clip.loop_count,
+    }
+
+
+def _point_input(point: AutomationPointView) -> dict[str, Any]:
+    return {"time_s": point.time_s, "value": point.value, "curve": point.curve.value}
 
 
 def _mastering_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str, Any]:

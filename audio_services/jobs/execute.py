@@ -36,7 +36,10 @@ paths of its inputs and a working folder, somewhere off the event loop."""
 
 def input_asset_ids(ticket: JobTicket) -> list[str]:
     """Every asset a ticket reads."""
-    ids = [stem["asset_id"] for stem in ticket.inputs.get("stems", ())]
+    ids: list[str] = []
+    for stem in ticket.inputs.get("stems", ()):
+        clips = stem.get("clips") or ()
+        ids.extend([clip["asset_id"] for clip in clips] if clips else [stem["asset_id"]])
     for key in ("asset_id", "reference_asset_id"):
         if ticket.inputs.get(key):
             ids.append(ticket.inputs[key])

@@ -249,3 +249,52 @@ def test_mixing_long_stems_runs_in_bounded_memory_at_the_preset_levels(
     assert lufs == pytest.approx(result["integrated_lufs"], abs=0.01)
     assert -26.0 < lufs <= preset.mix_lufs + 0.5
     assert true_peak_dbtp <= MIX_CEILING_DBTP + 0.01
+
+
+@pytest.mark.slow
+def test_an_arranged_song_of_16_tracks_renders_in_bounded_memory(
+    tmp_path: Path, baseline_mib: float
+) -> None:
+    """16 tracks x 180 s, each of looped and faded clips of an 8 s loop: the render
+    streams clip by clip (memory per block, not per song or track)."""
+    loop = song_loop(44_100)
+    path = tmp_path / "loop.wav"
+    write_repeated(path, loop, 44_100, LOOP_S, "PCM_16")
+    stems = []
+    for index in range(16):
+        clips = [
+            {
+                "asset_id": "loop",
+                "start_s": 0.25 * index,
+                "offset_s": 0.5,
+                "duration_s": 7.0,
+                "loop_count": 12,
+                "fade_in_s": 1.0,
+                "fade_out_s": 2.0,
+                "fade_in_curve": "equal_power",
+            },
+            {"asset_id": "loop", "start_s": 100.0 + index, "duration_s": 8.0, "loop_count": 9},
+        ]
+        stems.append(
+            {
+                "asset_id": None,
+                "clips": clips,
+                "name": f"track {index}",
+                "kind": "instrument",
+                "pan": -0.9 + 0.12 * index,
+                "volume_automation": [
+                    {"time_s": 0.0, "value": -6.0},
+                    {"time_s": 90.0, "value": 0.0, "curve": "smooth"},
+                ],
+            }
+        )
+
+    computed, peak_mib = run_job_in_child(
+        "mixing", {"preset": "pop"}, {"stems": stems}, {"loop": str(path)}, str(tmp_path)
+    )
+
+    assert_bounded(peak_mib, baseline_mib)
+    assert computed is not None
+    (output,) = computed["outputs"]
+    # The last clip (track 15 at 115 s, 9 x 8 s) ends the song at 187 s.
+    assert output["audio"]["duration_s"] == pytest.approx(187.0, abs=1e-3)
