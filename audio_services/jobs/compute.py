@@ -29,7 +29,7 @@ from jacameno.audio_services.pitch import track_pitch_source
 from jacameno.audio_services.pitch_svg import pitch_curve_svg
 from jacameno.audio_services.result_json import json_object, json_ready
 from jacameno.audio_services.sinks import FileSink
-from jacameno.audio_services.sources import FileSource, ResampledSource
+from jacameno.audio_services.sources import BlockSource, FileSource, ResampledSource
 
 #: Highest sample rate a mix is rendered at, in Hz (stems above it are resampled).
 MAX_MIX_SAMPLE_RATE = 96_000
@@ -115,19 +115,17 @@ def _mixing(
                 )
     sample_rate = min(max(source.sample_rate for source in opened.values()), MAX_MIX_SAMPLE_RATE)
 
-    def at_rate(asset_id: str) -> ResampledSource:
-        return ResampledSource(opened[asset_id], sample_rate)
-
     # Every stem streams from its files, resampled as they are read where needed; a
     # track with clips plays them where the timeline puts them.
     stems = []
     for track in inputs["stems"]:
         clips = track.get("clips") or ()
-        if clips:
-            placements = [Placement.of_clip(clip, at_rate(clip["asset_id"])) for clip in clips]
-            stems.append(Stem.from_track(track, ArrangedSource(placements, sample_rate)))
-        else:
-            stems.append(Stem.from_track(track, at_rate(track["asset_id"])))
+        played: BlockSource = (
+            _arranged(clips, files, sample_rate, max_duration_s)
+            if clips
+            else ResampledSource(opened[track["asset_id"]], sample_rate)
+        )
+        stems.append(Stem.from_track(track, played))
     sink = _flac_sink(folder / "mix.flac", sample_rate, 2)
     report = mix_source(stems, sample_rate, sink, params.get("preset", "pop"))
     return _written("render", sink, report.to_json())
@@ -161,7 +159,9 @@ def _coaching(
     max_duration_s: float,
 ) -> Computed:
     # Both takes stream from their files (read twice each, never held whole).
-    vocal = FileSource(files[inputs["asset_id"]], max_duration_s=max_duration_s)
+    vocal: BlockSource = FileSource(files[inputs["asset_id"]], max_duration_s=max_duration_s)
+    if inputs.get("clips"):
+        vocal = _arranged(inputs["clips"], files, vocal.sample_rate, max_duration_s)
     reference = None
     if inputs.get("reference_asset_id"):
         guide = FileSource(files[inputs["reference_asset_id"]], max_duration_s=max_duration_s)
@@ -224,6 +224,22 @@ def _phrases(report: CoachingReport) -> list[dict[str, float | int]]:
         }
         for phrase in report.phrases[:MAX_SUMMARY_PHRASES]
     ]
+
+
+def _arranged(
+    clips: list[dict[str, Any]], files: dict[str, str], sample_rate: int, max_duration_s: float
+) -> ArrangedSource:
+    """A track's clips as arranged, at ``sample_rate``."""
+    placements = [
+        Placement.of_clip(
+            clip,
+            ResampledSource(
+                FileSource(files[clip["asset_id"]], max_duration_s=max_duration_s), sample_rate
+            ),
+        )
+        for clip in clips
+    ]
+    return ArrangedSource(placements, sample_rate)
 
 
 def _flac_sink(path: Path, sample_rate: int, channels: int) -> FileSink:

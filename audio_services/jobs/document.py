@@ -135,6 +135,8 @@ def _coaching_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[s
     return {
         "track_id": track.id,
         "asset_id": track.asset_id,
+        # Coached as arranged (song time), when the track has clips.
+        "clips": [_clip_input(clip) for clip in track.clips],
         "key": params.get("key") or project.get_meta().key,
         "reference_asset_id": params.get("reference_asset_id"),
     }

@@ -43,6 +43,7 @@ def input_asset_ids(ticket: JobTicket) -> list[str]:
     for key in ("asset_id", "reference_asset_id"):
         if ticket.inputs.get(key):
             ids.append(ticket.inputs[key])
+    ids.extend(clip["asset_id"] for clip in ticket.inputs.get("clips") or ())
     return list(dict.fromkeys(ids))
 
 
