@@ -45,6 +45,7 @@ from jacameno.api.routes import (
     assets,
     auth,
     documents,
+    exports,
     jobs,
     lyrics,
     memory,
@@ -86,6 +87,7 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         *assets.routes,
         *ai.routes,
         *lyrics.routes,
+        *exports.routes,
         *jobs.routes,
     ]
     routes: list[BaseRoute] = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -112,6 +112,14 @@ class MixingRequest(Body):
     #: one this user chose for similar projects (AI memory), else the document's
     #: ``mix.preset`` or pop.
     preset: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class ExportRequest(Body):
+    """What to export: ``stems`` (every track rendered as arranged, in a zip)."""
+
+    format: Literal["stems"] = "stems"
+    #: The stems' files: 24-bit FLAC or WAV.
+    audio_format: Literal["flac", "wav"] = "flac"
 
 
 class MasteringRequest(Body):

@@ -63,8 +63,10 @@ __all__ = [
     "MixResult",
     "Stem",
     "StemReport",
+    "check_stem",
     "mix",
     "mix_source",
+    "pan_gains",
     "role_for_track",
 ]
 
@@ -228,7 +230,7 @@ def mix(
         AudioLimitError: a stem has more than two channels, or no stems are given.
     """
     get_mix_preset(preset)
-    checked = [_check_stem(stem, index, sample_rate) for index, stem in enumerate(stems)]
+    checked = [check_stem(stem, index, sample_rate) for index, stem in enumerate(stems)]
     if not checked:
         raise AudioLimitError("nothing to mix: no stems given")
     num_frames = _mix_frames([source for source, _ in checked], sample_rate, tail_seconds)
@@ -254,7 +256,7 @@ def mix_source(
     :class:`~audio_services.sources.ResampledSource`).
     """
     get_mix_preset(preset)
-    checked = [_check_stem(stem, index, sample_rate) for index, stem in enumerate(stems)]
+    checked = [check_stem(stem, index, sample_rate) for index, stem in enumerate(stems)]
     if not checked:
         raise AudioLimitError("nothing to mix: no stems given")
     num_frames = _mix_frames([source for source, _ in checked], sample_rate, tail_seconds)
@@ -288,7 +290,7 @@ def _mix_checked(
                 chain,
                 settings.role(stem.role),
                 volume_db=stem.volume_db,
-                pan_gains=_pan_gains(stem.pan, source.channels),
+                pan_gains=pan_gains(stem.pan, source.channels),
                 num_frames=num_frames,
                 gains=automation_gains(
                     stem.volume_automation,
@@ -340,7 +342,8 @@ def _mix_checked(
     )
 
 
-def _check_stem(stem: Stem, index: int, sample_rate: int) -> tuple[BlockSource, list[EffectSpec]]:
+def check_stem(stem: Stem, index: int, sample_rate: int) -> tuple[BlockSource, list[EffectSpec]]:
+    """The stem's source and checked effect chain (raises as :func:`mix` says)."""
     where = f"stems[{index}] ({stem.name!r})"
     if stem.role not in ROLES:
         raise InvalidEffectChainError(
@@ -365,7 +368,7 @@ def _check_stem(stem: Stem, index: int, sample_rate: int) -> tuple[BlockSource, 
     return source, chain
 
 
-def _pan_gains(pan: float, num_channels: int) -> tuple[float, float]:
+def pan_gains(pan: float, num_channels: int) -> tuple[float, float]:
     """Constant-power gains; stereo stems use the law as a balance (unity centre)."""
     angle = (pan + 1.0) * math.pi / 4.0
     # cos(pi / 2) is 6e-17, not 0: a hard pan must leave the other side silent.

@@ -107,6 +107,8 @@ class JobKind(StrEnum):
     MASTERING = "mastering"
     COACHING = "coaching"
     LYRICS = "lyrics"
+    #: Stems, a DAWproject or MIDI of the project, as a zip asset.
+    EXPORT = "export"
 
 
 class JobStatus(StrEnum):

@@ -19,7 +19,7 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
-from jacameno.api.audio_schemas import MasteringRequest
+from jacameno.api.audio_schemas import ExportRequest, MasteringRequest
 from jacameno.api.auth.permissions import require_project_role, require_user, visible_projects
 from jacameno.api.auth.principal import ApiKeyPrincipal
 from jacameno.api.db.models import Project as ProjectRow
@@ -216,6 +216,20 @@ class Mutation:
         params: dict[str, Any] = body.model_dump(exclude_none=True)
         params.pop("project_id")
         return await _queue(info, str(project_id), "mastering", params)
+
+    @strawberry.mutation
+    async def request_export(
+        self, info: Info, project_id: strawberry.ID, audio_format: str = "flac"
+    ) -> Job:
+        """Queue an export of every track's stem as arranged, in a zip (editor or owner);
+        checked as REST ``POST /api/v1/projects/{id}/exports``."""
+        try:
+            body = ExportRequest.model_validate({"audio_format": audio_format})
+        except ValidationError as exc:
+            raise ValidationFailedError(
+                "the export request is not valid", details=validation_details(exc)
+            ) from None
+        return await _queue(info, str(project_id), "export", body.model_dump(mode="json"))
 
     @strawberry.mutation
     async def name_version(self, info: Info, project_id: strawberry.ID, name: str) -> Version:

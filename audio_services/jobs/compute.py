@@ -19,20 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from jacameno.audio_services.analysis import analyze_file
-from jacameno.audio_services.arrangement import ArrangedSource, Placement
 from jacameno.audio_services.coaching import CoachingReport, coach_track, reference_from_track
 from jacameno.audio_services.errors import AudioLimitError
+from jacameno.audio_services.jobs.arranged_inputs import arranged, stems_of
+from jacameno.audio_services.jobs.exports import compute_export
 from jacameno.audio_services.mastering_file import master_to_file
 from jacameno.audio_services.mastering_settings import MasterSettings
-from jacameno.audio_services.mixing import Stem, mix_source
+from jacameno.audio_services.mixing import mix_source
 from jacameno.audio_services.pitch import track_pitch_source
 from jacameno.audio_services.pitch_svg import pitch_curve_svg
 from jacameno.audio_services.result_json import json_object, json_ready
 from jacameno.audio_services.sinks import FileSink
 from jacameno.audio_services.sources import BlockSource, FileSource, ResampledSource
 
-#: Highest sample rate a mix is rendered at, in Hz (stems above it are resampled).
-MAX_MIX_SAMPLE_RATE = 96_000
 WAVEFORM_SUFFIX = "waveform"
 ANALYSIS_SUFFIX = "analysis.json"
 #: Phrases kept in a coaching summary: the document drops longer lists
@@ -60,6 +59,8 @@ def compute(
         return _mastering(params, inputs, files, folder, max_duration_s)
     if kind == "coaching":
         return _coaching(params, inputs, files, folder, max_duration_s)
+    if kind == "export":
+        return compute_export(params, inputs, files, folder, max_duration_s)
     raise AudioLimitError(f"no service runs {kind!r} jobs here")
 
 
@@ -101,31 +102,7 @@ def _mixing(
     folder: Path,
     max_duration_s: float,
 ) -> Computed:
-    opened: dict[str, FileSource] = {}
-    for track in inputs["stems"]:
-        clips = track.get("clips") or ()
-        for asset_id in [clip["asset_id"] for clip in clips] or [track["asset_id"]]:
-            if asset_id in opened:
-                continue
-            source = opened[asset_id] = FileSource(files[asset_id], max_duration_s=max_duration_s)
-            if source.channels > 2:
-                raise AudioLimitError(
-                    f"track {track['name']!r} has {source.channels} channels; the mixer takes"
-                    " mono or stereo stems (bounce surround stems to stereo first)"
-                )
-    sample_rate = min(max(source.sample_rate for source in opened.values()), MAX_MIX_SAMPLE_RATE)
-
-    # Every stem streams from its files, resampled as they are read where needed; a
-    # track with clips plays them where the timeline puts them.
-    stems = []
-    for track in inputs["stems"]:
-        clips = track.get("clips") or ()
-        played: BlockSource = (
-            _arranged(clips, files, sample_rate, max_duration_s)
-            if clips
-            else ResampledSource(opened[track["asset_id"]], sample_rate)
-        )
-        stems.append(Stem.from_track(track, played))
+    stems, sample_rate = stems_of(inputs["stems"], files, max_duration_s)
     sink = _flac_sink(folder / "mix.flac", sample_rate, 2)
     report = mix_source(stems, sample_rate, sink, params.get("preset", "pop"))
     return _written("render", sink, report.to_json())
@@ -161,7 +138,7 @@ def _coaching(
     # Both takes stream from their files (read twice each, never held whole).
     vocal: BlockSource = FileSource(files[inputs["asset_id"]], max_duration_s=max_duration_s)
     if inputs.get("clips"):
-        vocal = _arranged(inputs["clips"], files, vocal.sample_rate, max_duration_s)
+        vocal = arranged(inputs["clips"], files, vocal.sample_rate, max_duration_s)
     reference = None
     if inputs.get("reference_asset_id"):
         guide = FileSource(files[inputs["reference_asset_id"]], max_duration_s=max_duration_s)
@@ -224,22 +201,6 @@ def _phrases(report: CoachingReport) -> list[dict[str, float | int]]:
         }
         for phrase in report.phrases[:MAX_SUMMARY_PHRASES]
     ]
-
-
-def _arranged(
-    clips: list[dict[str, Any]], files: dict[str, str], sample_rate: int, max_duration_s: float
-) -> ArrangedSource:
-    """A track's clips as arranged, at ``sample_rate``."""
-    placements = [
-        Placement.of_clip(
-            clip,
-            ResampledSource(
-                FileSource(files[clip["asset_id"]], max_duration_s=max_duration_s), sample_rate
-            ),
-        )
-        for clip in clips
-    ]
-    return ArrangedSource(placements, sample_rate)
 
 
 def _flac_sink(path: Path, sample_rate: int, channels: int) -> FileSink:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from jacameno.audio_services.jobs.exports import EXPORT_FORMATS
 from jacameno.audio_services.jobs.protocol import JOB_ORIGIN, JobInputError, JobOutcome, JobTicket
 from jacameno.audio_services.lyrics.melody_source import melody_of
 from jacameno.audio_services.lyrics.model import LyricsError
@@ -14,7 +15,7 @@ from jacameno.docs_model.errors import UnknownTrackError
 from jacameno.docs_model.schema import AutomationPointView, ClipView, JobView, TrackKind
 
 #: Job kinds the coordinator runs (lyrics on the lyrics service, the others on the DSP runner).
-RUNNABLE_KINDS = frozenset({"analysis", "mixing", "mastering", "coaching", "lyrics"})
+RUNNABLE_KINDS = frozenset({"analysis", "mixing", "mastering", "coaching", "lyrics", "export"})
 #: Lists longer than this (beat grids) stay out of the document's job result.
 MAX_RESULT_LIST = 64
 _MASTER_PARAMS = frozenset({"asset_id", "reference_asset_id"})
@@ -55,6 +56,11 @@ def _analysis_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[s
 
 
 def _mixing_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str, Any]:
+    params.setdefault("preset", project.get_mix().preset or "pop")
+    return {"stems": stem_inputs(project)}
+
+
+def stem_inputs(project: ProjectDocument) -> list[dict[str, Any]]:
     """Every track with clips (played as arranged) or, without clips, an asset (played
     from 0 s), with its mixer settings and automation lanes."""
     stems = [
@@ -76,9 +82,19 @@ def _mixing_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str
         if track.clips or track.asset_id
     ]
     if not stems:
-        raise JobInputError("nothing to mix: upload audio to at least one track first")
-    params.setdefault("preset", project.get_mix().preset or "pop")
-    return {"stems": stems}
+        raise JobInputError("nothing to play: upload audio to at least one track first")
+    return stems
+
+
+def _export_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str, Any]:
+    export_format = params.setdefault("format", "stems")
+    if export_format not in EXPORT_FORMATS:
+        raise JobInputError(
+            f"unknown export format {export_format!r}: choose one of {', '.join(EXPORT_FORMATS)}"
+        )
+    if export_format == "stems":
+        params.setdefault("audio_format", "flac")
+    return {"stems": stem_inputs(project)}
 
 
 def _clip_input(clip: ClipView) -> dict[str, Any]:
@@ -162,6 +178,7 @@ _RESOLVERS = {
     "mastering": _mastering_inputs,
     "coaching": _coaching_inputs,
     "lyrics": _lyrics_inputs,
+    "export": _export_inputs,
 }
 
 

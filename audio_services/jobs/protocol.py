@@ -29,6 +29,7 @@ DEFAULT_TIMEOUTS_S: dict[str, int] = {
     "mixing": 1_200,
     "mastering": 900,
     "coaching": 600,
+    "export": 1_800,
 }
 
 ProgressCallback = Callable[[float], Awaitable[None]]

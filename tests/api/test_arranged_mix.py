@@ -42,3 +42,56 @@ async def test_the_render_follows_the_clips(start_api: Callable[..., Any]) -> No
             "GET", f"/api/v1/assets/{job.result['render_asset_id']}", owner.access_token
         )
         assert render.json()["duration_s"] == pytest.approx(5.5, abs=0.01)
+
+
+async def test_stems_export_as_a_job_and_land_as_an_asset(start_api: Callable[..., Any]) -> None:
+    async with start_api(**JOBS) as (server, api):
+        owner, viewer = await api.signup(), await api.signup()
+        project_id = await api.create_project(owner)
+        await api.add_member(owner, project_id, viewer, "viewer")
+        tracks = await uploaded(
+            server,
+            api,
+            owner,
+            project_id,
+            Bass=(tone_wav(1.0, 48_000, 1, frequency_hz=55.0), "instrument"),
+            Lead=(tone_wav(2.0, 48_000, 1, frequency_hz=440.0), "instrument"),
+        )
+        async with CollabClient(
+            collab_url(server.base_url, project_id), token=owner.access_token
+        ) as peer:
+            with anyio.fail_after(WAIT_S):
+                await peer.wait_synced()
+                project = ProjectDocument(peer.doc)
+                bass = tracks["Bass"]["track_id"]
+                [clip] = project.get_track(bass).clips
+                project.update_clip(bass, clip.id, start_s=3.0)
+                await peer.flush()
+
+        denied = await api.call(
+            "POST", f"/api/v1/projects/{project_id}/exports", viewer.access_token, json={}
+        )
+        assert denied.status_code == 403
+        bad = await api.call(
+            "POST",
+            f"/api/v1/projects/{project_id}/exports",
+            owner.access_token,
+            json={"audio_format": "mp3"},
+        )
+        assert bad.status_code == 422
+        answer = await api.call(
+            "POST",
+            f"/api/v1/projects/{project_id}/exports",
+            owner.access_token,
+            json={"audio_format": "wav"},
+        )
+        assert answer.status_code == 202, answer.text
+        job = await wait_job(server, owner, project_id, answer.json()["id"])
+        assert job.status.value == "done", job.error
+        assert job.result["files"] == ["01 Bass.wav", "02 Lead.wav"]
+        assert job.result["duration_s"] == pytest.approx(4.0, abs=1e-3)
+        asset = await api.call(
+            "GET", f"/api/v1/assets/{job.result['export_asset_id']}", viewer.access_token
+        )
+        assert asset.json()["kind"] == "export"
+        assert asset.json()["content_type"] == "application/zip"
