@@ -14,6 +14,7 @@ from .comments import CommentsMixin
 from .fields import UNSET, Unset, checked_fields
 from .jobs import JobsMixin
 from .lyrics import LyricsMixin
+from .midi import MidiMixin
 from .migrations import migrate, schema_version
 from .mix import MixMixin
 from .schema import DEFAULT_BPM, DEFAULT_TIME_SIGNATURE, DEFAULT_TITLE, MetaView
@@ -26,6 +27,7 @@ __all__ = ["ProjectDocument", "create_document"]
 class ProjectDocument(
     TracksMixin,
     AutomationMixin,
+    MidiMixin,
     JobsMixin,
     CoachingMixin,
     CommentsMixin,

@@ -91,6 +91,12 @@ class UnknownCommentError(UnknownEntityError):
     kind = "comment"
 
 
+class UnknownNoteError(UnknownEntityError):
+    """No note with that id in that MIDI clip."""
+
+    kind = "note"
+
+
 class UnknownSuggestionError(UnknownEntityError):
     """No lyrics suggestion with that id."""
 

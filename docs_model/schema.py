@@ -50,7 +50,9 @@ __all__ = [
     "JobStatus",
     "JobView",
     "MetaView",
+    "MidiClipView",
     "MixView",
+    "NoteView",
     "Problem",
     "TrackKind",
     "TrackView",
@@ -99,6 +101,8 @@ class TrackKind(StrEnum):
     VOCAL = "vocal"
     INSTRUMENT = "instrument"
     BUS = "bus"
+    #: Notes in MIDI clips, played by a General MIDI instrument (``instrument``).
+    MIDI = "midi"
 
 
 class JobKind(StrEnum):
@@ -262,6 +266,43 @@ class EffectView:
     params: Annotated[dict[str, JSONValue], spec(_OBJECT, default=EMPTY_OBJECT)]
 
 
+@record()
+@dataclass(frozen=True)
+class NoteView:
+    """A note of a MIDI clip: MIDI `pitch` (60 is middle C), `velocity`, and its start and
+    length in beats from the clip's start (the song's tempo turns beats into seconds)."""
+
+    id: Annotated[str, KEY]
+    pitch: Annotated[int, spec(_NUMBER, required=True, minimum=0.0, maximum=127.0, integer=True)]
+    velocity: Annotated[int, spec(_NUMBER, default=100.0, minimum=1.0, maximum=127.0, integer=True)]
+    start_beats: Annotated[float, spec(_NUMBER, required=True, minimum=0.0)]
+    length_beats: Annotated[float, spec(_NUMBER, required=True, positive=True)]
+
+
+def _note_order(note: NoteView) -> tuple[float, int, str]:
+    return (note.start_beats, note.pitch, note.id)
+
+
+@record()
+@dataclass(frozen=True)
+class MidiClipView:
+    """Notes placed at `start_s` in the song, heard for `duration_s` (notes past it are
+    cut); notes are a Map keyed by id, so two people can edit one clip."""
+
+    id: Annotated[str, KEY]
+    start_s: Annotated[float, spec(_NUMBER, required=True, minimum=0.0)]
+    duration_s: Annotated[float, spec(_NUMBER, required=True, positive=True)]
+    notes: Annotated[tuple[NoteView, ...], nested_map(NoteView, order=_note_order)]
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.duration_s
+
+
+def _midi_clip_order(clip: MidiClipView) -> tuple[float, str]:
+    return (clip.start_s, clip.id)
+
+
 # A track that lacks required fields still reads (with defaults): bare clients write
 # tracks that way, and migrate() fills the fields in.
 @record(keep_incomplete=True)
@@ -297,6 +338,14 @@ class TrackView:
     #: While it has points, the lane sets the track's pan, -1 (left) to 1 (right).
     pan_automation: Annotated[
         tuple[AutomationPointView, ...], nested_list(AutomationPointView)
+    ] = ()
+    #: The General MIDI program (0 to 127) a MIDI track plays; None: 0, the piano.
+    instrument: Annotated[
+        int | None,
+        spec(_NUMBER, nullable=True, minimum=0.0, maximum=127.0, integer=True),
+    ] = None
+    midi_clips: Annotated[
+        tuple[MidiClipView, ...], nested_map(MidiClipView, order=_midi_clip_order)
     ] = ()
 
 

@@ -56,12 +56,14 @@ class TracksMixin(DocumentBase):
         pan: float = 0.0,
         mute: bool = False,
         solo: bool = False,
+        instrument: int | None = None,
         after: str | None = None,
         before: str | None = None,
         origin: Origin = None,
     ) -> str:
         """Add a track and return its id; it goes at the end unless `after` or `before`
-        names the track it should follow or precede."""
+        names the track it should follow or precede. A MIDI track plays General MIDI
+        program `instrument` (0 to 127)."""
         fields = checked_fields(
             {
                 "name": name,
@@ -71,6 +73,7 @@ class TracksMixin(DocumentBase):
                 "pan": pan,
                 "mute": mute,
                 "solo": solo,
+                "instrument": instrument,
             },
             TRACK_FIELDS,
         )
@@ -79,7 +82,9 @@ class TracksMixin(DocumentBase):
             fields["order"] = self._place(None, after, before)
             # One prelim Map with its empty containers: a fresh id means no peer can
             # race us to create them.
-            self._roots.tracks[track_id] = Map({**fields, "clips": Map(), "effects": Array()})
+            self._roots.tracks[track_id] = Map(
+                {**fields, "clips": Map(), "effects": Array(), "midi_clips": Map()}
+            )
         return track_id
 
     def get_track(self, track_id: str) -> TrackView:
@@ -109,6 +114,7 @@ class TracksMixin(DocumentBase):
         mute: bool | Unset = UNSET,
         solo: bool | Unset = UNSET,
         asset_id: str | Unset | None = UNSET,
+        instrument: int | Unset | None = UNSET,
         origin: Origin = None,
     ) -> None:
         """Set the given fields of a track, leaving the others as they are."""
@@ -121,6 +127,7 @@ class TracksMixin(DocumentBase):
                 "mute": mute,
                 "solo": solo,
                 "asset_id": asset_id,
+                "instrument": instrument,
             },
             TRACK_FIELDS,
         )

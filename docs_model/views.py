@@ -18,7 +18,9 @@ from .schema import (
     EffectView,
     JobView,
     MetaView,
+    MidiClipView,
     MixView,
+    NoteView,
     TrackView,
     track_order,
 )
@@ -31,6 +33,8 @@ __all__ = [
     "EFFECT_FIELDS",
     "JOB_FIELDS",
     "META_FIELDS",
+    "MIDI_CLIP_FIELDS",
+    "MIDI_NOTE_FIELDS",
     "MIX_FIELDS",
     "NOTE_FIELDS",
     "TRACK_FIELDS",
@@ -50,6 +54,8 @@ META_FIELDS = fields_of(MetaView)
 TRACK_FIELDS = fields_of(TrackView)
 CLIP_FIELDS = fields_of(ClipView)
 AUTOMATION_POINT_FIELDS = fields_of(AutomationPointView)
+MIDI_CLIP_FIELDS = fields_of(MidiClipView)
+MIDI_NOTE_FIELDS = fields_of(NoteView)
 EFFECT_FIELDS = fields_of(EffectView)
 MIX_FIELDS = fields_of(MixView)
 JOB_FIELDS = fields_of(JobView)

@@ -64,6 +64,8 @@ def test_layout(project: ProjectDocument, clock: FakeClock) -> None:
                 "effects": [{"plugin": "compressor", "params": {"ratio": 4.0}}],
                 "volume_automation": [],
                 "pan_automation": [{"time_s": 2.0, "value": -0.5, "curve": "hold"}],
+                "instrument": None,
+                "midi_clips": [],
             },
             {
                 "id": bass,
@@ -79,6 +81,8 @@ def test_layout(project: ProjectDocument, clock: FakeClock) -> None:
                 "effects": [],
                 "volume_automation": [],
                 "pan_automation": [],
+                "instrument": None,
+                "midi_clips": [],
             },
         ],
         "lyrics": "Hello\nworld",

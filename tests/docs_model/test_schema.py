@@ -45,7 +45,7 @@ from jacameno.docs_model.records import (
     record_spec,
     spec,
 )
-from jacameno.docs_model.schema import ROOTS, AutomationPointView
+from jacameno.docs_model.schema import ROOTS, AutomationPointView, MidiClipView, NoteView
 from jacameno.docs_model.schema_doc import schema_markdown
 
 SCHEMA_MD = Path(__file__).resolve().parents[2] / "docs" / "schema.md"
@@ -55,6 +55,8 @@ TABLES = {
     TrackView: tables.TRACK_FIELDS,
     ClipView: tables.CLIP_FIELDS,
     AutomationPointView: tables.AUTOMATION_POINT_FIELDS,
+    MidiClipView: tables.MIDI_CLIP_FIELDS,
+    NoteView: tables.MIDI_NOTE_FIELDS,
     EffectView: tables.EFFECT_FIELDS,
     MixView: tables.MIX_FIELDS,
     JobView: tables.JOB_FIELDS,
@@ -131,6 +133,11 @@ def _full_project() -> tuple[ProjectDocument, dict[type[Any], list[str]]]:
     project.set_effects(track_id, [{"plugin": "eq", "params": {"low_db": 1.0}}])
     project.set_automation(track_id, "volume", [{"time_s": 0.5, "value": -3.0}])
     project.set_automation(track_id, "pan", [{"time_s": 0.5, "value": 0.5}])
+    keys = project.add_track("Keys", "midi", instrument=4)
+    project.set_automation(keys, "volume", [{"time_s": 0.0, "value": -1.0}])
+    project.set_automation(keys, "pan", [{"time_s": 0.0, "value": 0.0}])
+    midi_clip = project.add_midi_clip(keys, start_s=0.0, duration_s=4.0)
+    note_id = project.add_note(keys, midi_clip, pitch=60, start_beats=0.0, length_beats=1.0)
     project.set_coaching(track_id, {"score": 1.0}, [{"start_s": 0.0, "message": "ok"}])
     job_id = project.request_job("mixing")
     project.add_comment("ana", "nice")
@@ -138,10 +145,12 @@ def _full_project() -> tuple[ProjectDocument, dict[type[Any], list[str]]]:
     paths = {
         MetaView: ["meta"],
         MixView: ["mix"],
-        TrackView: [track],
+        TrackView: [track, f"tracks.{keys}"],
         ClipView: [f"{track}.clips.{clip_id}"],
         EffectView: [f"{track}.effects.0"],
         AutomationPointView: [f"{track}.volume_automation.0", f"{track}.pan_automation.0"],
+        MidiClipView: [f"tracks.{keys}.midi_clips.{midi_clip}"],
+        NoteView: [f"tracks.{keys}.midi_clips.{midi_clip}.notes.{note_id}"],
         JobView: [f"jobs.{job_id}"],
         CoachingView: [f"coaching.{track_id}"],
         CoachingNoteView: [f"coaching.{track_id}.notes.0"],

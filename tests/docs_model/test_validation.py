@@ -82,7 +82,7 @@ def test_wrong_fields_are_reported_with_paths(project: ProjectDocument) -> None:
     assert found == {
         f"{t}.volume_db": "must be a number, got a string",
         f"{t}.pan": "must be between -1 and 1, got 1.5",
-        f"{t}.kind": "must be one of audio, vocal, instrument, bus, got 'synth'",
+        f"{t}.kind": "must be one of audio, vocal, instrument, bus, midi, got 'synth'",
         f"{t}.mute": "must be a boolean, got a number",
         f"{t}.order": "is not a valid fractional-index key: 'a00'",
         f"{t}.clips.{clip_id}.duration_s": "must be > 0, got -2",
