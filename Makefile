@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 PACKAGES := api collab docs_model audio_services
 
-.PHONY: run serve install install-dev web web-test node-deps browser-deps deploy-deps check lint typecheck test bench clean
+.PHONY: run serve install install-dev web web-test node-deps browser-deps deploy-deps synth-deps check lint typecheck test bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,7 +63,14 @@ deploy-deps:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq caddy; \
 		else echo "install Debian's caddy package for the deployment tests"; fi; fi
 
-run: install web
+# FluidSynth and a General MIDI SoundFont from Debian's packages: MIDI tracks are heard
+# through them (audio_services/midi_render.py); the browser plays the same SoundFont.
+synth-deps:
+	@if [ ! -f /usr/share/sounds/sf2/TimGM6mb.sf2 ] || ! ldconfig -p | grep -q libfluidsynth; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libfluidsynth3 timgm6mb-soundfont; \
+		else echo "install Debian's libfluidsynth3 and timgm6mb-soundfont packages for MIDI tracks"; fi; fi
+
+run: install synth-deps web
 	@mkdir -p var
 	@$(VENV)/bin/jacameno demo
 	$(VENV)/bin/jacameno serve
@@ -81,7 +88,7 @@ typecheck: install-dev
 
 check: lint typecheck
 
-test: install-dev node-deps browser-deps deploy-deps web-test check
+test: install-dev node-deps browser-deps deploy-deps synth-deps web-test check
 	$(VENV)/bin/pytest
 
 # Collaboration: the reference y-websocket server, Hocuspocus and our server in the same

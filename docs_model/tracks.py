@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pycrdt import Array, Map
 
 from .base import DocumentBase, Origin, new_id
+from .clip_records import fades_fit
 from .errors import (
     InvalidValueError,
     MalformedDocumentError,
@@ -16,7 +17,7 @@ from .errors import (
 from .fields import UNSET, Unset, checked_fields, describe, has_key
 from .ordering import generate_key_between, generate_n_keys_between, is_valid_order_key
 from .records import checked_entry
-from .schema import ClipView, EffectView, FadeCurve, TrackKind, TrackView, fades_fit
+from .schema import ClipView, EffectView, FadeCurve, TrackKind, TrackView
 from .views import CLIP_FIELDS, TRACK_FIELDS, read_clip, read_track, sort_tracks
 
 __all__ = ["EffectSpec", "TracksMixin"]

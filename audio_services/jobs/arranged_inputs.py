@@ -9,6 +9,7 @@ from typing import Any
 
 from jacameno.audio_services.arrangement import ArrangedSource, Placement
 from jacameno.audio_services.errors import AudioLimitError
+from jacameno.audio_services.midi_render import MidiTrackSource, find_soundfont
 from jacameno.audio_services.mixing import Stem
 from jacameno.audio_services.sources import BlockSource, FileSource, ResampledSource
 
@@ -16,6 +17,8 @@ __all__ = ["MAX_MIX_SAMPLE_RATE", "arranged", "stems_of"]
 
 #: Highest sample rate a mix is rendered at, in Hz (stems above it are resampled).
 MAX_MIX_SAMPLE_RATE = 96_000
+#: The rate of a song that has only MIDI tracks, in Hz.
+MIDI_SAMPLE_RATE = 48_000
 
 
 def arranged(
@@ -41,6 +44,8 @@ def stems_of(
     and the rate they play at: the highest of their files', at most 96 kHz."""
     opened: dict[str, FileSource] = {}
     for track in tracks:
+        if track.get("midi"):
+            continue
         clips = track.get("clips") or ()
         for asset_id in [clip["asset_id"] for clip in clips] or [track["asset_id"]]:
             if asset_id in opened:
@@ -51,16 +56,26 @@ def stems_of(
                     f"track {track['name']!r} has {source.channels} channels; the mixer takes"
                     " mono or stereo stems (bounce surround stems to stereo first)"
                 )
-    if not opened:
-        raise AudioLimitError("nothing to play: no track has audio")
-    sample_rate = min(max(source.sample_rate for source in opened.values()), MAX_MIX_SAMPLE_RATE)
+    rates = [source.sample_rate for source in opened.values()]
+    sample_rate = min(max(rates, default=MIDI_SAMPLE_RATE), MAX_MIX_SAMPLE_RATE)
+    soundfont = find_soundfont() if any(track.get("midi") for track in tracks) else None
     stems = []
     for track in tracks:
         clips = track.get("clips") or ()
-        played: BlockSource = (
-            arranged(clips, files, sample_rate, max_duration_s)
-            if clips
-            else ResampledSource(opened[track["asset_id"]], sample_rate)
-        )
+        midi = track.get("midi")
+        played: BlockSource
+        if midi:
+            assert soundfont is not None
+            played = MidiTrackSource(
+                midi["clips"],
+                bpm=float(midi["bpm"]),
+                instrument=int(midi["instrument"]),
+                sample_rate=sample_rate,
+                soundfont=soundfont,
+            )
+        elif clips:
+            played = arranged(clips, files, sample_rate, max_duration_s)
+        else:
+            played = ResampledSource(opened[track["asset_id"]], sample_rate)
         stems.append(Stem.from_track(track, played))
     return stems, sample_rate

@@ -12,7 +12,7 @@ from jacameno.audio_services.lyrics.melody_source import melody_of
 from jacameno.audio_services.lyrics.model import LyricsError
 from jacameno.docs_model import ProjectDocument
 from jacameno.docs_model.errors import UnknownTrackError
-from jacameno.docs_model.schema import AutomationPointView, ClipView, JobView, TrackKind
+from jacameno.docs_model.schema import AutomationPointView, ClipView, JobView, TrackKind, TrackView
 
 #: Job kinds the coordinator runs (lyrics on the lyrics service, the others on the DSP runner).
 RUNNABLE_KINDS = frozenset({"analysis", "mixing", "mastering", "coaching", "lyrics", "export"})
@@ -63,11 +63,13 @@ def _mixing_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str
 def stem_inputs(project: ProjectDocument) -> list[dict[str, Any]]:
     """Every track with clips (played as arranged) or, without clips, an asset (played
     from 0 s), with its mixer settings and automation lanes."""
+    bpm = project.get_meta().bpm
     stems = [
         {
             "track_id": track.id,
             "asset_id": track.asset_id,
             "clips": [_clip_input(clip) for clip in track.clips],
+            "midi": _midi_input(track, bpm) if track.midi_clips else None,
             "name": track.name,
             "kind": track.kind.value,
             "volume_db": track.volume_db,
@@ -79,7 +81,7 @@ def stem_inputs(project: ProjectDocument) -> list[dict[str, Any]]:
             "pan_automation": [_point_input(p) for p in track.pan_automation],
         }
         for track in project.tracks_in_order()
-        if track.clips or track.asset_id
+        if track.clips or track.asset_id or any(clip.notes for clip in track.midi_clips)
     ]
     if not stems:
         raise JobInputError("nothing to play: upload audio to at least one track first")
@@ -109,6 +111,29 @@ def _clip_input(clip: ClipView) -> dict[str, Any]:
         "fade_in_curve": clip.fade_in_curve.value,
         "fade_out_curve": clip.fade_out_curve.value,
         "loop_count": clip.loop_count,
+    }
+
+
+def _midi_input(track: TrackView, bpm: float) -> dict[str, Any]:
+    return {
+        "bpm": bpm,
+        "instrument": track.instrument or 0,
+        "clips": [
+            {
+                "start_s": clip.start_s,
+                "duration_s": clip.duration_s,
+                "notes": [
+                    {
+                        "pitch": note.pitch,
+                        "velocity": note.velocity,
+                        "start_beats": note.start_beats,
+                        "length_beats": note.length_beats,
+                    }
+                    for note in clip.notes
+                ],
+            }
+            for clip in track.midi_clips
+        ],
     }
 
 

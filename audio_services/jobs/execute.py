@@ -38,6 +38,8 @@ def input_asset_ids(ticket: JobTicket) -> list[str]:
     """Every asset a ticket reads."""
     ids: list[str] = []
     for stem in ticket.inputs.get("stems", ()):
+        if stem.get("midi"):
+            continue  # notes, no audio
         clips = stem.get("clips") or ()
         ids.extend([clip["asset_id"] for clip in clips] if clips else [stem["asset_id"]])
     for key in ("asset_id", "reference_asset_id"):
