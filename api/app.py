@@ -49,6 +49,7 @@ from jacameno.api.routes import (
     jobs,
     lyrics,
     memory,
+    midi,
     plugins,
     projects,
     tracks,
@@ -88,6 +89,7 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         *ai.routes,
         *lyrics.routes,
         *exports.routes,
+        *midi.routes,
         *jobs.routes,
     ]
     routes: list[BaseRoute] = [

@@ -115,9 +115,10 @@ class MixingRequest(Body):
 
 
 class ExportRequest(Body):
-    """What to export: ``stems`` (every track rendered as arranged, in a zip)."""
+    """What to export: ``stems`` (every track rendered as arranged, in a zip) or ``midi``
+    (the MIDI tracks as one Standard MIDI File)."""
 
-    format: Literal["stems"] = "stems"
+    format: Literal["stems", "midi"] = "stems"
     #: The stems' files: 24-bit FLAC or WAV.
     audio_format: Literal["flac", "wav"] = "flac"
 

@@ -219,12 +219,16 @@ class Mutation:
 
     @strawberry.mutation
     async def request_export(
-        self, info: Info, project_id: strawberry.ID, audio_format: str = "flac"
+        self,
+        info: Info,
+        project_id: strawberry.ID,
+        format: str = "stems",
+        audio_format: str = "flac",
     ) -> Job:
-        """Queue an export of every track's stem as arranged, in a zip (editor or owner);
-        checked as REST ``POST /api/v1/projects/{id}/exports``."""
+        """Queue an export (editor or owner): ``stems`` (every track as arranged, in a zip)
+        or ``midi``; checked as REST ``POST /api/v1/projects/{id}/exports``."""
         try:
-            body = ExportRequest.model_validate({"audio_format": audio_format})
+            body = ExportRequest.model_validate({"format": format, "audio_format": audio_format})
         except ValidationError as exc:
             raise ValidationFailedError(
                 "the export request is not valid", details=validation_details(exc)

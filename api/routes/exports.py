@@ -35,7 +35,7 @@ routes = [
         "/api/v1/projects/{project_id}/exports",
         request_export,
         method="POST",
-        summary="Export the project: every track's stem as arranged, in a zip",
+        summary="Export the project: every track's stem as arranged (a zip), or its MIDI",
         tag="audio",
         body=ExportRequest,
         response=JobOut,

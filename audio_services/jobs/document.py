@@ -94,8 +94,21 @@ def _export_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str
         raise JobInputError(
             f"unknown export format {export_format!r}: choose one of {', '.join(EXPORT_FORMATS)}"
         )
-    if export_format == "stems":
-        params.setdefault("audio_format", "flac")
+    if export_format == "midi":
+        meta = project.get_meta()
+        midi_tracks = [
+            {"name": track.name, **_midi_input(track, meta.bpm)}
+            for track in project.tracks_in_order()
+            if any(clip.notes for clip in track.midi_clips)
+        ]
+        if not midi_tracks:
+            raise JobInputError("there is no MIDI to export: add notes to a MIDI track first")
+        return {
+            "midi_tracks": midi_tracks,
+            "bpm": meta.bpm,
+            "time_signature": meta.time_signature,
+        }
+    params.setdefault("audio_format", "flac")
     return {"stems": stem_inputs(project)}
 
 

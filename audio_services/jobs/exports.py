@@ -2,6 +2,7 @@
 
 - ``stems``: every track rendered on its own as arranged (:mod:`~audio_services.stems`),
   24-bit FLAC or WAV (``params.audio_format``), all from 0 s and the song's length.
+- ``midi``: the MIDI tracks as one Standard MIDI File (:mod:`~audio_services.midi_files`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from typing import Any
 
 from jacameno.audio_services.errors import AudioLimitError
 from jacameno.audio_services.jobs.arranged_inputs import stems_of
+from jacameno.audio_services.midi_files import write_midi_file
 from jacameno.audio_services.stems import export_stems
 
 __all__ = ["EXPORT_FORMATS", "compute_export"]
 
 #: What an export job can write.
-EXPORT_FORMATS = ("stems",)
+EXPORT_FORMATS = ("stems", "midi")
 AUDIO_FORMATS = ("flac", "wav")
 
 
@@ -44,22 +46,32 @@ def compute_export(
             "duration_s": duration_s,
             "sample_rate": sample_rate,
         }
-        return _zipped(result, archive, "stems.zip")
+        return _output(result, archive, "stems.zip", "application/zip")
+    if export_format == "midi":
+        path = folder / "song.mid"
+        written = write_midi_file(
+            inputs["midi_tracks"],
+            bpm=float(inputs["bpm"]),
+            time_signature=str(inputs["time_signature"]),
+            path=path,
+        )
+        result = {"format": "midi", "tracks": len(inputs["midi_tracks"]), "notes": written}
+        return _output(result, path, "song.mid", "audio/midi")
     raise AudioLimitError(
         f"unknown export format {export_format!r}: choose one of {', '.join(EXPORT_FORMATS)}"
     )
 
 
-def _zipped(result: dict[str, Any], archive: Path, filename: str) -> dict[str, Any]:
+def _output(result: dict[str, Any], path: Path, filename: str, content_type: str) -> dict[str, Any]:
     return {
         "result": result,
         "outputs": [
             {
                 "role": "export",
-                "path": str(archive),
+                "path": str(path),
                 "kind": "export",
                 "filename": filename,
-                "content_type": "application/zip",
+                "content_type": content_type,
                 "audio": None,
             }
         ],
