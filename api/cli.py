@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import anyio
 
 from jacameno.api.cli_audio import add_audio_commands
+from jacameno.api.cli_export import add_export_command
 from jacameno.api.settings import SettingsError, load_settings
 
 #: Exit status for a configuration error.
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(handler=_db)
 
     add_audio_commands(commands)
+    add_export_command(commands)
     return parser
 
 

@@ -3,7 +3,9 @@ where the render has them."""
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -12,6 +14,7 @@ import pytest
 from jacameno.collab.client import CollabClient, collab_url
 from jacameno.docs_model import ProjectDocument
 from tests.api.test_ai_jobs import post_job, uploaded
+from tests.api.test_cli import run_cli
 from tests.api.test_uploads import JOBS, WAIT_S, tone_wav, wait_job
 
 
@@ -95,3 +98,36 @@ async def test_stems_export_as_a_job_and_land_as_an_asset(start_api: Callable[..
         )
         assert asset.json()["kind"] == "export"
         assert asset.json()["content_type"] == "application/zip"
+
+
+async def test_the_command_line_exports_a_project(
+    start_api: Callable[..., Any], db_url: str, tmp_path: Path
+) -> None:
+    async with start_api(**JOBS) as (server, api):
+        owner = await api.signup()
+        project_id = await api.create_project(owner)
+        await uploaded(
+            server, api, owner, project_id, Tone=(tone_wav(1.0, 48_000, 1), "instrument")
+        )
+        env = {
+            "JACAMENO_ENV": "test",
+            "JACAMENO_DATABASE_URL": db_url,
+            "JACAMENO_STORAGE_URL": f"file://{tmp_path / 'var' / 'storage'}",
+            "JACAMENO_DATA_DIR": str(tmp_path / "var"),
+            "JACAMENO_SECRET_KEY": "test-secret-" + "x" * 40,
+            "JACAMENO_JOB_WARM_UP": "false",
+        }
+        out = tmp_path / "stems.zip"
+        result = await anyio.to_thread.run_sync(
+            lambda: run_cli(
+                "export", project_id, "--audio-format", "wav", "-o", str(out), cwd=tmp_path, **env
+            )
+        )
+        assert result.returncode == 0, result.stderr
+        with zipfile.ZipFile(out) as zipped:
+            assert zipped.namelist() == ["01 Tone.wav"]
+        missing = await anyio.to_thread.run_sync(
+            lambda: run_cli("export", "no-such-project", "--format", "midi", cwd=tmp_path, **env)
+        )
+        assert missing.returncode == 1
+        assert "there is no project no-such-project" in missing.stderr
