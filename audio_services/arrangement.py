@@ -109,15 +109,25 @@ class Placement:
             fade_out_curve=fade_out_curve if fade_out_curve in FADE_CURVES else "linear",
         )
 
-    def envelope(self, first: int, count: int) -> npt.NDArray[np.float64]:
-        """Gain of played samples ``first .. first + count - 1`` (clip gain and fades)."""
-        position = np.arange(first, first + count, dtype=np.float64)
-        gain = np.full(count, self.gain)
-        if self.fade_in > 0:
-            gain *= fade_shape(self.fade_in_curve, position / self.fade_in)
-        if self.fade_out > 0:
-            gain *= fade_shape(self.fade_out_curve, (self.total - position) / self.fade_out)
-        return gain
+    def envelope(self, first: int, count: int) -> float | npt.NDArray[np.float32]:
+        """Gain of played samples ``first .. first + count - 1`` (clip gain and fades): a
+        number where no fade reaches, else one gain per sample."""
+        fade_in_end = self.fade_in
+        fade_out_start = self.total - self.fade_out
+        in_fade_in = self.fade_in > 0 and first < fade_in_end
+        in_fade_out = self.fade_out > 0 and first + count > fade_out_start
+        if not (in_fade_in or in_fade_out):
+            return self.gain
+        gain = np.full(count, self.gain, dtype=np.float64)
+        if in_fade_in:
+            stop = min(count, fade_in_end - first)
+            position = np.arange(first, first + stop, dtype=np.float64)
+            gain[:stop] *= fade_shape(self.fade_in_curve, position / self.fade_in)
+        if in_fade_out:
+            start = max(0, fade_out_start - first)
+            position = np.arange(first + start, first + count, dtype=np.float64)
+            gain[start:] *= fade_shape(self.fade_out_curve, (self.total - position) / self.fade_out)
+        return gain.astype(np.float32)
 
 
 def _number(values: Mapping[str, object], key: str, default: float) -> float:
@@ -151,9 +161,9 @@ class _Region:
             out[:, filled : filled + chunk.shape[1]] = chunk
             filled += take  # past the asset's end: silence
             self._in_loop += take
-        gain = self.placement.envelope(self.played, count).astype(np.float32)
+        gain = self.placement.envelope(self.played, count)
         self.played += count
-        out *= gain
+        out *= np.float32(gain) if isinstance(gain, float) else gain
         return out
 
     def _start_loop(self) -> None:
@@ -267,6 +277,11 @@ def lane_points(raw: object) -> tuple[LanePoint, ...]:
     return tuple(sorted(points, key=lambda point: point[0]))
 
 
+#: Automation is evaluated every this many samples and interpolated between (0.7 ms
+#: at 44.1 kHz: finer than any fader move, and 30x cheaper than every sample).
+CONTROL_FRAMES = 32
+
+
 def automation_gains(
     volume_lane: Sequence[LanePoint],
     pan_lane: Sequence[LanePoint],
@@ -280,25 +295,66 @@ def automation_gains(
 
     A lane with points sets the volume (dB, at most +24) or pan (-1 to 1) in place of
     the fixed ``volume_db`` or ``pan``; the pan law is the mixer's (constant power; a
-    stereo track's as a balance, unity in the centre).
+    stereo track's as a balance, unity in the centre). The gains are computed every
+    :data:`CONTROL_FRAMES` samples and interpolated linearly in between.
     """
     if not volume_lane and not pan_lane:
         return None
     balance = math.sqrt(2.0) if channels == 2 else 1.0
+    volume = _Lane(volume_lane) if volume_lane else None
+    panning = _Lane(pan_lane) if pan_lane else None
 
-    def gains(first: int, count: int) -> tuple[FloatArray, FloatArray]:
-        times_s = (first + np.arange(count, dtype=np.float64)) / sample_rate
-        level_db = lane_values(volume_lane, times_s) if volume_lane else np.full(count, volume_db)
-        position = np.clip(lane_values(pan_lane, times_s), -1.0, 1.0) if pan_lane else None
+    def at(frames: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], ...]:
+        times_s = frames / sample_rate
+        level_db = volume.values(times_s) if volume else np.full(len(frames), volume_db)
+        position = np.clip(panning.values(times_s), -1.0, 1.0) if panning else None
         if position is None:
-            position = np.full(count, pan)
+            position = np.full(len(frames), pan)
         angle = (position + 1.0) * (math.pi / 4.0)
         left = np.where(position < 1.0, np.cos(angle), 0.0)
         right = np.where(position > -1.0, np.sin(angle), 0.0)
         scale = 10.0 ** (np.minimum(level_db, 24.0) / 20.0) * balance
-        return (scale * left).astype(np.float32), (scale * right).astype(np.float32)
+        return scale * left, scale * right
+
+    def gains(first: int, count: int) -> tuple[FloatArray, FloatArray]:
+        control = np.arange(0, count + CONTROL_FRAMES, CONTROL_FRAMES, dtype=np.float64)
+        control[-1] = min(control[-1], count - 1)
+        left, right = at(first + control)
+        frames = np.arange(count, dtype=np.float64)
+        return (
+            np.interp(frames, control, left).astype(np.float32),
+            np.interp(frames, control, right).astype(np.float32),
+        )
 
     return gains
+
+
+class _Lane:
+    """A lane's points as arrays, for evaluating it at many times at once."""
+
+    _CURVES = {"linear": 0, "hold": 1, "smooth": 2}
+
+    def __init__(self, points: Sequence[LanePoint]) -> None:
+        if not points:
+            raise ValueError("a lane without points has no value")
+        self.at = np.array([p[0] for p in points], dtype=np.float64)
+        self.points = np.array([p[1] for p in points], dtype=np.float64)
+        self.curves = np.array([self._CURVES.get(p[2], 0) for p in points], dtype=np.int8)
+
+    def values(self, times_s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        last = len(self.at) - 1
+        index = np.clip(np.searchsorted(self.at, times_s, side="right") - 1, 0, last)
+        following = np.minimum(index + 1, last)
+        span = self.at[following] - self.at[index]
+        safe = np.where(span > 0, span, 1.0)
+        fraction = np.clip(np.where(span > 0, (times_s - self.at[index]) / safe, 0.0), 0.0, 1.0)
+        curve = self.curves[index]
+        fraction = np.where(curve == 1, 0.0, fraction)
+        fraction = np.where(curve == 2, (1.0 - np.cos(np.pi * fraction)) / 2.0, fraction)
+        start = self.points[index]
+        result = start + (self.points[following] - start) * fraction
+        held: npt.NDArray[np.float64] = np.where(times_s < self.at[0], self.points[0], result)
+        return held
 
 
 def lane_values(
@@ -310,17 +366,4 @@ def lane_values(
     its value holds, after the last the last's; between two points the earlier
     point's curve shapes the way (``linear``, ``hold`` or ``smooth``, a cosine ease).
     """
-    if not points:
-        raise ValueError("a lane without points has no value")
-    at = np.array([p[0] for p in points], dtype=np.float64)
-    values = np.array([p[1] for p in points], dtype=np.float64)
-    index = np.clip(np.searchsorted(at, times_s, side="right") - 1, 0, len(points) - 1)
-    following = np.minimum(index + 1, len(points) - 1)
-    span = at[following] - at[index]
-    fraction = np.where(span > 0, (times_s - at[index]) / np.where(span > 0, span, 1.0), 0.0)
-    fraction = np.clip(fraction, 0.0, 1.0)
-    curves = np.array([p[2] for p in points])[index]
-    fraction = np.where(curves == "hold", 0.0, fraction)
-    fraction = np.where(curves == "smooth", (1.0 - np.cos(np.pi * fraction)) / 2.0, fraction)
-    result = values[index] + (values[following] - values[index]) * fraction
-    return np.where(times_s < at[0], values[0], result)
+    return _Lane(points).values(times_s)

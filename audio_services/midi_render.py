@@ -96,11 +96,12 @@ class MidiTrackSource:
 
     FluidSynth starts a note at the first of its 64-frame blocks after the call, so a
     note-on could land up to 63 frames late (1.4 ms at 44.1 kHz). Notes are therefore
-    spread over :data:`PASSES` synthesizers whose timelines are offset by 16 frames
-    from each other, each note played by the one that starts it soonest (at most 15
-    frames late, 0.34 ms at 44.1 kHz); their voices add up (reverb and chorus, which
+    spread over :data:`PASSES` synthesizers whose timelines are offset by 32 frames
+    from each other, each note played by the one that starts it soonest (at most 31
+    frames late, 0.70 ms at 44.1 kHz); their voices add up (reverb and chorus, which
     the mixer adds itself, are off), so the sum is the same song. Note-offs keep the
-    64-frame grid of their synthesizer.
+    64-frame grid of their synthesizer. (Four passes, 15 frames at most, cost 1.6x
+    the render time in bench/bench_arrangement.py; two cost what one does.)
     """
 
     frames_exact = True
@@ -155,7 +156,7 @@ class MidiTrackSource:
 
 #: FluidSynth's block: events take effect at its start.
 _SYNTH_BLOCK = 64
-PASSES = 4
+PASSES = 2
 _PASS_STEP = _SYNTH_BLOCK // PASSES
 
 
@@ -194,6 +195,7 @@ class _Pass:
         self.events = iter([NoteEvent(e.sample + offset, e.velocity, e.pitch) for e in events])
         self.next_event = next(self.events, None)
         self.position = 0
+        self.voices = 0  # notes started since the synth was last silent
         self._render(offset)  # the output starts ``offset`` frames into this timeline
 
     def read(self, count: int) -> FloatArray:
@@ -209,16 +211,30 @@ class _Pass:
                 stop = event.sample
             if stop > self.position:
                 frames = stop - self.position
-                _write_float(self.synth, out[:, done : done + frames])
+                # Silent between notes: skip whole synth blocks (the output is already
+                # zero there), keeping the block grid where the events expect it.
+                idle = frames - frames % _SYNTH_BLOCK if self._silent() else 0
+                if frames - idle:
+                    _write_float(self.synth, out[:, done + idle : done + frames])
                 done += frames
                 self.position = stop
             if event is not None and event.sample <= self.position:
                 if event.velocity:
                     self.synth.noteon(0, event.pitch, event.velocity)
+                    self.voices += 1
                 else:
                     self.synth.noteoff(0, event.pitch)
                 self.next_event = next(self.events, None)
         return out
+
+    def _silent(self) -> bool:
+        """No voice sounds (every note ended and its release faded)."""
+        if self.voices == 0:
+            return True
+        active = int(_active_voices()(self.synth.synth))
+        if active == 0:
+            self.voices = 0
+        return active == 0
 
     def close(self) -> None:
         self.synth.delete()
@@ -244,6 +260,14 @@ def _fluidsynth() -> Any:
             " (make synth-deps) to hear MIDI tracks"
         ) from exc
     return fluidsynth
+
+
+@functools.cache
+def _active_voices() -> Any:
+    """``fluid_synth_get_active_voice_count``: voices still sounding (releases included)."""
+    from ctypes import c_int, c_void_p
+
+    return _fluidsynth().cfunc("fluid_synth_get_active_voice_count", c_int, ("synth", c_void_p, 1))
 
 
 @functools.cache

@@ -98,19 +98,24 @@ def test_lane_values_between_breakpoints() -> None:
 
 
 def test_automation_gains_follow_the_lanes() -> None:
+    rate = 3_200  # 0.5 s and 1 s fall on the control grid (every 32 samples)
     gains = automation_gains(
         lane_points([{"time_s": 0.0, "value": 0.0}, {"time_s": 1.0, "value": -20.0}]),
         lane_points([{"time_s": 0.0, "value": -1.0}, {"time_s": 1.0, "value": 1.0}]),
         volume_db=-3.0,
         pan=0.0,
         channels=1,
-        sample_rate=10,
+        sample_rate=rate,
     )
     assert gains is not None
-    left, right = gains(0, 11)
+    left, right = gains(0, rate + 1)
     assert (left[0], right[0]) == (pytest.approx(1.0), 0.0)  # 0 dB, hard left
-    assert left[5] == pytest.approx(10 ** (-10 / 20) * math.cos(math.pi / 4), rel=1e-5)
-    assert (left[10], right[10]) == (0.0, pytest.approx(0.1))  # -20 dB, hard right
+    centre = 10 ** (-10 / 20) * math.cos(math.pi / 4)  # -10 dB, centre
+    assert (left[rate // 2], right[rate // 2]) == (pytest.approx(centre), pytest.approx(centre))
+    assert (left[rate], right[rate]) == (0.0, pytest.approx(0.1))  # -20 dB, hard right
+    assert np.all(np.diff(left) <= 1e-7)  # between control points: interpolated, monotonic
+    later_left, _ = gains(rate // 2, 10)  # a block starting mid-song
+    assert later_left[0] == pytest.approx(centre)
     assert automation_gains((), (), volume_db=0, pan=0, channels=1, sample_rate=10) is None
 
 
