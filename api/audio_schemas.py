@@ -115,10 +115,11 @@ class MixingRequest(Body):
 
 
 class ExportRequest(Body):
-    """What to export: ``stems`` (every track rendered as arranged, in a zip) or ``midi``
-    (the MIDI tracks as one Standard MIDI File)."""
+    """What to export: ``stems`` (every track rendered as arranged, in a zip), ``midi``
+    (the MIDI tracks as one Standard MIDI File) or ``dawproject`` (the arrangement and
+    its audio for another DAW)."""
 
-    format: Literal["stems", "midi"] = "stems"
+    format: Literal["stems", "midi", "dawproject"] = "stems"
     #: The stems' files: 24-bit FLAC or WAV.
     audio_format: Literal["flac", "wav"] = "flac"
 

@@ -1,4 +1,5 @@
-"""``jacameno export PROJECT --format stems|midi [-o FILE]``: a project for other tools.
+"""``jacameno export PROJECT --format stems|midi|dawproject [-o FILE]``: a project for
+other tools.
 
 ``PROJECT`` is the id of a project on this server's database and storage (the
 settings ``serve`` uses): its live document is read, its audio fetched, and the
@@ -26,10 +27,10 @@ EXPORT_ORIGIN = "service:cli"
 def add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``export`` on the ``jacameno`` parser."""
     export = commands.add_parser(
-        "export", help="export a project: every track's stem as arranged (a zip), or its MIDI"
+        "export", help="export a project: stems as arranged (a zip), its MIDI, or a DAWproject"
     )
     export.add_argument("project", help="the project's id")
-    export.add_argument("--format", default="stems", choices=["stems", "midi"])
+    export.add_argument("--format", default="stems", choices=["stems", "midi", "dawproject"])
     export.add_argument(
         "--audio-format", default="flac", choices=["flac", "wav"], help="stems' files (flac)"
     )

@@ -10,7 +10,7 @@ from jacameno.audio_services.jobs.exports import EXPORT_FORMATS
 from jacameno.audio_services.jobs.protocol import JOB_ORIGIN, JobInputError, JobOutcome, JobTicket
 from jacameno.audio_services.lyrics.melody_source import melody_of
 from jacameno.audio_services.lyrics.model import LyricsError
-from jacameno.docs_model import ProjectDocument
+from jacameno.docs_model import ProjectDocument, to_json
 from jacameno.docs_model.errors import UnknownTrackError
 from jacameno.docs_model.schema import AutomationPointView, ClipView, JobView, TrackKind, TrackView
 
@@ -94,6 +94,19 @@ def _export_inputs(project: ProjectDocument, params: dict[str, Any]) -> dict[str
         raise JobInputError(
             f"unknown export format {export_format!r}: choose one of {', '.join(EXPORT_FORMATS)}"
         )
+    if export_format == "dawproject":
+        document = to_json(project)
+        asset_ids: set[str] = set()
+        for track in project.tracks_in_order():
+            played = [clip.asset_id for clip in track.clips]
+            asset_ids.update(played or ([track.asset_id] if track.asset_id else []))
+        if not asset_ids:
+            raise JobInputError("there is no audio to export: upload audio to a track first")
+        # Only what the export reads: the document's tracks and meta.
+        return {
+            "document": {"meta": document["meta"], "tracks": document["tracks"]},
+            "asset_ids": sorted(asset_ids),
+        }
     if export_format == "midi":
         meta = project.get_meta()
         midi_tracks = [

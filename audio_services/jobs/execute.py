@@ -46,6 +46,7 @@ def input_asset_ids(ticket: JobTicket) -> list[str]:
         if ticket.inputs.get(key):
             ids.append(ticket.inputs[key])
     ids.extend(clip["asset_id"] for clip in ticket.inputs.get("clips") or ())
+    ids.extend(ticket.inputs.get("asset_ids") or ())
     return list(dict.fromkeys(ids))
 
 

@@ -3,6 +3,9 @@
 - ``stems``: every track rendered on its own as arranged (:mod:`~audio_services.stems`),
   24-bit FLAC or WAV (``params.audio_format``), all from 0 s and the song's length.
 - ``midi``: the MIDI tracks as one Standard MIDI File (:mod:`~audio_services.midi_files`).
+- ``dawproject``: the open interchange format for other DAWs (:mod:`~audio_services.dawproject`):
+  the audio tracks with their clips, fades, loops, mixer settings and automation, the
+  tempo and metre, and the audio itself. MIDI tracks are not in it yet.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from jacameno.audio_services.dawproject import export_dawproject
 from jacameno.audio_services.errors import AudioLimitError
 from jacameno.audio_services.jobs.arranged_inputs import stems_of
 from jacameno.audio_services.midi_files import write_midi_file
@@ -18,7 +22,7 @@ from jacameno.audio_services.stems import export_stems
 __all__ = ["EXPORT_FORMATS", "compute_export"]
 
 #: What an export job can write.
-EXPORT_FORMATS = ("stems", "midi")
+EXPORT_FORMATS = ("stems", "midi", "dawproject")
 AUDIO_FORMATS = ("flac", "wav")
 
 
@@ -47,6 +51,13 @@ def compute_export(
             "sample_rate": sample_rate,
         }
         return _output(result, archive, "stems.zip", "application/zip")
+    if export_format == "dawproject":
+        path = folder / "project.dawproject"
+        audio = {asset_id: Path(files[asset_id]) for asset_id in inputs["asset_ids"]}
+        export_dawproject(inputs["document"], audio, path)
+        tracks = inputs["document"].get("tracks") or []
+        result = {"format": "dawproject", "tracks": len(tracks), "audio_files": len(audio)}
+        return _output(result, path, "project.dawproject", "application/zip")
     if export_format == "midi":
         path = folder / "song.mid"
         written = write_midi_file(

@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
+from jacameno.audio_services.dawproject import import_dawproject
 from jacameno.collab.client import CollabClient, collab_url
 from jacameno.docs_model import ProjectDocument
 from tests.api.test_ai_jobs import post_job, uploaded
@@ -131,3 +132,43 @@ async def test_the_command_line_exports_a_project(
         )
         assert missing.returncode == 1
         assert "there is no project no-such-project" in missing.stderr
+
+
+async def test_a_dawproject_export_validates_and_holds_the_arrangement(
+    start_api: Callable[..., Any], tmp_path: Path
+) -> None:
+    async with start_api(**JOBS) as (server, api):
+        owner = await api.signup()
+        project_id = await api.create_project(owner)
+        tracks = await uploaded(
+            server, api, owner, project_id, Tone=(tone_wav(1.0, 48_000, 1), "instrument")
+        )
+        track_id = tracks["Tone"]["track_id"]
+        async with CollabClient(
+            collab_url(server.base_url, project_id), token=owner.access_token
+        ) as peer:
+            with anyio.fail_after(WAIT_S):
+                await peer.wait_synced()
+                project = ProjectDocument(peer.doc)
+                [clip] = project.get_track(track_id).clips
+                project.update_clip(track_id, clip.id, start_s=2.0, loop_count=3, fade_in_s=0.25)
+                await peer.flush()
+        answer = await api.call(
+            "POST",
+            f"/api/v1/projects/{project_id}/exports",
+            owner.access_token,
+            json={"format": "dawproject"},
+        )
+        assert answer.status_code == 202, answer.text
+        job = await wait_job(server, owner, project_id, answer.json()["id"])
+        assert job.status.value == "done", job.error
+        content = await api.call(
+            "GET", f"/api/v1/assets/{job.result['export_asset_id']}/content", owner.access_token
+        )
+    path = tmp_path / "song.dawproject"
+    path.write_bytes(content.content)
+    imported = import_dawproject(path, tmp_path / "audio")
+    [track] = imported.tracks
+    [placed] = track.clips
+    assert (placed.start_s, placed.loop_count, placed.fade_in_s) == (2.0, 3, 0.25)
+    assert len(imported.audio) == 1
