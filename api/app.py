@@ -51,6 +51,7 @@ from jacameno.api.routes import (
     memory,
     midi,
     plugins,
+    project_import,
     projects,
     tracks,
     versions,
@@ -70,7 +71,7 @@ from jacameno.collab.store_backends import create_document_store
 
 log = structlog.get_logger("jacameno.app")
 __version__ = version("jacameno")
-UPLOAD_PREFIXES = ("/api/v1/tracks/upload",)
+UPLOAD_PREFIXES = ("/api/v1/tracks/upload", "/api/v1/projects/import")
 
 
 def build_routes(settings: Settings) -> list[BaseRoute]:
@@ -78,6 +79,7 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         *auth.routes,
         *account.routes,
         *memory.routes,
+        *project_import.routes,
         *projects.routes,
         *access.routes,
         *analytics.routes,

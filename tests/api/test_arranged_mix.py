@@ -11,12 +11,11 @@ from typing import Any
 import anyio
 import pytest
 
-from jacameno.audio_services.dawproject import import_dawproject
 from jacameno.collab.client import CollabClient, collab_url
 from jacameno.docs_model import ProjectDocument
 from tests.api.test_ai_jobs import post_job, uploaded
 from tests.api.test_cli import run_cli
-from tests.api.test_uploads import JOBS, WAIT_S, tone_wav, wait_job
+from tests.api.test_uploads import JOBS, WAIT_S, document_of, tone_wav, wait_job
 
 
 async def test_the_render_follows_the_clips(start_api: Callable[..., Any]) -> None:
@@ -134,24 +133,36 @@ async def test_the_command_line_exports_a_project(
         assert "there is no project no-such-project" in missing.stderr
 
 
-async def test_a_dawproject_export_validates_and_holds_the_arrangement(
+async def test_a_dawproject_export_comes_back_by_import_unchanged(
     start_api: Callable[..., Any], tmp_path: Path
 ) -> None:
     async with start_api(**JOBS) as (server, api):
-        owner = await api.signup()
+        owner, stranger = await api.signup(), await api.signup()
         project_id = await api.create_project(owner)
         tracks = await uploaded(
-            server, api, owner, project_id, Tone=(tone_wav(1.0, 48_000, 1), "instrument")
+            server,
+            api,
+            owner,
+            project_id,
+            Tone=(tone_wav(1.0, 48_000, 1), "instrument"),
+            Pad=(tone_wav(2.0, 44_100, 2, frequency_hz=330.0), "audio"),
         )
-        track_id = tracks["Tone"]["track_id"]
+        tone, pad = tracks["Tone"]["track_id"], tracks["Pad"]["track_id"]
         async with CollabClient(
             collab_url(server.base_url, project_id), token=owner.access_token
         ) as peer:
             with anyio.fail_after(WAIT_S):
                 await peer.wait_synced()
                 project = ProjectDocument(peer.doc)
-                [clip] = project.get_track(track_id).clips
-                project.update_clip(track_id, clip.id, start_s=2.0, loop_count=3, fade_in_s=0.25)
+                [clip] = project.get_track(tone).clips
+                project.update_clip(
+                    tone, clip.id, start_s=2.0, loop_count=3, fade_in_s=0.25, gain_db=-3.0
+                )
+                project.update_track(pad, volume_db=-4.5, pan=0.25, mute=True)
+                project.set_automation(
+                    tone, "volume", [{"time_s": 0.0, "value": -6.0}, {"time_s": 4.0, "value": 0.0}]
+                )
+                project.set_meta(bpm=97.0, time_signature="3/4")
                 await peer.flush()
         answer = await api.call(
             "POST",
@@ -165,10 +176,44 @@ async def test_a_dawproject_export_validates_and_holds_the_arrangement(
         content = await api.call(
             "GET", f"/api/v1/assets/{job.result['export_asset_id']}/content", owner.access_token
         )
-    path = tmp_path / "song.dawproject"
-    path.write_bytes(content.content)
-    imported = import_dawproject(path, tmp_path / "audio")
-    [track] = imported.tracks
-    [placed] = track.clips
-    assert (placed.start_s, placed.loop_count, placed.fade_in_s) == (2.0, 3, 0.25)
-    assert len(imported.audio) == 1
+        archive = content.content
+
+        refused = await api.call(
+            "POST",
+            "/api/v1/projects/import",
+            stranger.access_token,
+            files={"file": ("x.dawproject", b"not a zip", "application/zip")},
+        )
+        assert refused.status_code == 422
+        imported = await api.call(
+            "POST",
+            "/api/v1/projects/import",
+            stranger.access_token,
+            data={"name": "Round trip"},
+            files={"file": ("song.dawproject", archive, "application/zip")},
+        )
+        assert imported.status_code == 201, imported.text
+        copy_id = imported.json()["project"]["id"]
+        original = await document_of(server, owner, project_id)
+        copy = await document_of(server, stranger, copy_id)
+
+    assert (copy.get_meta().bpm, copy.get_meta().time_signature) == (97.0, "3/4")
+    pairs = list(zip(original.tracks_in_order(), copy.tracks_in_order(), strict=True))
+    for before, after in pairs:
+        for field in ("name", "volume_db", "pan", "mute", "solo"):
+            assert getattr(after, field) == pytest.approx(getattr(before, field)), field
+        for old, new in zip(before.clips, after.clips, strict=True):
+            for field in (
+                "start_s",
+                "offset_s",
+                "duration_s",
+                "gain_db",
+                "fade_in_s",
+                "fade_out_s",
+                "loop_count",
+            ):
+                assert getattr(new, field) == pytest.approx(getattr(old, field)), field
+        # Volume crosses DAWproject as a linear gain: dB come back within rounding.
+        flat_after = [v for p in after.volume_automation for v in (p.time_s, p.value)]
+        flat_before = [v for p in before.volume_automation for v in (p.time_s, p.value)]
+        assert flat_after == pytest.approx(flat_before)
