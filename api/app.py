@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount
 
-from jacameno.api import collab_route, files, health
+from jacameno.api import collab_route, files, health, soundfont
 from jacameno.api.auth.passwords import PasswordHasher
 from jacameno.api.auth.revocation import MemoryRevocationList, RedisRevocationList, RevocationList
 from jacameno.api.auth.tokens import TokenIssuer
@@ -98,6 +98,7 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         *health.routes,
         *collab_route.routes,
         *files.routes,
+        *soundfont.routes,
         *api_routes,
         openapi_route(api_routes, version=__version__),
         graphql_route(),

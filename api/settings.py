@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     #: Where the AI memory's vectors live: a folder, or any lancedb URI (``s3://...``);
     #: unset: ``<data_dir>/memory``.
     lancedb_uri: str | None = None
+    #: The General MIDI SoundFont (.sf2) MIDI tracks are played with, on the server and in
+    #: the browser (``GET /api/v1/soundfont``); unset: Debian's TimGM6mb (make synth-deps).
+    #: Read from the environment by the render processes too.
+    soundfont: str | None = None
     #: Seconds after the last keystroke before the lyrics are analysed again.
     lyrics_analysis_delay_s: float = Field(default=1.0, ge=0.0, le=60.0)
 

@@ -26,7 +26,14 @@ import numpy as np
 from jacameno.audio_services.errors import AudioLimitError, AudioProcessingError
 from jacameno.audio_services.sources import BLOCK_FRAMES, FloatArray
 
-__all__ = ["SOUNDFONT_PATHS", "MidiTrackSource", "NoteEvent", "find_soundfont", "note_events"]
+__all__ = [
+    "SOUNDFONT_PATHS",
+    "MidiTrackSource",
+    "NoteEvent",
+    "SoundFontMissingError",
+    "find_soundfont",
+    "note_events",
+]
 
 #: Where Debian's General MIDI SoundFonts are, in order of preference.
 SOUNDFONT_PATHS = (

@@ -113,3 +113,15 @@ async def test_import_hear_and_export_midi(start_api: Callable[..., Any], tmp_pa
             ("Bass", 33, 1),
         ]
         assert [n["pitch"] for n in back.parts[0].notes] == [60, 64, 67]
+
+
+async def test_the_browser_gets_the_servers_soundfont(api: ApiClient) -> None:
+    answer = await api.http.get("/api/v1/soundfont")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "audio/x-soundfont"
+    assert answer.content[:4] == b"RIFF"
+    assert answer.content[8:12] == b"sfbk"
+    again = await api.http.get(
+        "/api/v1/soundfont", headers={"if-none-match": answer.headers["etag"]}
+    )
+    assert again.status_code == 304
