@@ -23,19 +23,38 @@ How the document maps (export, and back on import):
   audio (as Bitwig and DawVert write it).
 - Volume and pan automation are ``<Points>`` on the channel's parameters; ``hold``
   stays hold, ``linear`` and ``smooth`` become linear (DAWproject has no ease).
-- Track kinds and the key, which DAWproject cannot hold, travel in ``jacameno.json``
-  beside the XML; other DAWs ignore it, and other DAWs' files import as audio tracks
-  (instrument tracks for note tracks, whose notes are not imported).
-- Not carried over: effects and plug-ins, sends, groups (imported flat), notes, the
-  clip launcher, time-stretching (audio plays at its own speed), lyrics, comments,
-  coaching and mix settings. A clipless track's asset exports as one clip from 0 s.
+- A MIDI track is a ``contentType="notes"`` track; each MIDI clip is a ``<Clip>``
+  placed in seconds whose ``<Notes>`` count beats from the clip's start
+  (``contentTimeUnit="beats"``), so notes keep their beats exactly. A ``<Note>`` has
+  ``key`` (the pitch), ``vel`` (velocity / 127, normalized as Bitwig writes it; ``rel``
+  the same), ``channel="0"``. Imports read notes however nested (clips of clips, alias
+  clips, loops) in beats or seconds (converted at the project's tempo): each clip on a
+  track that plays notes becomes one MIDI clip, and a track with notes a MIDI track.
+  At most 200,000 notes an import (`notes.MAX_NOTES`); more refuses the file.
+- The General MIDI program of a MIDI track has no place in DAWproject (it names
+  instruments as plug-in devices): other DAWs see a notes track without an instrument
+  device. It travels in ``jacameno.json`` with the track kinds and the key, which
+  DAWproject cannot hold either; other DAWs ignore that file. Other DAWs' files import
+  as audio tracks, or MIDI tracks playing program 0 (the piano) for notes tracks.
+- Not carried over: effects and plug-ins, sends, groups (imported flat), the clip
+  launcher, time-stretching (audio plays at its own speed), release velocity, MIDI
+  channels and per-note expressions, lyrics, comments, coaching and mix settings. A
+  clipless track's asset exports as one clip from 0 s.
 """
 
 from .apply import apply_import
 from .archive import DEFAULT_MAX_MEMBERS, DEFAULT_MAX_TOTAL_BYTES
 from .errors import DawProjectError
 from .export import APPLICATION_NAME, APPLICATION_VERSION, DAWPROJECT_VERSION, export_dawproject
-from .model import ImportedClip, ImportedMeta, ImportedProject, ImportedTrack
+from .model import (
+    ImportedClip,
+    ImportedMeta,
+    ImportedMidiClip,
+    ImportedNote,
+    ImportedProject,
+    ImportedTrack,
+)
+from .notes import MAX_NOTES
 from .reader import import_dawproject, read_project
 
 __all__ = [
@@ -44,9 +63,12 @@ __all__ = [
     "DAWPROJECT_VERSION",
     "DEFAULT_MAX_MEMBERS",
     "DEFAULT_MAX_TOTAL_BYTES",
+    "MAX_NOTES",
     "DawProjectError",
     "ImportedClip",
     "ImportedMeta",
+    "ImportedMidiClip",
+    "ImportedNote",
     "ImportedProject",
     "ImportedTrack",
     "apply_import",

@@ -21,8 +21,8 @@ def apply_import(
     *,
     origin: Origin = None,
 ) -> None:
-    """Write ``imported`` (meta, tracks in order with their clips and automation) into
-    ``project``, which must have no tracks yet.
+    """Write ``imported`` (meta, tracks in order with their clips, MIDI clips with their
+    notes, and automation) into ``project``, which must have no tracks yet.
 
     ``asset_ids`` maps each audio path in the archive (the keys of
     ``imported.audio``) to the id of the asset made from it. They are checked before
@@ -58,6 +58,7 @@ def apply_import(
                 pan=track.pan,
                 mute=track.mute,
                 solo=track.solo,
+                instrument=track.instrument,
                 origin=origin,
             )
             for clip in track.clips:
@@ -73,6 +74,20 @@ def apply_import(
                     loop_count=clip.loop_count,
                     origin=origin,
                 )
+            for midi in track.midi_clips:
+                clip_id = project.add_midi_clip(
+                    track_id, start_s=midi.start_s, duration_s=midi.duration_s, origin=origin
+                )
+                for note in midi.notes:
+                    project.add_note(
+                        track_id,
+                        clip_id,
+                        pitch=note.pitch,
+                        velocity=note.velocity,
+                        start_beats=note.start_beats,
+                        length_beats=note.length_beats,
+                        origin=origin,
+                    )
             for lane, points in (
                 (Lane.VOLUME, track.volume_automation),
                 (Lane.PAN, track.pan_automation),

@@ -69,22 +69,29 @@ def export_dawproject(
     structure = ET.SubElement(project, "Structure")
     arrangement = ET.SubElement(project, "Arrangement", id="arrangement")
     lanes = ET.SubElement(arrangement, "Lanes", id="arrangement-lanes", timeUnit="seconds")
-    kinds: dict[str, str] = {}
+    noted: dict[str, dict[str, object]] = {}
     for index, raw in enumerate(tracks, start=1):
         track = _mapping(raw, f"tracks[{index - 1}]")
         track_id = f"track{index}"
         clips = _played_clips(track, files)
+        midi_clips = [c for c in track.get("midi_clips") or [] if isinstance(c, Mapping)]
+        kind = str(track.get("kind") or "audio")
+        content = ["audio"] if clips or kind != "midi" else []
+        content += ["notes"] if midi_clips or kind == "midi" else []
         channels = min(2, max((files.info(c["asset_id"]).channels for c in clips), default=2))
-        _structure_track(structure, track, track_id, channels)
+        _structure_track(structure, track, track_id, channels, " ".join(content))
         _track_lanes(lanes, track, track_id, clips, files)
-        kinds[track_id] = str(track.get("kind") or "audio")
+        noted[track_id] = {"kind": kind}
+        if kind == "midi":
+            # DAWproject has no General MIDI program: the sidecar keeps it.
+            noted[track_id]["instrument"] = int(track.get("instrument") or 0)
     _master_track(structure)
     ET.SubElement(project, "Scenes")
     sidecar = {
         "format": SIDECAR_FORMAT,
         "version": 1,
         "key": meta.get("key"),
-        "tracks": {track_id: {"kind": kind} for track_id, kind in kinds.items()},
+        "tracks": noted,
     }
     members = {
         PROJECT_XML: _xml_bytes(project),
@@ -130,11 +137,11 @@ def _transport(project: ET.Element, meta: Mapping[str, Any]) -> None:
 
 
 def _structure_track(
-    structure: ET.Element, track: Mapping[str, Any], track_id: str, channels: int
+    structure: ET.Element, track: Mapping[str, Any], track_id: str, channels: int, content: str
 ) -> None:
     name = xml_text(str(track.get("name") or ""))
     element = ET.SubElement(
-        structure, "Track", id=track_id, name=name, contentType="audio", loaded="true"
+        structure, "Track", id=track_id, name=name, contentType=content, loaded="true"
     )
     channel = ET.SubElement(
         element,
@@ -194,6 +201,9 @@ def _track_lanes(
     clips_element = ET.SubElement(track_lanes, "Clips", id=f"{track_id}-clips")
     for clip in clips:
         _clip(clips_element, clip, files)
+    for midi_clip in track.get("midi_clips") or []:
+        if isinstance(midi_clip, Mapping):
+            _notes_clip(clips_element, midi_clip)
     for lane, unit in (("volume", "linear"), ("pan", "normalized")):
         points = track.get(f"{lane}_automation") or []
         if not points:
@@ -256,6 +266,34 @@ def _clip(clips: ET.Element, clip: Mapping[str, Any], files: ExportedAudio) -> N
         ET.SubElement(points, "Target", expression="gain")
         value = xml_number(db_to_linear(gain_db))
         ET.SubElement(points, "RealPoint", time="0.0", value=value, interpolation="hold")
+
+
+def _notes_clip(clips: ET.Element, clip: Mapping[str, Any]) -> None:
+    """A MIDI clip as a clip of notes: placed in seconds, its notes in beats from its
+    start (``contentTimeUnit="beats"``), so they keep their beats exactly."""
+    element = ET.SubElement(
+        clips,
+        "Clip",
+        time=xml_number(clip["start_s"]),
+        duration=xml_number(clip["duration_s"]),
+        contentTimeUnit="beats",
+        playStart="0.0",
+    )
+    notes = ET.SubElement(element, "Notes")
+    for note in clip.get("notes") or []:
+        # Normalized velocity, MIDI velocity / 127 as Bitwig writes it; the document has
+        # no note-off velocity, so rel repeats vel (as DAWproject's own examples do).
+        velocity = xml_number(int(note.get("velocity") or 100) / 127.0)
+        ET.SubElement(
+            notes,
+            "Note",
+            time=xml_number(note["start_beats"]),
+            duration=xml_number(note["length_beats"]),
+            channel="0",
+            key=str(int(note["pitch"])),
+            vel=velocity,
+            rel=velocity,
+        )
 
 
 def _metadata(meta: Mapping[str, Any]) -> ET.Element:

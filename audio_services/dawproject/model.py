@@ -1,7 +1,8 @@
 """What an import yields: typed, in the document's units, ready for `apply_import`.
 
-Times are song seconds, gains dB, pan -1 (left) to 1 (right); each clip names its
-audio by its path inside the archive (the key of `ImportedProject.audio`).
+Times are song seconds (notes: beats from their clip's start), gains dB, pan -1 (left)
+to 1 (right); each clip names its audio by its path inside the archive (the key of
+`ImportedProject.audio`).
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ __all__ = [
     "ImportWarnings",
     "ImportedClip",
     "ImportedMeta",
+    "ImportedMidiClip",
+    "ImportedNote",
     "ImportedProject",
     "ImportedTrack",
 ]
 
 PROJECT_XML = "project.xml"
 METADATA_XML = "metadata.xml"
-#: JACAMENO's own notes in the archive (track kinds, the key): DAWproject has no place
-#: for them, other DAWs ignore the file, and an import reads it when it is there.
+#: JACAMENO's own notes in the archive (track kinds, MIDI instruments, the key):
+#: DAWproject has no place for them, other DAWs ignore the file, and an import reads it
+#: when it is there.
 SIDECAR_JSON = "jacameno.json"
 #: The sidecar's ``format`` field, which says the file is ours.
 SIDECAR_FORMAT = "jacameno.dawproject"
@@ -61,9 +65,30 @@ class ImportedClip:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportedNote:
+    """A note as `NoteView` holds it: MIDI ``pitch`` and ``velocity`` (1 to 127), start
+    and length in beats from its clip's start."""
+
+    pitch: int
+    velocity: int
+    start_beats: float
+    length_beats: float
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedMidiClip:
+    """Notes (by start, then pitch) placed at ``start_s``, heard for ``duration_s``."""
+
+    start_s: float
+    duration_s: float
+    notes: tuple[ImportedNote, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ImportedTrack:
-    """A track with its mixer settings, clips (by start) and automation lanes (volume
-    points in dB, pan points -1 to 1)."""
+    """A track with its mixer settings, clips and MIDI clips (by start), automation lanes
+    (volume points in dB, pan points -1 to 1) and, for a MIDI track, its General MIDI
+    ``instrument`` (0 to 127)."""
 
     name: str
     kind: TrackKind
@@ -74,6 +99,8 @@ class ImportedTrack:
     clips: tuple[ImportedClip, ...] = ()
     volume_automation: tuple[AutomationPointView, ...] = ()
     pan_automation: tuple[AutomationPointView, ...] = ()
+    midi_clips: tuple[ImportedMidiClip, ...] = ()
+    instrument: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +118,7 @@ class ImportedProject:
     """A DAWproject file as the document will hold it.
 
     ``audio`` maps each audio path in the archive that a clip plays to the file it was
-    extracted to; ``warnings`` says what could not be carried over (notes, plug-ins,
+    extracted to; ``warnings`` says what could not be carried over (plug-ins,
     time-stretching, ...), one sentence each.
     """
 

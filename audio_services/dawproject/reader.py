@@ -24,6 +24,7 @@ from .model import (
     ImportedProject,
     ImportWarnings,
 )
+from .notes import NoteReader
 from .safe_xml import parse_xml
 from .structure import Parameter, TrackDraft, automation_points, read_structure
 from .timeline import MAX_DEPTH, MAX_SONG_S, ClipFlattener
@@ -101,14 +102,15 @@ def read_project(
     if arrangement is not None:
         ids = {str(element.get("id")): element for element in root.iter() if element.get("id")}
         flattener = ClipFlattener(bpm, ids, members, warnings)
-        walker = _ArrangementWalker(flattener, tracks_by_id, parameters, warnings)
+        notes = NoteReader(bpm, ids, warnings)
+        walker = _ArrangementWalker(flattener, notes, tracks_by_id, parameters, warnings)
         song = Frame("beats", 0.0, seconds_per("beats", bpm), 0.0, MAX_SONG_S)
         for child in arrangement:
             walker.walk(child, song, None, 0)
     scenes = root.find("Scenes")
     if scenes is not None and len(scenes) > 0:
         warnings.add("clip launcher scenes are not imported, only the arrangement")
-    key, kinds = _sidecar(sidecar_json, warnings)
+    key, kinds, instruments = _sidecar(sidecar_json, warnings)
     meta = ImportedMeta(
         title=_title(metadata_xml, warnings) or default_title,
         bpm=bpm,
@@ -120,22 +122,30 @@ def read_project(
     return ImportedProject(
         application=" ".join(part for part in made_by if part),
         meta=meta,
-        tracks=tuple(draft.finished(kinds.get(draft.element_id or "")) for draft in drafts),
+        tracks=tuple(
+            draft.finished(
+                kinds.get(draft.element_id or ""), instruments.get(draft.element_id or "")
+            )
+            for draft in drafts
+        ),
         warnings=warnings.items,
     )
 
 
 class _ArrangementWalker:
-    """Puts the arrangement's clips and automation on the tracks their timelines name."""
+    """Puts the arrangement's clips, notes and automation on the tracks their timelines
+    name."""
 
     def __init__(
         self,
         flattener: ClipFlattener,
+        notes: NoteReader,
         tracks: dict[str, TrackDraft],
         parameters: dict[str, Parameter],
         warnings: ImportWarnings,
     ) -> None:
-        self.flattener, self.tracks, self.parameters = flattener, tracks, parameters
+        self.flattener, self.notes = flattener, notes
+        self.tracks, self.parameters = tracks, parameters
         self.warnings = warnings
 
     def walk(self, element: ET.Element, frame: Frame, track: TrackDraft | None, depth: int) -> None:
@@ -146,16 +156,23 @@ class _ArrangementWalker:
         if element.tag == "Lanes":
             for child in element:
                 self.walk(child, frame, track, depth + 1)
-        elif element.tag == "Clips" and track is None:
-            if element.find("Clip") is not None:
+        elif element.tag in ("Clips", "Notes") and track is None:
+            if element.find("Clip") is not None or element.find("Note") is not None:
                 self.warnings.add("clips on no track (or on the master) are not imported")
         elif element.tag == "Clips" and track is not None:
             for clip in element.findall("Clip"):
-                track.clips += self.flattener.clip(clip, frame)
+                # A clip playing notes is a MIDI clip; any other, audio.
+                midi = self.notes.clip(clip, frame)
+                if midi is None:
+                    track.clips += self.flattener.clip(clip, frame)
+                else:
+                    track.midi_clips.append(midi)
+        elif element.tag == "Notes" and track is not None:
+            midi = self.notes.lane(element, frame)
+            if midi is not None:
+                track.midi_clips.append(midi)
         elif element.tag == "Points":
             self._automation(element, frame)
-        elif element.tag == "Notes":
-            self.warnings.add("notes (MIDI) are not imported: JACAMENO tracks hold audio")
 
     def _automation(self, points: ET.Element, frame: Frame) -> None:
         target = points.find("Target")
@@ -217,22 +234,33 @@ def _title(metadata_xml: bytes | None, warnings: ImportWarnings) -> str | None:
 
 def _sidecar(
     data: bytes | None, warnings: ImportWarnings
-) -> tuple[str | None, dict[str, TrackKind]]:
-    """The key and track kinds JACAMENO noted beside its own export (see `SIDECAR_JSON`)."""
+) -> tuple[str | None, dict[str, TrackKind], dict[str, int]]:
+    """The key, and the track kinds and MIDI instruments by ``<Track>`` id, that JACAMENO
+    noted beside its own export (see `SIDECAR_JSON`)."""
     if data is None:
-        return None, {}
+        return None, {}, {}
     try:
         notes = json.loads(data)
     except (ValueError, RecursionError):
         warnings.add(f"{SIDECAR_JSON} is not JSON; track kinds and the key are not read")
-        return None, {}
+        return None, {}, {}
     if not isinstance(notes, dict) or notes.get("format") != SIDECAR_FORMAT:
-        return None, {}
+        return None, {}, {}
     key = notes.get("key")
     tracks = notes.get("tracks")
-    kinds = {
-        str(track_id): TrackKind(entry["kind"])
+    entries = [
+        (str(track_id), entry)
         for track_id, entry in (tracks.items() if isinstance(tracks, dict) else ())
-        if isinstance(entry, dict) and entry.get("kind") in set(TrackKind)
+        if isinstance(entry, dict)
+    ]
+    kinds = {
+        track_id: TrackKind(entry["kind"])
+        for track_id, entry in entries
+        if entry.get("kind") in set(TrackKind)
     }
-    return (key[:100] if isinstance(key, str) else None), kinds
+    instruments = {
+        track_id: program
+        for track_id, entry in entries
+        if type(program := entry.get("instrument")) is int and 0 <= program <= 127
+    }
+    return (key[:100] if isinstance(key, str) else None), kinds, instruments

@@ -17,7 +17,7 @@ from jacameno.docs_model.automation import MAX_POINTS, Lane, value_at
 
 from .errors import DawProjectError
 from .frames import Frame, number
-from .model import ImportedClip, ImportedTrack, ImportWarnings
+from .model import ImportedClip, ImportedMidiClip, ImportedTrack, ImportWarnings
 from .timeline import MAX_DEPTH, MAX_SONG_S
 from .units import MAX_VOLUME_DB, MIN_VOLUME_DB, linear_to_db, normalized_to_pan
 
@@ -40,12 +40,18 @@ class TrackDraft:
     mute: bool = False
     solo: bool = False
     clips: list[ImportedClip] = field(default_factory=list)
+    midi_clips: list[ImportedMidiClip] = field(default_factory=list)
     lanes: dict[Lane, tuple[AutomationPointView, ...]] = field(default_factory=dict)
 
-    def finished(self, kind: TrackKind | None = None) -> ImportedTrack:
+    def finished(
+        self, kind: TrackKind | None = None, instrument: int | None = None
+    ) -> ImportedTrack:
+        """The track as imported: of ``kind`` when JACAMENO's sidecar names it, else MIDI
+        when it plays notes; a MIDI track plays ``instrument`` (the piano when None)."""
+        kind = kind or (TrackKind.MIDI if self.midi_clips else self.kind)
         return ImportedTrack(
             name=self.name,
-            kind=kind or self.kind,
+            kind=kind,
             volume_db=self.volume_db,
             pan=self.pan,
             mute=self.mute,
@@ -53,6 +59,8 @@ class TrackDraft:
             clips=tuple(sorted(self.clips, key=lambda clip: (clip.start_s, clip.end_s))),
             volume_automation=self.lanes.get(Lane.VOLUME, ()),
             pan_automation=self.lanes.get(Lane.PAN, ()),
+            midi_clips=tuple(sorted(self.midi_clips, key=lambda clip: clip.start_s)),
+            instrument=(instrument or 0) if kind is TrackKind.MIDI else None,
         )
 
 
@@ -93,7 +101,7 @@ def read_structure(
         if role == "effect":
             warnings.add("effect (return) channels are not imported: JACAMENO has no sends")
             return
-        kind = TrackKind.INSTRUMENT if "audio" not in content and "notes" in content else None
+        kind = TrackKind.MIDI if "audio" not in content and "notes" in content else None
         draft = TrackDraft(track.get("id"), track.get("name") or "", kind or TrackKind.AUDIO)
         drafts.append(draft)
         if len(drafts) > MAX_TRACKS:

@@ -11,6 +11,8 @@ pass.
 Times in ``beats`` become seconds at the project's tempo (DAWproject's default unit
 when a timeline names none). Audio always plays at its own speed in the document:
 a warp that stretches it keeps the clip's place and length, and says so in a warning.
+The clip functions (`clip_content`, `clip_span`, `clip_passes`) serve `notes` too,
+which places a clip's notes the same way.
 """
 
 from __future__ import annotations
@@ -26,7 +28,20 @@ from .frames import Frame, number
 from .model import ImportedClip, ImportWarnings
 from .units import MAX_VOLUME_DB, MIN_VOLUME_DB, TIME_UNITS, linear_to_db
 
-__all__ = ["MAX_CLIPS", "MAX_DEPTH", "MAX_SONG_S", "MAX_VISITS", "ClipFlattener"]
+__all__ = [
+    "EPSILON_S",
+    "MAX_CLIPS",
+    "MAX_DEPTH",
+    "MAX_SONG_S",
+    "MAX_VISITS",
+    "TIMELINES",
+    "ClipFlattener",
+    "Pass",
+    "clip_content",
+    "clip_passes",
+    "clip_span",
+    "time_unit",
+]
 
 #: Clips one import may produce (the renderer takes 10,000 per track).
 MAX_CLIPS = 50_000
@@ -41,14 +56,14 @@ MAX_LOOPS = 1000
 MAX_SONG_S = 86_400.0
 #: Seconds below which two times are the same (far below a sample at 192 kHz).
 EPSILON_S = 1e-7
-_TIMELINES = frozenset(
+TIMELINES = frozenset(
     {"Timeline", "Lanes", "Notes", "Clips", "ClipSlot", "Markers", "markers", "Warps"}
     | {"Audio", "Video", "Points"}
 )
 
 
 @dataclass(frozen=True, slots=True)
-class _Pass:
+class Pass:
     """Part of a clip: its content, heard ``lo_s .. hi_s`` with its time 0 at
     ``origin_s``, ``repeats`` times back to back."""
 
@@ -82,31 +97,25 @@ class ClipFlattener:
         if self._visits > MAX_VISITS:
             raise DawProjectError(f"clips refer to other clips over {MAX_VISITS} times")
         time = number(element, "time")
-        content = self._content(element)
+        content = clip_content(element, self._ids)
         if time is None or content is None or element.get("enable") in ("false", "0"):
             return []
-        content_unit = _unit(element.get("contentTimeUnit"), frame.unit)
+        content_unit = time_unit(element.get("contentTimeUnit"), frame.unit)
         speed = frame.in_unit(content_unit, self.bpm).speed
-        play_start = number(element, "playStart") or 0.0
-        play_stop = number(element, "playStop")
-        start_s, duration = frame.at(time), number(element, "duration")
-        if duration is not None:
-            end_s = start_s + duration * frame.speed
-        elif play_stop is not None:
-            end_s = start_s + (play_stop - play_start) * speed
-        else:
-            self._warnings.add("a clip with neither duration nor playStop was skipped")
+        span = clip_span(element, time, frame, speed, self._warnings)
+        if span is None:
             return []
-        if not (math.isfinite(start_s) and math.isfinite(end_s)) or end_s <= start_s:
-            return []
+        start_s, end_s = span
         span_s = end_s - start_s
-        fade_speed = frame.in_unit(_unit(element.get("fadeTimeUnit"), frame.unit), self.bpm).speed
+        fade_speed = frame.in_unit(
+            time_unit(element.get("fadeTimeUnit"), frame.unit), self.bpm
+        ).speed
         fade_in_s = min(span_s, max(-span_s, (number(element, "fadeInTime") or 0.0) * fade_speed))
         fade_out_s = min(span_s, max(0.0, (number(element, "fadeOutTime") or 0.0) * fade_speed))
         # A negative fade-in starts the clip that much earlier (a crossfade, Reference).
         lo_s = start_s - max(0.0, -fade_in_s)
         end_s = min(end_s, frame.hi_s)  # what lies past the frame is never heard
-        passes = self._passes(element, (lo_s, start_s, end_s), speed)
+        passes = clip_passes(element, (lo_s, start_s, end_s), speed, self._warnings)
         placed: list[ImportedClip] = []
         for part in self._within(passes, frame):
             lo, hi = max(part.lo_s, frame.lo_s), min(part.hi_s, frame.hi_s)
@@ -119,7 +128,7 @@ class ClipFlattener:
         """The document clips that play the timeline ``element`` heard in ``frame``."""
         if depth > MAX_DEPTH:
             raise DawProjectError(f"timelines are nested more than {MAX_DEPTH} deep")
-        frame = frame.in_unit(_unit(element.get("timeUnit"), frame.unit), self.bpm)
+        frame = frame.in_unit(time_unit(element.get("timeUnit"), frame.unit), self.bpm)
         tag = element.tag
         if tag == "Audio":
             return self._audio(element, frame)
@@ -129,51 +138,14 @@ class ClipFlattener:
             return [c for clip in element.findall("Clip") for c in self.clip(clip, frame, depth)]
         if tag == "Lanes":
             frame = replace(frame, gain_db=frame.gain_db + self._gain_db(element))
-            children = [c for c in element if c.tag in _TIMELINES and c.tag != "Points"]
+            children = [c for c in element if c.tag in TIMELINES and c.tag != "Points"]
             return [clip for child in children for clip in self.timeline(child, frame, depth + 1)]
-        if tag == "Notes":
-            self._warnings.add("notes (MIDI) are not imported: JACAMENO tracks hold audio")
-        return []
+        return []  # notes are `NoteReader`'s
 
-    def _content(self, clip: ET.Element) -> ET.Element | None:
-        reference = clip.get("reference")
-        if reference is not None:
-            return self._ids.get(reference)
-        return next((child for child in clip if child.tag in _TIMELINES), None)
-
-    def _passes(
-        self, element: ET.Element, span: tuple[float, float, float], speed: float
-    ) -> list[_Pass]:
-        """A clip's passes over its content: heard from ``lo_s``, its ``playStart`` at
-        ``start_s``, until ``playStop`` or ``end_s``; a looped clip plays on to the loop's
-        end, then the loop region again and again until ``end_s`` (the last pass cut)."""
-        lo_s, start_s, end_s = span
-        play_start = number(element, "playStart") or 0.0
-        loop_start, loop_end = number(element, "loopStart"), number(element, "loopEnd")
-        if loop_start is None or loop_end is None:
-            play_stop = number(element, "playStop")
-            stop_s = end_s if play_stop is None else start_s + (play_stop - play_start) * speed
-            return [_Pass(lo_s, min(end_s, stop_s), start_s - play_start * speed)]
-        period_s = (loop_end - loop_start) * speed
-        if not EPSILON_S < period_s < math.inf:
-            self._warnings.add("a clip looping no time was skipped")
-            return []
-        passes, cursor = [], start_s
-        if abs(play_start - loop_start) * speed > EPSILON_S or lo_s < start_s:
-            cursor = min(end_s, start_s + max(0.0, loop_end - play_start) * speed)
-            passes.append(_Pass(lo_s, cursor, start_s - play_start * speed))
-        whole = math.floor((end_s - cursor) / period_s + 1e-9)
-        if whole > 0:
-            passes.append(_Pass(cursor, cursor + period_s, cursor - loop_start * speed, whole))
-            cursor += whole * period_s
-        if end_s - cursor > EPSILON_S:
-            passes.append(_Pass(cursor, end_s, cursor - loop_start * speed))
-        return [part for part in passes if part.hi_s - part.lo_s > EPSILON_S]
-
-    def _within(self, passes: list[_Pass], frame: Frame) -> list[_Pass]:
+    def _within(self, passes: list[Pass], frame: Frame) -> list[Pass]:
         """``passes``, a repeating one split into single passes when ``frame``'s window
         cuts into its repeats."""
-        kept: list[_Pass] = []
+        kept: list[Pass] = []
         for part in passes:
             inside = frame.lo_s <= part.lo_s + EPSILON_S and (
                 part.lo_s + part.period_s * part.repeats <= frame.hi_s + EPSILON_S
@@ -184,10 +156,10 @@ class ClipFlattener:
             self._count(part.repeats)
             for index in range(part.repeats):
                 shift = index * part.period_s
-                kept.append(_Pass(part.lo_s + shift, part.hi_s + shift, part.origin_s + shift))
+                kept.append(Pass(part.lo_s + shift, part.hi_s + shift, part.origin_s + shift))
         return kept
 
-    def _repeated(self, placed: list[ImportedClip], part: _Pass) -> list[ImportedClip]:
+    def _repeated(self, placed: list[ImportedClip], part: Pass) -> list[ImportedClip]:
         if part.repeats == 1:
             return placed
         only = placed[0] if len(placed) == 1 else None
@@ -252,7 +224,7 @@ class ClipFlattener:
             if (time := number(warp, "time")) is not None
             and (content_time := number(warp, "contentTime")) is not None
         )
-        content = next((c for c in element if c.tag in _TIMELINES), None)
+        content = next((c for c in element if c.tag in TIMELINES), None)
         if len(events) < 2 or content is None:
             self._warnings.add("a <Warps> without content or two <Warp> events was skipped")
             return []
@@ -267,7 +239,7 @@ class ClipFlattener:
         if any(abs(t - time_0 - (c - content_0) * ratio) > 1e-6 for t, c in events[1:-1]):
             self._warnings.add("audio warped at varying speeds is read at its average speed")
         speed = frame.speed * ratio
-        unit = _unit(element.get("contentTimeUnit"), "seconds")
+        unit = time_unit(element.get("contentTimeUnit"), "seconds")
         origin_s = frame.at(time_0) - speed * content_0
         inner = Frame(unit, origin_s, speed, frame.lo_s, frame.hi_s, frame.gain_db)
         return self.timeline(content, inner, depth + 1)
@@ -299,7 +271,68 @@ class ClipFlattener:
             raise DawProjectError(f"the project plays more than {MAX_CLIPS} clips")
 
 
-def _unit(text: str | None, inherited: str) -> str:
+def clip_content(clip: ET.Element, ids: Mapping[str, ET.Element]) -> ET.Element | None:
+    """The timeline a ``<Clip>`` plays: its child, or the one its ``reference`` names."""
+    reference = clip.get("reference")
+    if reference is not None:
+        return ids.get(reference)
+    return next((child for child in clip if child.tag in TIMELINES), None)
+
+
+def clip_span(
+    element: ET.Element, time: float, frame: Frame, speed: float, warnings: ImportWarnings
+) -> tuple[float, float] | None:
+    """Song seconds a ``<Clip>`` at ``time`` in ``frame`` starts and ends (its content
+    runs at ``speed``); None for a clip that spans no time."""
+    play_start = number(element, "playStart") or 0.0
+    play_stop = number(element, "playStop")
+    start_s, duration = frame.at(time), number(element, "duration")
+    if duration is not None:
+        end_s = start_s + duration * frame.speed
+    elif play_stop is not None:
+        end_s = start_s + (play_stop - play_start) * speed
+    else:
+        warnings.add("a clip with neither duration nor playStop was skipped")
+        return None
+    if not (math.isfinite(start_s) and math.isfinite(end_s)) or end_s <= start_s:
+        return None
+    return start_s, end_s
+
+
+def clip_passes(
+    element: ET.Element,
+    span: tuple[float, float, float],
+    speed: float,
+    warnings: ImportWarnings,
+) -> list[Pass]:
+    """A clip's passes over its content: heard from ``lo_s``, its ``playStart`` at
+    ``start_s``, until ``playStop`` or ``end_s``; a looped clip plays on to the loop's
+    end, then the loop region again and again until ``end_s`` (the last pass cut)."""
+    lo_s, start_s, end_s = span
+    play_start = number(element, "playStart") or 0.0
+    loop_start, loop_end = number(element, "loopStart"), number(element, "loopEnd")
+    if loop_start is None or loop_end is None:
+        play_stop = number(element, "playStop")
+        stop_s = end_s if play_stop is None else start_s + (play_stop - play_start) * speed
+        return [Pass(lo_s, min(end_s, stop_s), start_s - play_start * speed)]
+    period_s = (loop_end - loop_start) * speed
+    if not EPSILON_S < period_s < math.inf:
+        warnings.add("a clip looping no time was skipped")
+        return []
+    passes, cursor = [], start_s
+    if abs(play_start - loop_start) * speed > EPSILON_S or lo_s < start_s:
+        cursor = min(end_s, start_s + max(0.0, loop_end - play_start) * speed)
+        passes.append(Pass(lo_s, cursor, start_s - play_start * speed))
+    whole = math.floor((end_s - cursor) / period_s + 1e-9)
+    if whole > 0:
+        passes.append(Pass(cursor, cursor + period_s, cursor - loop_start * speed, whole))
+        cursor += whole * period_s
+    if end_s - cursor > EPSILON_S:
+        passes.append(Pass(cursor, end_s, cursor - loop_start * speed))
+    return [part for part in passes if part.hi_s - part.lo_s > EPSILON_S]
+
+
+def time_unit(text: str | None, inherited: str) -> str:
     return text if text in TIME_UNITS else inherited
 
 

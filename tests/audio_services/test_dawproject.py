@@ -5,6 +5,7 @@ hostile archives refused."""
 from __future__ import annotations
 
 import io
+import json
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from lxml import etree
 
 from jacameno.audio_services.dawproject import (
     DEFAULT_MAX_MEMBERS,
+    MAX_NOTES,
     DawProjectError,
     ImportedProject,
     apply_import,
@@ -322,7 +324,8 @@ def test_a_bitwig_style_file_in_beats_reads_as_seconds() -> None:
     assert imported.application == "Bitwig Studio 5.0"
     assert (imported.meta.bpm, imported.meta.time_signature) == (120.0, "7/8")
     synth, drums = imported.tracks  # the group's child imported flat, the master left out
-    assert (synth.name, synth.kind.value, synth.clips) == ("Synth", "instrument", ())
+    assert (synth.name, synth.kind.value, synth.clips) == ("Synth", "midi", ())
+    assert (synth.instrument, synth.midi_clips) == (0, ())
     assert (drums.volume_db, drums.pan, drums.mute, drums.solo) == (-6.0, -0.5, True, True)
     # 6 beats at 120 bpm from beat 4: a 1 s loop (2 beats) played three times from 2 s,
     # each pass starting 1 beat (0.5 s) into the audio; fades 0.25 s and 0.5 s.
@@ -334,6 +337,153 @@ def test_a_bitwig_style_file_in_beats_reads_as_seconds() -> None:
     assert lane == [(0.0, -10.0, "linear"), (1.0, 0.0, "hold"), (2.0, -10.0, "hold")]
     assert any("audio/gone.wav" in warning for warning in imported.warnings)
     assert any("group" in warning for warning in imported.warnings)
+
+
+# --------------------------------------------------------------------------- MIDI
+
+#: (start_beats, length_beats, pitch, velocity) of the notes of two clips.
+FIRST_NOTES = [
+    (0.0, 0.5, 36, 127),
+    (0.5, 1.0 / 3.0, 43, 1),
+    (1.0 / 3.0, 0.125, 60, 64),
+    (2.718281828, 1.4142135, 64, 99),
+    (3.5, 2.25, 67, 100),  # past the clip's end: the document cuts it, the file keeps it
+]
+SECOND_NOTES = [(0.0, 4.0, 48, 80), (0.0, 4.0, 55, 81), (1.75, 0.0625, 127, 126), (0.2, 0.1, 0, 2)]
+
+
+@pytest.fixture
+def midi_song() -> ProjectDocument:
+    """A MIDI track (fingered bass, program 33) of two clips beside an audio track, at
+    97 bpm."""
+    project = create_document(title="Notes", bpm=97.0)
+    bass = project.add_track("Bass", "midi", instrument=33, volume_db=-2.0, pan=0.1)
+    for start_s, duration_s, notes in ((0.5, 4 * 60 / 97, FIRST_NOTES), (7.25, 3.3, SECOND_NOTES)):
+        clip = project.add_midi_clip(bass, start_s=start_s, duration_s=duration_s)
+        for start, length, pitch, velocity in notes:
+            project.add_note(
+                bass, clip, pitch=pitch, velocity=velocity, start_beats=start, length_beats=length
+            )
+    vocal = project.add_track("Vocal", "vocal")
+    project.add_clip(vocal, "vox", start_s=1.0, duration_s=0.5)
+    return project
+
+
+def test_midi_tracks_export_as_notes_and_round_trip(
+    tmp_path: Path, midi_song: ProjectDocument, audio: dict[str, Path]
+) -> None:
+    out = tmp_path / "notes.dawproject"
+    export_dawproject(to_json(midi_song), {"vox": audio["vox"]}, out)
+    if (REFERENCE / "Project.xsd").is_file():
+        validator = etree.XMLSchema(etree.parse(str(REFERENCE / "Project.xsd")))
+        assert validator.validate(etree.fromstring(member(out, "project.xml"))), validator.error_log
+    project = ET.fromstring(member(out, "project.xml"))
+    track = project.find("Structure/Track[@name='Bass']")
+    assert track is not None
+    assert track.get("contentType") == "notes"
+    clips = project.findall("Arrangement/Lanes/Lanes[@track='track1']/Clips/Clip")
+    assert [(c.get("time"), c.get("contentTimeUnit")) for c in clips] == [
+        ("0.5", "beats"),
+        ("7.25", "beats"),
+    ]
+    note = clips[0].find("Notes/Note[@key='36']")
+    assert note is not None
+    assert (note.get("time"), note.get("duration"), note.get("vel")) == ("0.0", "0.5", "1.0")
+    assert json.loads(member(out, "jacameno.json"))["tracks"]["track1"] == {
+        "kind": "midi",
+        "instrument": 33,
+    }
+
+    imported = import_dawproject(out, tmp_path / "in")
+    assert imported.warnings == ()
+    copy = create_document()
+    apply_import(copy, imported, {path: "new-vox" for path in imported.audio})
+    (original, _), (copied, vocal) = midi_song.tracks_in_order(), copy.tracks_in_order()
+    assert (copied.kind, copied.instrument, vocal.kind, vocal.instrument) == (
+        "midi",
+        33,
+        "vocal",
+        None,
+    )
+    assert copied.volume_db == pytest.approx(original.volume_db, abs=TOLERANCE)
+    assert len(copied.midi_clips) == 2
+    for before, after in zip(original.midi_clips, copied.midi_clips, strict=True):
+        assert (after.start_s, after.duration_s) == pytest.approx(
+            (before.start_s, before.duration_s), abs=TOLERANCE
+        )
+        assert len(after.notes) == len(before.notes)
+        for note_before, note_after in zip(before.notes, after.notes, strict=True):
+            assert (note_after.pitch, note_after.velocity) == (
+                note_before.pitch,
+                note_before.velocity,
+            )
+            assert note_after.start_beats == pytest.approx(note_before.start_beats, abs=1e-6)
+            assert note_after.length_beats == pytest.approx(note_before.length_beats, abs=1e-6)
+
+
+BITWIG_NOTES = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Project version="1.0">
+  <Application name="Bitwig Studio" version="5.0"/>
+  <Transport><Tempo unit="bpm" value="90.0" id="id0"/></Transport>
+  <Structure>
+    <Track contentType="notes" loaded="true" id="id2" name="Bass">
+      <Channel audioChannels="2" role="regular" id="id3"/>
+    </Track>
+  </Structure>
+  <Arrangement id="id19">
+    <Lanes timeUnit="beats" id="id20">
+      <Lanes track="id2" id="id21">
+        <Clips id="id22">
+          <Clip time="4.0" duration="8.0" playStart="0.0" loopStart="0.0" loopEnd="4.0">
+            <Notes id="id23">
+              <Note time="0.0" duration="0.25" channel="0" key="65" vel="0.787402" rel="0.5"/>
+              <Note time="1.5" duration="2.5" channel="0" key="53" vel="1.0" rel="0.5"/>
+              <Note time="3.75" duration="0.5" channel="1" key="60"/>
+              <Note time="5.0" duration="1.0" channel="0" key="70" vel="0.5"/>
+            </Notes>
+          </Clip>
+          <Clip time="16.0" duration="2.0" reference="id23"/>
+          <Clip time="20.0" duration="2.0" contentTimeUnit="seconds" playStart="0.5">
+            <Lanes>
+              <Notes>
+                <Note time="0.25" duration="0.25" channel="0" key="72" vel="0.25"/>
+                <Note time="0.5" duration="0.25" channel="0" key="72" vel="0.25"/>
+              </Notes>
+            </Lanes>
+          </Clip>
+        </Clips>
+      </Lanes>
+    </Lanes>
+  </Arrangement>
+</Project>
+"""
+
+
+def test_a_bitwig_style_notes_clip_in_beats_reads_as_a_midi_clip() -> None:
+    imported = read_project(BITWIG_NOTES)
+    (track,) = imported.tracks
+    assert (track.kind.value, track.instrument, track.clips) == ("midi", 0, ())
+    looped, alias, in_seconds = track.midi_clips
+    # 90 bpm: a beat is 2/3 s. The clip loops its first 4 beats twice; the note at beat
+    # 5 lies past the loop's end and is never heard; a note without vel plays at 100.
+    assert (looped.start_s, looped.duration_s) == pytest.approx((8 / 3, 16 / 3))
+    assert [(n.pitch, n.velocity) for n in looped.notes] == [(65, 100), (53, 127), (60, 100)] * 2
+    assert [n.start_beats for n in looped.notes] == pytest.approx([0.0, 1.5, 3.75, 4.0, 5.5, 7.75])
+    assert [n.length_beats for n in looped.notes] == pytest.approx([0.25, 2.5, 0.5] * 2)
+    # An alias of the notes for 2 beats: the notes that start in them, at full length.
+    assert (alias.start_s, alias.duration_s) == pytest.approx((32 / 3, 4 / 3))
+    assert [n.pitch for n in alias.notes] == [65, 53]
+    assert [(n.start_beats, n.length_beats) for n in alias.notes] == [
+        pytest.approx((0.0, 0.25)),
+        pytest.approx((1.5, 2.5)),
+    ]
+    # Content in seconds, from 0.5 s in: the note at 0.25 s comes before it.
+    (note,) = in_seconds.notes
+    assert (note.start_beats, note.length_beats, note.velocity) == pytest.approx((0.0, 0.375, 32))
+    document = create_document()
+    apply_import(document, imported, {})
+    (written,) = document.tracks_in_order()
+    assert [len(clip.notes) for clip in written.midi_clips] == [6, 2, 1]
 
 
 # --------------------------------------------------------------------------- hostile files
@@ -432,6 +582,29 @@ def test_projects_past_the_import_limits_are_refused(xml: bytes, message: str) -
         read_project(xml)
 
 
+def looped_notes(notes: int, loops: int) -> bytes:
+    """One clip looping a beat of ``notes`` notes ``loops`` times."""
+    lane = "".join(f'<Note time="{k / notes}" duration="0.01" key="60"/>' for k in range(notes))
+    clip = (
+        f'<Clip time="0" duration="{loops}" loopStart="0" loopEnd="1"><Notes>{lane}</Notes></Clip>'
+    )
+    return project_xml('<Track id="t" contentType="notes"/>', f'<Clips track="t">{clip}</Clips>')
+
+
+@pytest.mark.parametrize(
+    ("xml", "message"),
+    [
+        (looped_notes(notes=100, loops=MAX_NOTES // 100 + 1), f"more than {MAX_NOTES} notes"),
+        (looped_notes(notes=10, loops=2_001), "a clip holds more than 20000 notes"),
+    ],
+)
+def test_too_many_notes_are_refused(xml: bytes, message: str) -> None:
+    with pytest.raises(DawProjectError, match=message):
+        read_project(xml)
+    (track,) = read_project(looped_notes(notes=10, loops=2_000)).tracks
+    assert len(track.midi_clips[0].notes) == 20_000
+
+
 def test_audio_inflating_past_the_budget_is_refused(tmp_path: Path) -> None:
     clip = (
         b'<Project version="1.0"><Application name="x" version="1"/><Structure>'
@@ -472,6 +645,8 @@ CONTENT = {
     "gain": '<Lanes><Points unit="decibel"><Target expression="gain"/>'
     '<RealPoint time="0" value="{a}"/></Points>{audio}</Lanes>',
     "nested": '<Clips><Clip time="{a}" duration="{b}" playStart="{a}">{audio}</Clip></Clips>',
+    "notes": '<Notes{unit}><Note time="{a}" duration="{b}" key="60" vel="{a}"/>'
+    '<Note time="0" duration="{a}" key="{b}" vel="{b}"/></Notes>',
 }
 
 
@@ -528,4 +703,5 @@ def test_any_clip_or_point_imports_as_values_the_document_takes(
     else:
         apply_import(create_document(), imported, {"a.wav": "asset"})
         return
-    assert "clips" in refused  # only loops past the clip limit may refuse the file
+    # Only loops past the clip or note limits may refuse the file.
+    assert "clips" in refused or "notes" in refused
