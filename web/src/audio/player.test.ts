@@ -8,76 +8,9 @@ vi.mock("../api/assets", () => ({
   assetBytes: () => Promise.resolve(new ArrayBuffer(8)),
 }));
 
-import { audibleTracks, dbToGain, Player } from "./player";
-
-interface FakeParam {
-  value: number;
-  setTargetAtTime(v: number): void;
-}
-const param = (value: number): FakeParam => ({
-  value,
-  setTargetAtTime(v: number) {
-    this.value = v;
-  },
-});
-
-interface FakeSource {
-  buffer: unknown;
-  started: [number, number, number] | null;
-  stopped: boolean;
-  onended: (() => void) | null;
-  start(when: number, offset: number, duration: number): void;
-  stop(): void;
-  connect<T>(node: T): T;
-  disconnect(): void;
-}
-
-class FakeContext {
-  static last: FakeContext | null = null;
-  currentTime = 100;
-  state = "running";
-  destination = {};
-  sources: FakeSource[] = [];
-  gains: Array<{ gain: FakeParam }> = [];
-  constructor() {
-    FakeContext.last = this;
-  }
-  createGain() {
-    const node = { gain: param(1), connect: <T,>(n: T) => n, disconnect: () => undefined };
-    this.gains.push(node);
-    return node;
-  }
-  createStereoPanner() {
-    return { pan: param(0), connect: <T,>(n: T) => n, disconnect: () => undefined };
-  }
-  createBufferSource(): FakeSource {
-    const source: FakeSource = {
-      buffer: null,
-      started: null,
-      stopped: false,
-      onended: null,
-      start(when, offset, duration) {
-        this.started = [when, offset, duration];
-      },
-      stop() {
-        this.stopped = true;
-      },
-      connect: <T,>(n: T) => n,
-      disconnect: () => undefined,
-    };
-    this.sources.push(source);
-    return source;
-  }
-  decodeAudioData() {
-    return Promise.resolve({ duration: 20 });
-  }
-  resume() {
-    return Promise.resolve();
-  }
-  close() {
-    return Promise.resolve();
-  }
-}
+import { audibleTracks, Player } from "./player";
+import { dbToAmplitude } from "./arrangement";
+import { FakeContext } from "./fakeAudioContext";
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -100,7 +33,7 @@ describe("player", () => {
   });
 
   const ctx = () => FakeContext.last!;
-  const live = () => ctx().sources.filter((s) => s.started && !s.stopped);
+  const live = () => ctx().live();
 
   it("schedules a clip at its place with the right offset and length", async () => {
     player.seek(3);
@@ -178,11 +111,13 @@ describe("player", () => {
     player.play();
     await flush();
     setTrackField(doc, trackId, "volume_db", -6);
-    const gains = () => ctx().gains.slice(1, 3).map((g) => g.gain.value);
-    expect(gains()[0]).toBeCloseTo(dbToGain(-6));
+    const [drums, bass] = ctx().strips();
+    // Centred mono: -3 dB each side (constant power), under the track's -6 dB.
+    expect(drums.left.gain.value).toBeCloseTo(dbToAmplitude(-6) * Math.SQRT1_2);
+    expect(drums.right.gain.value).toBeCloseTo(dbToAmplitude(-6) * Math.SQRT1_2);
     setTrackField(doc, other, "solo", true);
-    expect(gains()[0]).toBe(0);
-    expect(gains()[1]).toBe(1);
+    expect(drums.gate.gain.value).toBe(0);
+    expect(bass.gate.gain.value).toBe(1);
   });
 
   it("loops by scheduling the next pass ahead", async () => {
@@ -222,8 +157,7 @@ describe("solo rule", () => {
     const t = (id: string, mute = false, solo = false) => ({ id, mute, solo });
     expect([...audibleTracks([t("a"), t("b", true)])]).toEqual(["a"]);
     expect([...audibleTracks([t("a"), t("b", false, true), t("c", true, true)])]).toEqual(["b"]);
-    expect(dbToGain(0)).toBe(1);
-    expect(dbToGain(-120)).toBe(0);
-    expect(dbToGain(-6)).toBeCloseTo(0.501, 3);
+    expect(dbToAmplitude(0)).toBe(1);
+    expect(dbToAmplitude(-6)).toBeCloseTo(0.501, 3);
   });
 });

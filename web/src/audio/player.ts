@@ -1,7 +1,9 @@
 // The Web Audio playback engine. The shared document is the score: every track is a
-// gain + stereo panner strip into the master, every clip an AudioBufferSourceNode
-// through its own gain, scheduled on the AudioContext clock. Edits by anyone (a
-// peer moving a clip, muting a track) are applied live while playing.
+// strip into the master (strip.ts: the mixer's volume and pan law, and the automation
+// lanes), every clip an AudioBufferSourceNode (its region looped loop_count times)
+// through its own gain carrying the clip's gain and fades (arrangement.ts has the
+// arithmetic, the renderer's), scheduled on the AudioContext clock. Edits by anyone (a
+// peer moving a clip, muting a track, drawing automation) are applied live while playing.
 //
 // Time is kept as "passes": a pass plays song time [songFrom, songTo) from context
 // time ctxStart. Playing without a loop is one open-ended pass; a loop is a chain of
@@ -11,7 +13,10 @@ import type * as Y from "yjs";
 import type { Awareness } from "y-protocols/awareness";
 import type { ApiClient } from "../api/client";
 import { assetBytes } from "../api/assets";
-import { readTracks, tracksOf, type Clip, type Track } from "../doc/model";
+import { clipEndS, readTracks, tracksOf, type Clip, type Track } from "../doc/model";
+import { clipEnvelope } from "./arrangement";
+import { TrackStrip } from "./strip";
+import { scheduleEnvelope, startClipSources } from "./voices";
 
 export interface LoopRange {
   startS: number;
@@ -47,13 +52,12 @@ interface Pass {
 interface Voice {
   key: string;
   pass: Pass;
-  source: AudioBufferSourceNode;
+  /** One looping source, or one per repeat when the region runs past the asset's end. */
+  sources: AudioBufferSourceNode[];
   gain: GainNode;
-}
-
-interface Strip {
-  gain: GainNode;
-  pan: StereoPannerNode;
+  /** The song time this voice plays, [fromS, toS). */
+  fromS: number;
+  toS: number;
 }
 
 /** How far ahead of a loop's end the next pass is scheduled (longer in background tabs, whose timers are slowed). */
@@ -66,8 +70,6 @@ const PUBLISH_MS = 250;
 const START_DELAY_S = 0.03;
 export const MIN_LOOP_S = 0.1;
 
-export const dbToGain = (db: number): number => (db <= -96 ? 0 : Math.pow(10, db / 20));
-
 /** The solo rule: if any track is soloed only soloed tracks play; muted tracks never. */
 export function audibleTracks(tracks: Pick<Track, "id" | "mute" | "solo">[]): Set<string> {
   const anySolo = tracks.some((t) => t.solo);
@@ -75,7 +77,12 @@ export function audibleTracks(tracks: Pick<Track, "id" | "mute" | "solo">[]): Se
 }
 
 const clipKey = (clip: Clip) => `${clip.trackId}/${clip.id}`;
-const clipShape = (clip: Clip) => `${clip.assetId}|${clip.startS}|${clip.offsetS}|${clip.durationS}`;
+/** What the sources play: a change restarts the clip's voices. */
+const clipShape = (clip: Clip) => `${clip.assetId}|${clip.startS}|${clip.offsetS}|${clip.durationS}|${clip.loopCount}`;
+/** What the clip's gain node does: a change re-schedules its envelope only. */
+const clipLevel = (clip: Clip) => `${clip.gainDb}|${clip.fadeInS}|${clip.fadeInCurve}|${clip.fadeOutS}|${clip.fadeOutCurve}`;
+/** Voices start this far ahead of the clock, and live changes land this far ahead. */
+const LEAD_S = 0.01;
 
 export class Player {
   playing = false;
@@ -83,7 +90,7 @@ export class Player {
   loopRange: LoopRange = { startS: 0, endS: 8 };
   private ctx: AudioContext | null = null;
   private master: GainNode | null = null;
-  private strips = new Map<string, Strip>();
+  private strips = new Map<string, TrackStrip>();
   private passes: Pass[] = [];
   private voices = new Set<Voice>();
   private buffers = new Map<string, AudioBuffer>();
@@ -248,6 +255,10 @@ export class Player {
     const inLoop = this.loop && from < this.loopRange.endS;
     const pass: Pass = { ctxStart, songFrom: from, songTo: inLoop ? this.loopRange.endS : Infinity, deferred: new Set() };
     this.passes = [pass];
+    for (const strip of this.strips.values()) {
+      strip.cancel();
+      strip.schedule(pass, from);
+    }
     for (const clip of this.clips.values()) this.schedule(clip, pass);
   }
 
@@ -263,6 +274,7 @@ export class Player {
     this.playing = false;
     this.silence();
     this.passes = [];
+    for (const strip of this.strips.values()) strip.cancel();
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
   }
@@ -273,12 +285,14 @@ export class Player {
   }
 
   private stopVoice(voice: Voice): void {
-    try {
-      voice.source.stop();
-    } catch {
-      // never started or already stopped
+    for (const source of voice.sources) {
+      try {
+        source.stop();
+      } catch {
+        // never started or already stopped
+      }
+      source.disconnect();
     }
-    voice.source.disconnect();
     voice.gain.disconnect();
     this.voices.delete(voice);
   }
@@ -289,10 +303,10 @@ export class Player {
     const buffer = this.buffers.get(clip.assetId);
     const strip = this.strips.get(clip.trackId);
     if (!ctx || !buffer || !strip || !this.playing) return;
-    const now = ctx.currentTime + 0.01;
+    const now = ctx.currentTime + LEAD_S;
     const passNow = pass.songFrom + Math.max(0, now - pass.ctxStart);
     const from = Math.max(clip.startS, passNow);
-    const to = Math.min(clip.startS + clip.durationS, pass.songTo, clip.startS + buffer.duration - clip.offsetS);
+    const to = Math.min(clipEndS(clip), pass.songTo);
     const key = clipKey(clip);
     if (to - from <= 0.001) {
       pass.deferred.delete(key);
@@ -304,18 +318,33 @@ export class Player {
       return;
     }
     pass.deferred.delete(key);
-    const offset = clip.offsetS + (from - clip.startS);
-    const source = ctx.createBufferSource();
-    source.buffer = buffer;
+    const sources = startClipSources(ctx, clip, buffer, from, to, pass);
+    if (sources.length === 0) return; // the region lies past the asset's end: silence
     const gain = ctx.createGain();
-    gain.gain.value = dbToGain(clip.gainDb);
-    source.connect(gain).connect(strip.gain);
-    const voice: Voice = { key, pass, source, gain };
-    source.onended = () => {
-      if (this.voices.has(voice)) this.stopVoice(voice);
-    };
-    source.start(Math.max(when, ctx.currentTime), offset, to - from);
+    gain.gain.value = clipEnvelope(clip, from - clip.startS);
+    gain.connect(strip.input);
+    const voice: Voice = { key, pass, sources, gain, fromS: from, toS: to };
+    for (const source of sources) source.connect(gain);
+    let playing = sources.length;
+    for (const source of sources) {
+      source.onended = () => {
+        if (--playing === 0 && this.voices.has(voice)) this.stopVoice(voice);
+      };
+    }
+    scheduleEnvelope(gain.gain, clip, from, to, pass);
     this.voices.add(voice);
+  }
+
+  /** Re-schedule a playing voice's gain (the clip's gain or fades changed) from now on. */
+  private reshapeVoice(voice: Voice, clip: Clip): void {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    const pass = voice.pass;
+    const songNow = pass.songFrom + Math.max(0, ctx.currentTime + LEAD_S - pass.ctxStart);
+    const from = Math.min(voice.toS, Math.max(voice.fromS, songNow));
+    const param = voice.gain.gain;
+    param.cancelScheduledValues(ctx.currentTime);
+    scheduleEnvelope(param, clip, from, voice.toS, pass);
   }
 
   private tick(): void {
@@ -336,6 +365,7 @@ export class Player {
       if (this.loop && endsAt - now < lookahead()) {
         const next: Pass = { ctxStart: endsAt, songFrom: this.loopRange.startS, songTo: this.loopRange.endS, deferred: new Set() };
         this.passes.push(next);
+        for (const strip of this.strips.values()) strip.schedule(next, next.songFrom);
         for (const clip of this.clips.values()) this.schedule(clip, next);
       }
     } else if (last && !this.loop && this.songEnd > 0 && last.songFrom < this.songEnd && this.position() >= this.songEnd) {
@@ -357,6 +387,8 @@ export class Player {
       .then(
         (buffer) => {
           this.buffers.set(assetId, buffer);
+          // A stereo take makes its track stereo (the pan law becomes a balance).
+          this.syncStrips();
           // Join in where the song is now.
           for (const clip of this.clips.values()) {
             if (clip.assetId === assetId) for (const pass of this.passes) this.schedule(clip, pass);
@@ -384,7 +416,7 @@ export class Player {
     for (const track of this.tracks) {
       for (const clip of track.clips) {
         next.set(clipKey(clip), clip);
-        end = Math.max(end, clip.startS + clip.durationS);
+        end = Math.max(end, clipEndS(clip));
       }
     }
     this.songEnd = end;
@@ -395,7 +427,7 @@ export class Player {
     for (const [key, clip] of previous) {
       const now = next.get(key);
       if (now && clipShape(now) === clipShape(clip)) {
-        if (now.gainDb !== clip.gainDb) this.setVoiceGains(key, now.gainDb);
+        if (clipLevel(now) !== clipLevel(clip)) for (const voice of this.voices) if (voice.key === key) this.reshapeVoice(voice, now);
         continue;
       }
       for (const voice of [...this.voices]) if (voice.key === key) this.stopVoice(voice);
@@ -408,13 +440,17 @@ export class Player {
     }
   }
 
-  private setVoiceGains(key: string, gainDb: number): void {
-    const ctx = this.ctx;
-    if (!ctx) return;
-    for (const voice of this.voices) if (voice.key === key) voice.gain.gain.setTargetAtTime(dbToGain(gainDb), ctx.currentTime, 0.02);
+  /** Channels of a track as the renderer counts them: its widest decoded clip's (mono or stereo). */
+  private channelsOf(track: Track): number {
+    let channels = 1;
+    for (const clip of track.clips) {
+      const buffer = this.buffers.get(clip.assetId);
+      if (buffer) channels = Math.max(channels, Math.min(2, buffer.numberOfChannels));
+    }
+    return channels;
   }
 
-  /** One strip per track; gains and pans follow the document smoothly (no clicks). */
+  /** One strip per track; gains follow the document smoothly (no clicks), lanes on the clock. */
   private syncStrips(): void {
     const ctx = this.ctx;
     const master = this.master;
@@ -423,26 +459,32 @@ export class Player {
     const seen = new Set<string>();
     for (const track of this.tracks) {
       seen.add(track.id);
+      const settings = { volumeDb: track.volumeDb, pan: track.pan, volumeLane: track.volumeLane, panLane: track.panLane };
       let strip = this.strips.get(track.id);
       if (!strip) {
-        const gain = ctx.createGain();
-        const pan = ctx.createStereoPanner();
-        gain.connect(pan).connect(master);
-        gain.gain.value = audible.has(track.id) ? dbToGain(track.volumeDb) : 0;
-        pan.pan.value = track.pan;
-        strip = { gain, pan };
+        strip = new TrackStrip(ctx, master);
+        strip.setAudible(audible.has(track.id), true);
+        strip.update(settings, this.channelsOf(track), true);
         this.strips.set(track.id, strip);
+        if (this.playing) for (const pass of this.passes) strip.schedule(pass, this.passStart(pass));
         continue;
       }
-      strip.gain.gain.setTargetAtTime(audible.has(track.id) ? dbToGain(track.volumeDb) : 0, ctx.currentTime, 0.015);
-      strip.pan.pan.setTargetAtTime(Math.max(-1, Math.min(1, track.pan)), ctx.currentTime, 0.015);
+      strip.setAudible(audible.has(track.id));
+      if (!strip.update(settings, this.channelsOf(track))) continue;
+      strip.cancel();
+      if (this.playing) for (const pass of this.passes) strip.schedule(pass, this.passStart(pass));
     }
     for (const [id, strip] of this.strips) {
       if (seen.has(id)) continue;
-      strip.gain.disconnect();
-      strip.pan.disconnect();
+      strip.disconnect();
       this.strips.delete(id);
     }
+  }
+
+  /** The song time from which `pass` is still to be scheduled (now, or its start if it is ahead). */
+  private passStart(pass: Pass): number {
+    const now = (this.ctx?.currentTime ?? 0) + LEAD_S;
+    return pass.songFrom + Math.max(0, now - pass.ctxStart);
   }
 
   // ------------------------------------------------------------ sharing and listeners

@@ -99,7 +99,24 @@ describe("readers tolerate malformed records", () => {
     expect(read.map((t) => t.id)).toEqual(["ok", "textclips"]);
     const [ok, bass] = read;
     expect(ok).toMatchObject({ name: "Vox", kind: "vocal", order: "", volumeDb: 0, pan: 0, mute: false, solo: true, assetId: null });
-    expect(ok.clips).toEqual([{ id: "good", trackId: "ok", assetId: "a1", startS: 2, offsetS: 0, durationS: 3, gainDb: 0 }]);
+    expect(ok.clips).toEqual([
+      {
+        id: "good",
+        trackId: "ok",
+        assetId: "a1",
+        startS: 2,
+        offsetS: 0,
+        durationS: 3,
+        gainDb: 0,
+        fadeInS: 0,
+        fadeOutS: 0,
+        fadeInCurve: "linear",
+        fadeOutCurve: "linear",
+        loopCount: 1,
+      },
+    ]);
+    expect(ok.volumeLane).toEqual([]);
+    expect(ok.panLane).toEqual([]);
     expect(ok.effects).toEqual([{ plugin: "eq", params: { gain: 2 } }]);
     expect(bass.clips).toEqual([]);
     expect(bass.effects).toEqual([]);

@@ -31,15 +31,43 @@ export interface Meta {
   beatUnit: number;
 }
 
+/** How a clip's fade moves between silence and full level (docs_model FadeCurve). */
+export type FadeCurve = "linear" | "equal_power" | "exponential";
+export const FADE_CURVES: FadeCurve[] = ["linear", "equal_power", "exponential"];
+/** How an automation lane moves from a point to the next (docs_model AutomationCurve). */
+export type LaneCurve = "linear" | "hold" | "smooth";
+export const LANE_CURVES: LaneCurve[] = ["linear", "hold", "smooth"];
+/** Most times a clip's region may repeat. */
+export const MAX_LOOP_COUNT = 1000;
+
 export interface Clip {
   id: string;
   trackId: string;
   assetId: string;
   startS: number;
   offsetS: number;
+  /** The region of the asset played, once (the clip lasts durationS * loopCount). */
   durationS: number;
   gainDb: number;
+  fadeInS: number;
+  fadeOutS: number;
+  fadeInCurve: FadeCurve;
+  fadeOutCurve: FadeCurve;
+  /** Times the region plays back to back (1..1000). */
+  loopCount: number;
 }
+
+/** A breakpoint of an automation lane: `value` (dB, or pan -1..1) at `timeS`. */
+export interface LanePoint {
+  timeS: number;
+  value: number;
+  /** Shapes the way from this point to the next. */
+  curve: LaneCurve;
+  /** Its place in the stored Array (what the lane writers take). */
+  index: number;
+}
+
+export type LaneName = "volume" | "pan";
 
 export interface Effect {
   plugin: string;
@@ -58,6 +86,10 @@ export interface Track {
   assetId: string | null;
   clips: Clip[];
   effects: Effect[];
+  /** While it has points, it sets the volume (dB) in place of volumeDb, in time order. */
+  volumeLane: LanePoint[];
+  /** While it has points, it sets the pan (-1..1) in place of pan, in time order. */
+  panLane: LanePoint[];
 }
 
 export interface Job {
@@ -135,6 +167,8 @@ const optNum = (v: unknown): number | null => (typeof v === "number" && Number.i
 const str = (v: unknown, fallback: string): string => (typeof v === "string" ? v : fallback);
 const optStr = (v: unknown): string | null => (typeof v === "string" ? v : null);
 const bool = (v: unknown): boolean => v === true;
+const nonNegative = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
+const oneOf = <T extends string>(v: unknown, allowed: readonly T[], fallback: T): T => (allowed.includes(v as T) ? (v as T) : fallback);
 const obj = (v: unknown): Record<string, Json> | null => {
   const p = plain(v);
   return p && typeof p === "object" && !Array.isArray(p) ? (p as Record<string, Json>) : null;
@@ -187,6 +221,12 @@ export function readClip(trackId: string, clipId: string, raw: unknown): Clip | 
   const duration = f.get("duration_s");
   if (typeof assetId !== "string" || typeof start !== "number" || start < 0) return null;
   if (typeof duration !== "number" || !(duration > 0) || !Number.isFinite(duration)) return null;
+  const loops = f.get("loop_count");
+  const loopCount = typeof loops === "number" && Number.isInteger(loops) && loops >= 1 && loops <= MAX_LOOP_COUNT ? loops : 1;
+  const fadeInS = nonNegative(f.get("fade_in_s"));
+  let fadeOutS = nonNegative(f.get("fade_out_s"));
+  // docs_model's rule: fades that do not fit in the clip read the fade-out as its default.
+  if (fadeInS + fadeOutS > duration * loopCount + 1e-9) fadeOutS = 0;
   return {
     id: clipId,
     trackId,
@@ -195,7 +235,32 @@ export function readClip(trackId: string, clipId: string, raw: unknown): Clip | 
     offsetS: Math.max(0, num(f.get("offset_s"), 0)),
     durationS: duration,
     gainDb: num(f.get("gain_db"), 0),
+    fadeInS,
+    fadeOutS,
+    fadeInCurve: oneOf(f.get("fade_in_curve"), FADE_CURVES, "linear"),
+    fadeOutCurve: oneOf(f.get("fade_out_curve"), FADE_CURVES, "linear"),
+    loopCount,
   };
+}
+
+/** Seconds a clip plays in the song: its region times its loops. */
+export const clipLengthS = (clip: Pick<Clip, "durationS" | "loopCount">): number => clip.durationS * clip.loopCount;
+export const clipEndS = (clip: Pick<Clip, "startS" | "durationS" | "loopCount">): number => clip.startS + clipLengthS(clip);
+
+/** A lane's points in time order; points a peer got wrong (no time, negative time, no value) are skipped. */
+export function readLane(raw: unknown): LanePoint[] {
+  const list = raw instanceof Y.Array ? raw.toArray() : Array.isArray(raw) ? raw : [];
+  const points: LanePoint[] = [];
+  list.forEach((item, index) => {
+    const f = entriesOf(item);
+    const timeS = f?.get("time_s");
+    const value = f?.get("value");
+    if (!f || typeof timeS !== "number" || !Number.isFinite(timeS) || timeS < 0) return;
+    if (typeof value !== "number" || !Number.isFinite(value)) return;
+    points.push({ timeS, value, curve: oneOf(f.get("curve"), LANE_CURVES, "linear"), index });
+  });
+  // Stable: points at one time keep their stored order (the renderer's sort does too).
+  return points.sort((a, b) => a.timeS - b.timeS);
 }
 
 function readEffect(raw: unknown): Effect | null {
@@ -239,6 +304,8 @@ export function readTrack(trackId: string, raw: unknown): Track | null {
     assetId: optStr(f.get("asset_id")),
     clips,
     effects,
+    volumeLane: readLane(f.get("volume_automation")),
+    panLane: readLane(f.get("pan_automation")),
   };
 }
 
@@ -348,7 +415,8 @@ export function readComments(doc: Y.Doc): Comment[] {
 
 // ---------------------------------------------------------------- writes
 
-function trackMap(doc: Y.Doc, trackId: string): Y.Map<unknown> {
+/** The stored Map of track `trackId` (throws when there is none). */
+export function trackMap(doc: Y.Doc, trackId: string): Y.Map<unknown> {
   const raw = tracksOf(doc).get(trackId);
   if (!(raw instanceof Y.Map)) throw new Error(`no track ${trackId}`);
   return raw;
@@ -440,6 +508,33 @@ export interface ClipFields {
   durationS: number;
   offsetS?: number;
   gainDb?: number;
+  fadeInS?: number;
+  fadeOutS?: number;
+  fadeInCurve?: FadeCurve;
+  fadeOutCurve?: FadeCurve;
+  loopCount?: number;
+}
+
+/** The fields of a clip one may set; fades and loops are kept valid (see fitClip). */
+export type ClipEdit = Partial<Pick<Clip, "startS" | "offsetS" | "durationS" | "gainDb" | "fadeInS" | "fadeOutS" | "fadeInCurve" | "fadeOutCurve" | "loopCount">>;
+
+type ClipShape = Pick<Clip, "durationS" | "loopCount" | "fadeInS" | "fadeOutS">;
+
+/**
+ * `next` made valid: a whole loop count in 1..1000, fades of at least 0 that fit in the
+ * clip (docs_model refuses fade_in_s + fade_out_s > duration_s * loop_count). A fade set
+ * by this edit keeps what it asked for where it can; the other one gives way first.
+ */
+export function fitClip(next: ClipShape, edit: ClipEdit = {}): ClipShape {
+  const loopCount = Math.min(MAX_LOOP_COUNT, Math.max(1, Math.round(next.loopCount) || 1));
+  const length = next.durationS * loopCount;
+  let fadeInS = Math.min(length, Math.max(0, next.fadeInS || 0));
+  let fadeOutS = Math.min(length, Math.max(0, next.fadeOutS || 0));
+  if (fadeInS + fadeOutS > length) {
+    if (edit.fadeOutS !== undefined && edit.fadeInS === undefined) fadeInS = length - fadeOutS;
+    else fadeOutS = length - fadeInS;
+  }
+  return { durationS: next.durationS, loopCount, fadeInS, fadeOutS };
 }
 
 export function addClip(doc: Y.Doc, trackId: string, fields: ClipFields): string {
@@ -451,23 +546,46 @@ export function addClip(doc: Y.Doc, trackId: string, fields: ClipFields): string
     clip.set("offset_s", Math.max(0, fields.offsetS ?? 0));
     clip.set("duration_s", fields.durationS);
     clip.set("gain_db", fields.gainDb ?? 0);
+    const shape = fitClip({ durationS: fields.durationS, loopCount: fields.loopCount ?? 1, fadeInS: fields.fadeInS ?? 0, fadeOutS: fields.fadeOutS ?? 0 });
+    clip.set("fade_in_s", shape.fadeInS);
+    clip.set("fade_out_s", shape.fadeOutS);
+    clip.set("fade_in_curve", fields.fadeInCurve ?? "linear");
+    clip.set("fade_out_curve", fields.fadeOutCurve ?? "linear");
+    clip.set("loop_count", shape.loopCount);
     clipsMap(doc, trackId).set(id, clip);
   });
   return id;
 }
 
-export function updateClip(
-  doc: Y.Doc,
-  trackId: string,
-  clipId: string,
-  fields: Partial<Pick<Clip, "startS" | "offsetS" | "durationS" | "gainDb">>,
-): void {
+export function updateClip(doc: Y.Doc, trackId: string, clipId: string, fields: ClipEdit): void {
   doc.transact(() => {
-    const clip = clipMap(doc, trackId, clipId);
-    if (fields.startS !== undefined) clip.set("start_s", Math.max(0, fields.startS));
-    if (fields.offsetS !== undefined) clip.set("offset_s", Math.max(0, fields.offsetS));
-    if (fields.durationS !== undefined && fields.durationS > 0) clip.set("duration_s", fields.durationS);
-    if (fields.gainDb !== undefined) clip.set("gain_db", fields.gainDb);
+    const map = clipMap(doc, trackId, clipId);
+    const current = readClip(trackId, clipId, map);
+    if (fields.startS !== undefined) map.set("start_s", Math.max(0, fields.startS));
+    if (fields.offsetS !== undefined) map.set("offset_s", Math.max(0, fields.offsetS));
+    if (fields.gainDb !== undefined && Number.isFinite(fields.gainDb)) map.set("gain_db", fields.gainDb);
+    if (fields.fadeInCurve !== undefined && FADE_CURVES.includes(fields.fadeInCurve)) map.set("fade_in_curve", fields.fadeInCurve);
+    if (fields.fadeOutCurve !== undefined && FADE_CURVES.includes(fields.fadeOutCurve)) map.set("fade_out_curve", fields.fadeOutCurve);
+    const durationS = fields.durationS !== undefined && fields.durationS > 0 ? fields.durationS : undefined;
+    if (!current) {
+      if (durationS !== undefined) map.set("duration_s", durationS);
+      return;
+    }
+    // Region, loops and fades are written together so the fades always fit.
+    const before: ClipShape = current;
+    const after = fitClip(
+      {
+        durationS: durationS ?? current.durationS,
+        loopCount: fields.loopCount ?? current.loopCount,
+        fadeInS: fields.fadeInS ?? current.fadeInS,
+        fadeOutS: fields.fadeOutS ?? current.fadeOutS,
+      },
+      fields,
+    );
+    if (after.durationS !== before.durationS) map.set("duration_s", after.durationS);
+    if (after.loopCount !== before.loopCount || fields.loopCount !== undefined) map.set("loop_count", after.loopCount);
+    if (after.fadeInS !== before.fadeInS || fields.fadeInS !== undefined) map.set("fade_in_s", after.fadeInS);
+    if (after.fadeOutS !== before.fadeOutS || fields.fadeOutS !== undefined) map.set("fade_out_s", after.fadeOutS);
   });
 }
 
@@ -481,20 +599,29 @@ export function moveClipToTrack(doc: Y.Doc, clip: Clip, toTrackId: string, start
   return id;
 }
 
-/** Split `clip` at `atS` seconds in the song; returns the new right-hand clip's id, or null. */
+/**
+ * Split `clip` at `atS` seconds in the song; returns the new right-hand clip's id, or null
+ * (outside the clip, or a looped clip: its halves would not be two regions). The left
+ * part keeps the fade-in, the right part the fade-out.
+ */
 export function splitClip(doc: Y.Doc, clip: Clip, atS: number): string | null {
   const left = atS - clip.startS;
   const right = clip.startS + clip.durationS - atS;
-  if (left <= 0.001 || right <= 0.001) return null;
+  if (clip.loopCount > 1 || left <= 0.001 || right <= 0.001) return null;
   let id: string | null = null;
   doc.transact(() => {
-    clipMap(doc, clip.trackId, clip.id).set("duration_s", left);
+    const map = clipMap(doc, clip.trackId, clip.id);
+    map.set("duration_s", left);
+    map.set("fade_in_s", Math.min(clip.fadeInS, left));
+    map.set("fade_out_s", 0);
     id = addClip(doc, clip.trackId, {
       assetId: clip.assetId,
       startS: atS,
       offsetS: clip.offsetS + left,
       durationS: right,
       gainDb: clip.gainDb,
+      fadeOutS: Math.min(clip.fadeOutS, right),
+      fadeOutCurve: clip.fadeOutCurve,
     });
   });
   return id;

@@ -1,9 +1,10 @@
-// The arrangement: a ruler, one row per track (header + lane of clips), the grid, the
-// playheads, zoom and snapping. Headers stay put while the lanes scroll sideways (sticky
-// column in one scroll box). Only clips near the view are drawn.
-import { useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from "react";
+// The arrangement: a ruler, one row per track (header + lane of clips) and, when opened,
+// its automation row; the grid, the playheads, zoom and snapping; the selected clip's
+// inspector. Headers stay put while the lanes scroll sideways (sticky column in one
+// scroll box). Only clips near the view are drawn.
+import { Fragment, useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useCoaching, useComments, useEvent, useMeta, useTracks } from "../doc/hooks";
-import { addTrack, moveClipToTrack, removeClip, splitClip, updateClip, type Clip, type CoachingNote } from "../doc/model";
+import { addTrack, clipEndS, moveClipToTrack, removeClip, splitClip, updateClip, type Clip, type CoachingNote } from "../doc/model";
 import { assetDuration } from "../audio/peaks";
 import { usePlayerState } from "../audio/usePlayer";
 import {
@@ -18,6 +19,9 @@ import {
   type TimeGrid,
 } from "../timeline/math";
 import { selectionFor, useSelection } from "../timeline/selection";
+import { useAutomationView } from "../timeline/automationView";
+import { AutomationHeader, AutomationLane } from "./AutomationLane";
+import { ClipInspector } from "./ClipInspector";
 import { useStudio } from "./context";
 import { TimelinePlayheads } from "./TimelinePlayheads";
 import { TimelineHeader, TimelineRow } from "./TimelineRow";
@@ -50,6 +54,8 @@ export function Arrangement() {
   const selectionStore = selectionFor(doc);
   const { dropProps, dragging } = useAudioDrop();
   const helpId = useId();
+  const automationHelpId = useId();
+  const automation = useAutomationView(doc);
 
   const [pxPerS, setPxPerS] = useState(DEFAULT_PX_PER_S);
   const [snap, setSnap] = useState(true);
@@ -64,7 +70,7 @@ export function Arrangement() {
   const barS = secondsPerBar(grid);
 
   let songEnd = 0;
-  for (const track of tracks) for (const clip of track.clips) songEnd = Math.max(songEnd, clip.startS + clip.durationS);
+  for (const track of tracks) for (const clip of track.clips) songEnd = Math.max(songEnd, clipEndS(clip));
   const headerPx = () => scroller.current?.querySelector<HTMLElement>(".arr-corner")?.offsetWidth ?? 0;
   const contentS = Math.max(songEnd + TAIL_BARS * barS, playerState.loopRange.endS + barS, viewW / pxPerS);
   const widthPx = Math.ceil(contentS * pxPerS);
@@ -160,12 +166,17 @@ export function Arrangement() {
         setMessage(`Moved to ${list[target].name}.`);
       },
       trim: (clip, span) => updateClip(doc, clip.trackId, clip.id, span),
+      edit: (clip, fields) => updateClip(doc, clip.trackId, clip.id, fields),
       nudge: (clip, direction, bar) => {
         const stepS = bar ? latest.current.barS : latest.current.stepS;
         updateClip(doc, clip.trackId, clip.id, { startS: stepTime(clip.startS, stepS, direction) });
       },
       split: (clip) => {
         const at = player.position();
+        if (clip.loopCount > 1) {
+          setMessage("A looped clip cannot be split: set its loops to 1 first.");
+          return;
+        }
         const id = splitClip(doc, clip, at);
         setMessage(id ? "Clip split at the playhead." : "The playhead is not inside this clip: move it there to split.");
       },
@@ -182,7 +193,8 @@ export function Arrangement() {
     [doc, api, player, selectionStore],
   );
 
-  const selectedClip = selection ? (tracks.find((t) => t.id === selection.trackId)?.clips.find((c) => c.id === selection.clipId) ?? null) : null;
+  const selectedTrack = selection ? (tracks.find((t) => t.id === selection.trackId) ?? null) : null;
+  const selectedClip = selection ? (selectedTrack?.clips.find((c) => c.id === selection.clipId) ?? null) : null;
 
   // ---------------------------------------------------------- markers
 
@@ -219,8 +231,12 @@ export function Arrangement() {
           Delete clip
         </button>
       </div>
+      {selectedClip && selectedTrack && <ClipInspector clip={selectedClip} trackName={selectedTrack.name} canEdit={canEdit} onEdit={(fields) => actions.edit(selectedClip, fields)} />}
       <p id={helpId} className="sr-only">
-        Arrow keys move the clip by a grid step, with Shift by a bar; Up and Down move it to the track above or below; S splits it at the playhead; Delete removes it.
+        Arrow keys move the clip by a grid step, with Shift by a bar; Up and Down move it to the track above or below; S splits it at the playhead; Delete removes it. Its fades, loops and gain are in the clip inspector.
+      </p>
+      <p id={automationHelpId} className="sr-only">
+        Click the lane to add a point. On a point, Left and Right move it by a grid step, Up and Down change its value, with Shift in finer steps; Delete removes it.
       </p>
       <p role="status" className="sr-only">
         {message}
@@ -231,11 +247,21 @@ export function Arrangement() {
             <div className="arr-corner">
               <span className="muted">Tracks</span>
             </div>
-            {tracks.map((track, index) => (
-              <div className="arr-head" key={track.id}>
-                <TimelineHeader track={track} index={index} count={tracks.length} />
-              </div>
-            ))}
+            {tracks.map((track, index) => {
+              const lane = automation.shown.get(track.id);
+              return (
+                <Fragment key={track.id}>
+                  <div className="arr-head">
+                    <TimelineHeader track={track} index={index} count={tracks.length} />
+                  </div>
+                  {lane && (
+                    <div className="arr-head arr-auto-head">
+                      <AutomationHeader track={track} lane={lane} />
+                    </div>
+                  )}
+                </Fragment>
+              );
+            })}
             <div className="arr-add">
               <button
                 type="button"
@@ -271,24 +297,31 @@ export function Arrangement() {
               comments={pinned}
               seek={seek}
             />
-            {tracks.map((track) => (
-              <TimelineRow
-                key={track.id}
-                track={track}
-                pxPerS={pxPerS}
-                grid={grid}
-                stepS={step.stepS}
-                snap={snap}
-                selectedClipId={selection?.trackId === track.id ? selection.clipId : null}
-                canEdit={canEdit}
-                api={api}
-                actions={actions}
-                fromS={win.fromS}
-                toS={win.toS}
-                notes={notesByTrack.get(track.id)}
-                helpId={helpId}
-              />
-            ))}
+            {tracks.map((track) => {
+              const lane = automation.shown.get(track.id);
+              return (
+                <Fragment key={track.id}>
+                  <TimelineRow
+                    track={track}
+                    pxPerS={pxPerS}
+                    grid={grid}
+                    stepS={step.stepS}
+                    snap={snap}
+                    selectedClipId={selection?.trackId === track.id ? selection.clipId : null}
+                    canEdit={canEdit}
+                    api={api}
+                    actions={actions}
+                    fromS={win.fromS}
+                    toS={win.toS}
+                    notes={notesByTrack.get(track.id)}
+                    helpId={helpId}
+                  />
+                  {lane && (
+                    <AutomationLane track={track} lane={lane} pxPerS={pxPerS} fromS={win.fromS} toS={win.toS} stepS={step.stepS} snap={snap} helpId={automationHelpId} />
+                  )}
+                </Fragment>
+              );
+            })}
             <div className="arr-footer">
               {tracks.length === 0 && (
                 <div className="arr-empty">

@@ -1,14 +1,17 @@
-// One clip on a lane: its waveform, drag to move (in time and onto another track),
-// edge drags to trim, and the keyboard. A drag is shown locally and written to the
+// One clip on a lane: its waveform (repeated per loop), its fades, drag to move (in time
+// and onto another track), edge drags to trim (on a looped clip the end edge sets the
+// loop count), fade handles when selected, and the keyboard. A drag is shown locally and written to the
 // document once, on release (one transaction): intermediate writes would put dozens of
 // updates into the shared history per gesture, and a move onto another track changes
 // the clip's id, so peers would see clips flicker in and out.
-import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { memo, useLayoutEffect, useRef, useState } from "react";
 import type React from "react";
 import type { ApiClient } from "../api/client";
-import type { Clip } from "../doc/model";
-import { usePeaks, type Peaks } from "../audio/peaks";
+import { clipLengthS, MAX_LOOP_COUNT, type Clip, type ClipEdit } from "../doc/model";
+import { usePeaks } from "../audio/peaks";
 import { clampMove, formatBarBeat, formatDuration, snapTime, trimEnd, trimStart, type ClipSpan, type TimeGrid } from "../timeline/math";
+import { FadeHandle, FadeRamps } from "./ClipFades";
+import { Waveform } from "./ClipWaveform";
 
 export interface ClipActions {
   /** Select a clip (null: none). */
@@ -18,6 +21,8 @@ export interface ClipActions {
   /** Commit a move: new start, and how many tracks down (negative: up). */
   move(clip: Clip, startS: number, trackDelta: number): void;
   trim(clip: Clip, span: ClipSpan): void;
+  /** Set fades, curves, loop count or gain (one transaction). */
+  edit(clip: Clip, fields: ClipEdit): void;
   /** Keyboard: nudge by a grid step or a bar (direction ±1). */
   nudge(clip: Clip, direction: 1 | -1, bar: boolean): void;
   split(clip: Clip): void;
@@ -52,14 +57,19 @@ interface Drag {
   span: ClipSpan;
   trackDelta: number;
   assetS: number | null;
+  /** The loop count an end-edge drag of a looped clip asks for. */
+  loops: number;
 }
 
-/** Widest canvas drawn; wider clips stretch it (the peaks have less detail than that anyway). */
-const MAX_CANVAS_PX = 4096;
 const DRAG_THRESHOLD_PX = 3;
 
-export function clipLabel(trackName: string, clip: Pick<Clip, "startS" | "durationS">, grid: TimeGrid): string {
-  return `Clip ${trackName} at ${formatBarBeat(clip.startS, grid)}, ${formatDuration(clip.durationS)}`;
+/** "Clip Drums at 2.1.000, 8 s, 2 loops, fade in 0.5 s, fade out 1 s" (loops and fades only when there are). */
+export function clipLabel(trackName: string, clip: Pick<Clip, "startS" | "durationS" | "loopCount" | "fadeInS" | "fadeOutS">, grid: TimeGrid): string {
+  let label = `Clip ${trackName} at ${formatBarBeat(clip.startS, grid)}, ${formatDuration(clipLengthS(clip))}`;
+  if (clip.loopCount > 1) label += `, ${clip.loopCount} loops`;
+  if (clip.fadeInS > 0) label += `, fade in ${formatDuration(clip.fadeInS)}`;
+  if (clip.fadeOutS > 0) label += `, fade out ${formatDuration(clip.fadeOutS)}`;
+  return label;
 }
 
 function TimelineClipView({ clip, trackName, pxPerS, grid, stepS, snap, selected, canEdit, api, actions, helpId }: TimelineClipProps) {
@@ -67,10 +77,19 @@ function TimelineClipView({ clip, trackName, pxPerS, grid, stepS, snap, selected
   const [drag, setDrag] = useState<Drag | null>(null);
   const dragRef = useRef<Drag | null>(null);
   const peaks = usePeaks(api, clip.assetId);
+  const [fadeDraft, setFadeDraft] = useState<{ in?: number; out?: number }>({});
 
   const span: ClipSpan = drag?.span ?? clip;
+  const loops = drag?.loops ?? clip.loopCount;
+  const lengthS = span.durationS * loops;
   const left = span.startS * pxPerS;
-  const width = Math.max(2, span.durationS * pxPerS);
+  const width = Math.max(2, lengthS * pxPerS);
+  const fades = {
+    fadeInS: Math.min(lengthS, fadeDraft.in ?? clip.fadeInS),
+    fadeOutS: Math.min(lengthS, fadeDraft.out ?? clip.fadeOutS),
+    fadeInCurve: clip.fadeInCurve,
+    fadeOutCurve: clip.fadeOutCurve,
+  };
 
   useLayoutEffect(() => {
     if (selected && ref.current && document.activeElement !== ref.current && ref.current.isConnected) {
@@ -101,6 +120,7 @@ function TimelineClipView({ clip, trackName, pxPerS, grid, stepS, snap, selected
       span: { startS: clip.startS, offsetS: clip.offsetS, durationS: clip.durationS },
       trackDelta: 0,
       assetS: null,
+      loops: clip.loopCount,
     };
     update(next);
     if (next.mode === "end") {
@@ -120,7 +140,13 @@ function TimelineClipView({ clip, trackName, pxPerS, grid, stepS, snap, selected
     const deltaS = dx / pxPerS;
     let next: ClipSpan;
     let trackDelta = 0;
-    if (current.mode === "move") {
+    let loops = clip.loopCount;
+    if (current.mode === "end" && clip.loopCount > 1) {
+      // A looped clip's end edge adds or removes whole repeats.
+      const end = snapTime(clip.startS + clipLengthS(clip) + deltaS, stepS, snapOn);
+      loops = Math.min(MAX_LOOP_COUNT, Math.max(1, Math.round((end - clip.startS) / clip.durationS)));
+      next = clip;
+    } else if (current.mode === "move") {
       next = { ...clip, startS: clampMove(snapTime(clip.startS + deltaS, stepS, snapOn)) };
       trackDelta = Math.round(dy / current.laneH);
     } else if (current.mode === "start") {
@@ -128,7 +154,7 @@ function TimelineClipView({ clip, trackName, pxPerS, grid, stepS, snap, selected
     } else {
       next = trimEnd(clip, snapTime(clip.startS + clip.durationS + deltaS, stepS, snapOn), current.assetS);
     }
-    update({ ...current, moved: true, span: { startS: next.startS, offsetS: next.offsetS, durationS: next.durationS }, trackDelta });
+    update({ ...current, moved: true, span: { startS: next.startS, offsetS: next.offsetS, durationS: next.durationS }, trackDelta, loops });
   };
 
   const finish = (event: React.PointerEvent<HTMLDivElement>, commit: boolean) => {
@@ -138,6 +164,8 @@ function TimelineClipView({ clip, trackName, pxPerS, grid, stepS, snap, selected
     if (!commit || !current.moved) return;
     if (current.mode === "move") {
       if (current.span.startS !== clip.startS || current.trackDelta !== 0) actions.move(clip, current.span.startS, current.trackDelta);
+    } else if (current.loops !== clip.loopCount) {
+      actions.edit(clip, { loopCount: current.loops });
     } else if (current.span.startS !== clip.startS || current.span.durationS !== clip.durationS) {
       actions.trim(clip, current.span);
     }
@@ -180,55 +208,101 @@ function TimelineClipView({ clip, trackName, pxPerS, grid, stepS, snap, selected
 
   const status = peaks.peaks ? null : peaks.status === "error" ? "waveform unavailable" : "analysing…";
   const gainText = clip.gainDb !== 0 ? ` (${clip.gainDb > 0 ? "+" : ""}${clip.gainDb.toFixed(1)} dB)` : "";
-  const label = clipLabel(trackName, span, grid);
+  const label = clipLabel(trackName, { ...span, loopCount: loops, fadeInS: fades.fadeInS, fadeOutS: fades.fadeOutS }, grid);
+  const showHandles = selected && canEdit && !drag;
 
   return (
-    <div
-      ref={ref}
-      role="button"
-      tabIndex={0}
-      aria-pressed={selected}
-      aria-describedby={canEdit ? helpId : undefined}
-      data-clip-id={clip.id}
-      className={`clip${selected ? " is-selected" : ""}${drag?.moved ? " is-dragging" : ""}${canEdit ? " is-editable" : ""}`}
-      style={{
-        transform: `translate(${left}px, ${drag ? drag.trackDelta * drag.laneH : 0}px)`,
-        width,
-      }}
-      onPointerDown={onPointerDown}
-      onPointerMove={onPointerMove}
-      onPointerUp={(e) => finish(e, true)}
-      onPointerCancel={(e) => finish(e, false)}
-      onLostPointerCapture={(e) => finish(e, true)}
-      onFocus={() => actions.select(clip)}
-      onKeyDown={onKeyDown}
-      title={label}
-    >
-      {/* The accessible name is the text inside, visible and not (axe:
-          label-content-name-mismatch): "Clip Drums at 1.1.000, 12.5 s analysing…". */}
-      <span className="sr-only">Clip </span>
-      <span className="clip-name">
-        {trackName}
-        {gainText}
-      </span>
-      <span className="sr-only">{label.slice(`Clip ${trackName}`.length)} </span>
-      {peaks.peaks ? (
-        <Waveform peaks={peaks.peaks} offsetS={span.offsetS} durationS={span.durationS} widthPx={width} />
-      ) : (
-        <span className="clip-status">{status}</span>
-      )}
-      {canEdit && (
+    <>
+      <div
+        ref={ref}
+        role="button"
+        tabIndex={0}
+        aria-pressed={selected}
+        aria-describedby={canEdit ? helpId : undefined}
+        data-clip-id={clip.id}
+        className={`clip${selected ? " is-selected" : ""}${drag?.moved ? " is-dragging" : ""}${canEdit ? " is-editable" : ""}`}
+        style={{
+          transform: `translate(${left}px, ${drag ? drag.trackDelta * drag.laneH : 0}px)`,
+          width,
+        }}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={(e) => finish(e, true)}
+        onPointerCancel={(e) => finish(e, false)}
+        onLostPointerCapture={(e) => finish(e, true)}
+        onFocus={() => actions.select(clip)}
+        onKeyDown={onKeyDown}
+        title={label}
+      >
+        {/* The accessible name is the text inside, visible and not (axe:
+            label-content-name-mismatch): "Clip Drums at 1.1.000, 12.5 s analysing…". */}
+        <span className="sr-only">Clip </span>
+        <span className="clip-name">
+          {trackName}
+          {gainText}
+        </span>
+        <span className="sr-only">{label.slice(`Clip ${trackName}`.length)} </span>
+        {peaks.peaks ? (
+          <Waveform peaks={peaks.peaks} offsetS={span.offsetS} durationS={span.durationS} regionPx={span.durationS * pxPerS} loops={loops} />
+        ) : (
+          <span className="clip-status">{status}</span>
+        )}
+        {loops > 1 && (
+          <span className="clip-loops" aria-hidden="true">
+            ×{loops}
+          </span>
+        )}
+        <FadeRamps fades={fades} pxPerS={pxPerS} widthPx={width} />
+        {canEdit && (
+          <>
+            <span className="clip-edge clip-edge-start" data-edge="start" aria-hidden="true" />
+            <span className="clip-edge clip-edge-end" data-edge="end" aria-hidden="true" title={loops > 1 ? "Drag to add or remove repeats" : undefined} />
+          </>
+        )}
+      </div>
+      {showHandles && (
         <>
-          <span className="clip-edge clip-edge-start" data-edge="start" aria-hidden="true" />
-          <span className="clip-edge clip-edge-end" data-edge="end" aria-hidden="true" />
+          <FadeHandle
+            which="in"
+            leftPx={left}
+            widthPx={width}
+            pxPerS={pxPerS}
+            valueS={fades.fadeInS}
+            maxS={Math.max(0, lengthS - clip.fadeOutS)}
+            clipName={`${trackName} clip`}
+            onDraft={(value) => setFadeDraft((d) => ({ ...d, in: value ?? undefined }))}
+            onCommit={(fadeInS) => actions.edit(clip, { fadeInS })}
+          />
+          <FadeHandle
+            which="out"
+            leftPx={left}
+            widthPx={width}
+            pxPerS={pxPerS}
+            valueS={fades.fadeOutS}
+            maxS={Math.max(0, lengthS - clip.fadeInS)}
+            clipName={`${trackName} clip`}
+            onDraft={(value) => setFadeDraft((d) => ({ ...d, out: value ?? undefined }))}
+            onCommit={(fadeOutS) => actions.edit(clip, { fadeOutS })}
+          />
         </>
       )}
-    </div>
+    </>
   );
 }
 
-const sameClip = (a: Clip, b: Clip) =>
-  a.id === b.id && a.trackId === b.trackId && a.assetId === b.assetId && a.startS === b.startS && a.offsetS === b.offsetS && a.durationS === b.durationS && a.gainDb === b.gainDb;
+export const sameClip = (a: Clip, b: Clip) =>
+  a.id === b.id &&
+  a.trackId === b.trackId &&
+  a.assetId === b.assetId &&
+  a.startS === b.startS &&
+  a.offsetS === b.offsetS &&
+  a.durationS === b.durationS &&
+  a.gainDb === b.gainDb &&
+  a.fadeInS === b.fadeInS &&
+  a.fadeOutS === b.fadeOutS &&
+  a.fadeInCurve === b.fadeInCurve &&
+  a.fadeOutCurve === b.fadeOutCurve &&
+  a.loopCount === b.loopCount;
 
 export const TimelineClip = memo(
   TimelineClipView,
@@ -246,65 +320,3 @@ export const TimelineClip = memo(
     a.actions === b.actions &&
     a.helpId === b.helpId,
 );
-
-/** Height of the drawn waveform image (CSS stretches it to the clip). */
-const WAVE_HEIGHT_PX = 96;
-
-/**
- * The part offsetS..offsetS+durationS of the peaks, drawn once per zoom level and span
- * into an image (not a live canvas: hundreds of canvases would each be a compositing
- * layer, and every repaint of the page would pay for them).
- */
-function Waveform({ peaks, offsetS, durationS, widthPx }: { peaks: Peaks; offsetS: number; durationS: number; widthPx: number }) {
-  const [url, setUrl] = useState<string | null>(null);
-  const pixels = Math.max(1, Math.min(MAX_CANVAS_PX, Math.round(widthPx)));
-
-  useEffect(() => {
-    let cancelled = false;
-    let made: string | null = null;
-    const canvas = document.createElement("canvas");
-    canvas.width = pixels;
-    canvas.height = WAVE_HEIGHT_PX;
-    const ctx = canvas.getContext("2d");
-    if (!ctx) return;
-    drawPeaks(ctx, peaks, offsetS, durationS, pixels, WAVE_HEIGHT_PX);
-    canvas.toBlob((blob) => {
-      if (cancelled || !blob) return;
-      made = URL.createObjectURL(blob);
-      setUrl(made);
-    });
-    return () => {
-      cancelled = true;
-      // The previous image stays on screen until the next one is ready, then goes.
-      if (made) setTimeout(() => URL.revokeObjectURL(made as string), 1000);
-    };
-  }, [peaks, offsetS, durationS, pixels]);
-
-  return url ? <img className="clip-wave" src={url} alt="" draggable={false} /> : <span className="clip-wave" />;
-}
-
-export function drawPeaks(ctx: CanvasRenderingContext2D, peaks: Peaks, offsetS: number, durationS: number, width: number, height: number): void {
-  ctx.clearRect(0, 0, width, height);
-  const points = peaks.min.length;
-  if (points === 0 || !(peaks.durationS > 0)) return;
-  const perSecond = points / peaks.durationS;
-  const first = offsetS * perSecond;
-  const perPixel = (durationS * perSecond) / width;
-  // Quiet takes are drawn up to 4x taller (relative shape matters more than level here).
-  const scale = (height / 2) * (peaks.peak > 0 ? Math.min(4, 0.95 / peaks.peak) : 1);
-  const centre = height / 2;
-  ctx.fillStyle = "rgba(236, 239, 244, 0.78)";
-  for (let x = 0; x < width; x++) {
-    const from = Math.floor(first + x * perPixel);
-    const to = Math.max(from + 1, Math.floor(first + (x + 1) * perPixel));
-    if (from >= points) break;
-    let low = 1;
-    let high = -1;
-    for (let i = Math.max(0, from); i < Math.min(points, to); i++) {
-      if (peaks.min[i] < low) low = peaks.min[i];
-      if (peaks.max[i] > high) high = peaks.max[i];
-    }
-    if (high < low) continue;
-    ctx.fillRect(x, centre - high * scale, 1, Math.max(1, (high - low) * scale));
-  }
-}

@@ -3,9 +3,9 @@
 // re-renders that lane only.
 import { memo } from "react";
 import type { ApiClient } from "../api/client";
-import type { CoachingNote, Track } from "../doc/model";
+import { clipLengthS, type CoachingNote, type LanePoint, type Track } from "../doc/model";
 import { formatClock, intersects, type TimeGrid } from "../timeline/math";
-import { TimelineClip, type ClipActions } from "./TimelineClip";
+import { sameClip, TimelineClip, type ClipActions } from "./TimelineClip";
 import { TrackHeader } from "./TrackHeader";
 
 export interface TimelineRowProps {
@@ -57,7 +57,7 @@ function TimelineRowView(props: TimelineRowProps) {
         }}
       >
         {track.clips
-          .filter((clip) => clip.id === selectedClipId || intersects(clip.startS, clip.durationS, fromS, toS))
+          .filter((clip) => clip.id === selectedClipId || intersects(clip.startS, clipLengthS(clip), fromS, toS))
           .map((clip) => (
             <TimelineClip
               key={clip.id}
@@ -110,19 +110,24 @@ function sameTrack(a: Track, b: Track): boolean {
     a.solo !== b.solo ||
     a.assetId !== b.assetId ||
     a.clips.length !== b.clips.length ||
-    a.effects.length !== b.effects.length
+    a.effects.length !== b.effects.length ||
+    !sameLane(a.volumeLane, b.volumeLane) ||
+    !sameLane(a.panLane, b.panLane)
   ) {
     return false;
   }
   for (let i = 0; i < a.clips.length; i++) {
-    const x = a.clips[i];
-    const y = b.clips[i];
-    if (x.id !== y.id || x.assetId !== y.assetId || x.startS !== y.startS || x.offsetS !== y.offsetS || x.durationS !== y.durationS || x.gainDb !== y.gainDb) return false;
+    if (!sameClip(a.clips[i], b.clips[i])) return false;
   }
   for (let i = 0; i < a.effects.length; i++) {
     if (JSON.stringify(a.effects[i]) !== JSON.stringify(b.effects[i])) return false;
   }
   return true;
+}
+
+function sameLane(a: LanePoint[], b: LanePoint[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((p, i) => p.timeS === b[i].timeS && p.value === b[i].value && p.curve === b[i].curve && p.index === b[i].index);
 }
 
 export const TimelineRow = memo(

@@ -1,11 +1,12 @@
-// One track's header in the arrangement: name, kind, mute/solo, volume and pan (written
-// live, throttled), reorder by drag or from the track menu, effects, delete, and the
-// figures of the track's analysis job.
+// One track's header in the arrangement: name, kind, mute/solo, the automation row's
+// toggle, volume and pan (written live, throttled), reorder by drag or from the track
+// menu, effects, delete, and the figures of the track's analysis job.
 import { useEffect, useId, useRef, useState } from "react";
 import type React from "react";
 import { createPortal } from "react-dom";
 import { useJobs } from "../doc/hooks";
 import { moveTrack, removeTrack, setTrackField, type Track, type TrackKind } from "../doc/model";
+import { automationViewFor, useAutomationView } from "../timeline/automationView";
 import { useStudio } from "./context";
 import { EffectsEditor } from "./EffectsEditor";
 import { analysisClipped, analysisJobOf, analysisSummary, formatDb, formatPan, panText } from "./figures";
@@ -98,6 +99,7 @@ export function TrackHeader({ track, index, count }: { track: Track; index: numb
       <div className="th-line">
         <ToggleButton track={track} field="mute" letter="M" label="Mute" disabled={!canEdit} />
         <ToggleButton track={track} field="solo" letter="S" label="Solo" disabled={!canEdit} />
+        <AutomationToggle track={track} />
         <LiveSlider
           track={track}
           field="volume_db"
@@ -192,6 +194,25 @@ function ToggleButton({
       onClick={() => setTrackField(doc, track.id, field, !on)}
     >
       {letter}
+    </button>
+  );
+}
+
+/** Opens the track's automation row; underlined while a lane has points (they rule over the sliders). */
+function AutomationToggle({ track }: { track: Track }) {
+  const { doc } = useStudio();
+  const open = useAutomationView(doc).shown.has(track.id);
+  const lanes = [track.volumeLane.length ? `volume (${track.volumeLane.length} points)` : "", track.panLane.length ? `pan (${track.panLane.length} points)` : ""].filter(Boolean);
+  return (
+    <button
+      type="button"
+      className={`th-toggle th-auto${lanes.length ? " has-points" : ""}`}
+      aria-pressed={open}
+      aria-label={`Automation of ${track.name}`}
+      title={`Automation${lanes.length ? `: ${lanes.join(", ")} set the track's level` : ""}`}
+      onClick={() => automationViewFor(doc).toggle(track.id)}
+    >
+      A
     </button>
   );
 }

@@ -3,6 +3,7 @@
 // the song's tempo. Space plays/pauses anywhere in the studio except while typing.
 import { useEffect, useRef } from "react";
 import { useMeta, useTracks } from "../doc/hooks";
+import { clipEndS } from "../doc/model";
 import { onFrame } from "../audio/frames";
 import { usePlayerState } from "../audio/usePlayer";
 import { barToSeconds, formatBarBeat, formatClock, type TimeGrid } from "../timeline/math";
@@ -111,7 +112,7 @@ export function Transport() {
         onClick={() => {
           if (!selectedClip) return;
           customLoop.current = true;
-          player.setLoop({ startS: selectedClip.startS, endS: selectedClip.startS + selectedClip.durationS });
+          player.setLoop({ startS: selectedClip.startS, endS: clipEndS(selectedClip) });
         }}
       >
         Loop selected clip
