@@ -25,9 +25,12 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), geolocation=(), microphone=(self)",
+    # 'wasm-unsafe-eval' lets the page compile WebAssembly (the MIDI synthesizer, FluidSynth
+    # in an audio worklet); it allows no JavaScript eval.
     "content-security-policy": (
-        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:;"
-        " media-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ws: wss:;"
+        " img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline';"
+        " frame-ancestors 'none'"
     ),
 }
 

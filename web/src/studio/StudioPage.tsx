@@ -13,6 +13,7 @@ import { CommentsPanel } from "./CommentsPanel";
 import { CoachingPanel } from "./CoachingPanel";
 import { StudioContext, useStudio, type Studio } from "./context";
 import { JobsPanel } from "./JobsPanel";
+import { MidiTracks } from "./MidiTracks";
 import { PresenceList } from "./PresenceList";
 import { colorFor } from "./presenceColors";
 import { SongSettings } from "./SongSettings";
@@ -150,6 +151,7 @@ function StudioLayout({ tab, setTab }: { tab: Tab; setTab: (tab: Tab) => void })
       <div className="toolbar">
         <Transport />
         {canEdit && <UploadButton />}
+        <MidiTracks />
       </div>
       {/* The lyrics tab widens the side panel on wide windows (lyricsPanel.css). */}
       <main className={`workspace${tab === "lyrics" ? " workspace-lyrics" : ""}`}>
