@@ -15,8 +15,8 @@ export const ROOTS = {
   comments: "comments",
 } as const;
 
-export type TrackKind = "audio" | "vocal" | "instrument" | "bus";
-export const TRACK_KINDS: TrackKind[] = ["audio", "vocal", "instrument", "bus"];
+export type TrackKind = "audio" | "vocal" | "instrument" | "bus" | "midi";
+export const TRACK_KINDS: TrackKind[] = ["audio", "vocal", "instrument", "bus", "midi"];
 export type JobKind = "analysis" | "mixing" | "mastering" | "coaching" | "lyrics";
 export type JobStatus = "queued" | "running" | "done" | "failed";
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -17,7 +17,7 @@ import "./trackHeader.css";
 export const TRACK_DRAG_TYPE = "application/x-jacameno-track";
 
 // Plain text glyphs: emoji fonts are not everywhere.
-const KIND_ICONS: Record<TrackKind, string> = { audio: "∿", vocal: "♪", instrument: "♫", bus: "⇶" };
+const KIND_ICONS: Record<TrackKind, string> = { audio: "∿", vocal: "♪", instrument: "♫", bus: "⇶", midi: "♬" };
 const VOLUME_MIN_DB = -60;
 const VOLUME_MAX_DB = 6;
 
