@@ -94,6 +94,9 @@ def test_notes_written_in_the_piano_roll_reach_a_peer_and_the_server(
     bob_panel.get_by_role("button", name="Edit notes of clip MIDI 1 at 1.1").click()
     bob_roll = piano_roll(b)
     expect(notes_in(bob_roll)).to_have_count(2, timeout=PEER_TIMEOUT_MS)
+    # The clip is on Bob's timeline too, where it plays, with its notes.
+    lane_clip = b.get_by_role("button", name=re.compile(r"^MIDI clip on MIDI 1 at .*, 2 notes"))
+    expect(lane_clip).to_have_count(1, timeout=PEER_TIMEOUT_MS)
     expect(
         bob_roll.get_by_role("button", name="Note C4 at 1.1, 1 beat, velocity 100")
     ).to_be_visible()

@@ -5,6 +5,7 @@ import { memo } from "react";
 import type { ApiClient } from "../api/client";
 import { clipLengthS, type CoachingNote, type LanePoint, type Track } from "../doc/model";
 import { formatClock, intersects, type TimeGrid } from "../timeline/math";
+import { MidiClipBlocks } from "./MidiClipBlocks";
 import { sameClip, TimelineClip, type ClipActions } from "./TimelineClip";
 import { TrackHeader } from "./TrackHeader";
 
@@ -74,6 +75,9 @@ function TimelineRowView(props: TimelineRowProps) {
               helpId={props.helpId}
             />
           ))}
+        {track.kind === "midi" && (
+          <MidiClipBlocks trackId={track.id} trackName={track.name} pxPerS={pxPerS} fromS={fromS} toS={toS} />
+        )}
         {notes
           ?.filter((note) => intersects(note.startS, Math.max(NOTE_MIN_S, (note.endS ?? note.startS) - note.startS), fromS, toS))
           .map((note, i) => {
