@@ -26,9 +26,9 @@ from jacameno.api.db.models import ProjectRole, new_id
 from jacameno.api.errors import NotFoundError, ValidationFailedError
 from jacameno.api.schemas import Body
 from jacameno.api.services import AppServices
+from jacameno.audio_services.lyrics.job import ask_from_params
 from jacameno.audio_services.lyrics.melody_source import melody_of
 from jacameno.audio_services.lyrics.model import MAX_LINES, MAX_SYLLABLES
-from jacameno.audio_services.lyrics.service import LyricsAsk
 from jacameno.audio_services.memory.store import Verdict
 from jacameno.docs_model import ProjectDocument
 
@@ -119,17 +119,7 @@ async def generate_lyrics(
     if body.fit_to_track is not None:
         async with services.rooms.document(body.project_id, origin=LYRICS_ORIGIN) as doc:
             melody = melody_of(ProjectDocument(doc), body.fit_to_track)
-    syllables = body.syllables if isinstance(body.syllables, list) else [body.syllables]
-    ask = LyricsAsk(
-        theme=body.theme,
-        rhyme_scheme=body.rhyme_scheme,
-        lines=body.lines,
-        syllables=tuple(syllables),
-        style=body.style,
-        stress=body.stress,
-        seed=body.seed,
-        melody=melody,
-    )
+    ask = ask_from_params(body.model_dump(exclude={"project_id", "fit_to_track"}), melody)
     answer = await services.lyrics.suggest(user_id, ask)
     extra = {
         "kind": "suggestion",

@@ -19,7 +19,7 @@ sample, for every clip and lane alike.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +36,7 @@ __all__ = [
     "fade_shape",
     "lane_points",
     "lane_values",
+    "to_stereo",
 ]
 
 #: ``(time_s, value, curve)``: a breakpoint of an automation lane.
@@ -327,6 +328,26 @@ def automation_gains(
         )
 
     return gains
+
+
+def to_stereo(
+    blocks: Iterable[FloatArray], left: float, right: float, gains: GainCurve | None
+) -> Iterator[FloatArray]:
+    """Mono or stereo ``blocks`` as stereo blocks: times the fixed ``left``/``right``
+    gains, or the per-sample ``gains`` of the automation when there are lanes."""
+    fixed_left, fixed_right = np.float32(left), np.float32(right)
+    first = 0
+    for block in blocks:
+        out = np.empty((2, block.shape[1]), np.float32)
+        if gains is not None:
+            left_curve, right_curve = gains(first, block.shape[1])
+            np.multiply(block[0], left_curve, out=out[0])
+            np.multiply(block[-1], right_curve, out=out[1])
+        else:
+            np.multiply(block[0], fixed_left, out=out[0])
+            np.multiply(block[-1], fixed_right, out=out[1])
+        first += block.shape[1]
+        yield out
 
 
 class _Lane:

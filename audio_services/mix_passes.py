@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pyebur128
 
-from jacameno.audio_services.arrangement import GainCurve
+from jacameno.audio_services.arrangement import GainCurve, to_stereo
 from jacameno.audio_services.board_stream import BoardStream, fixed_blocks
 from jacameno.audio_services.metering import LoudnessMeter, amplitude_to_db, db_to_amplitude
 from jacameno.audio_services.mix_presets import LEAD_LUFS, PROCESSING_LUFS, MixPreset, RoleMix
@@ -126,25 +126,15 @@ class StemPass:
         """The staged stem at its volume and pan, as stereo blocks."""
         post = np.float32(db_to_amplitude(self._post_db))
         scale = db_to_amplitude(self.volume_db)
-        left, right = (np.float32(scale * gain) for gain in self.pan_gains)
+        left, right = (scale * gain for gain in self.pan_gains)
         if self._kept_inserts is not None:
             blocks = self._kept_inserts.blocks(BLOCK_FRAMES)
         else:
             blocks = self._inserts() if self._staged else self._tracked()
-        first = 0
-        for block in blocks:
-            if self._staged:
-                block = block * post  # never in place: blocks may be views of the input
-            panned = np.empty((2, block.shape[1]), np.float32)
-            if self.gains is not None:
-                left_curve, right_curve = self.gains(first, block.shape[1])
-                np.multiply(block[0], left_curve, out=panned[0])
-                np.multiply(block[-1], right_curve, out=panned[1])
-            else:
-                np.multiply(block[0], left, out=panned[0])
-                np.multiply(block[-1], right, out=panned[1])
-            first += block.shape[1]
-            yield panned
+        if self._staged:
+            # Never in place: blocks may be views of the input.
+            blocks = (block * post for block in blocks)
+        yield from to_stereo(blocks, left, right, self.gains)
 
     def close(self) -> None:
         """Drop the kept outputs (and give their disk back to the budget)."""

@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from jacameno.audio_services.arrangement import automation_gains
+from jacameno.audio_services.arrangement import automation_gains, to_stereo
 from jacameno.audio_services.board_stream import BoardStream, fixed_blocks
 from jacameno.audio_services.metering import db_to_amplitude
 from jacameno.audio_services.mixing import Stem, check_stem, pan_gains
@@ -66,19 +66,8 @@ def render_stem(
         sample_rate=sample_rate,
     )
     scale = db_to_amplitude(stem.volume_db)
-    left, right = (np.float32(scale * gain) for gain in pan_gains(stem.pan, channels))
-    first = 0
-    for block in blocks:
-        out = np.empty((2, block.shape[1]), np.float32)
-        if gains is not None:
-            left_curve, right_curve = gains(first, block.shape[1])
-            np.multiply(block[0], left_curve, out=out[0])
-            np.multiply(block[-1], right_curve, out=out[1])
-        else:
-            np.multiply(block[0], left, out=out[0])
-            np.multiply(block[-1], right, out=out[1])
-        first += block.shape[1]
-        yield out
+    left, right = (scale * gain for gain in pan_gains(stem.pan, channels))
+    yield from to_stereo(blocks, left, right, gains)
 
 
 def export_stems(

@@ -8,10 +8,15 @@ A suggestion answers at once (200) and is also written into the document's
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from jacameno.api.http import ApiRoute, json_response, read_body
+from jacameno.api.auth.principal import Principal
+from jacameno.api.http import ApiRoute, Handler, json_response, read_body
 from jacameno.api.lyrics import (
     FeedbackIn,
     LyricsIn,
@@ -21,34 +26,37 @@ from jacameno.api.lyrics import (
     restyle_lyrics,
 )
 from jacameno.api.lyrics_schemas import FeedbackOut, LyricsOut
-from jacameno.api.services import require_principal, services_of
+from jacameno.api.services import AppServices, require_principal, services_of
+
+BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
-async def suggest(request: Request) -> Response:
-    services = services_of(request)
-    body = await read_body(request, LyricsIn)
-    async with services.database.session() as session:
-        principal = await require_principal(request, session)
-    entry = await generate_lyrics(services, principal, body)
-    return json_response(LyricsOut.model_validate({"lyrics": entry}))
+def _endpoint(
+    name: str,
+    body_model: type[BodyT],
+    operation: Callable[[AppServices, Principal, BodyT], Awaitable[dict[str, object]]],
+    wrap: Callable[[dict[str, object]], BaseModel],
+) -> Handler:
+    """A route: read ``body_model``, authenticate, run ``operation``, answer ``wrap(result)``."""
+
+    async def handle(request: Request) -> Response:
+        services = services_of(request)
+        body = await read_body(request, body_model)
+        async with services.database.session() as session:
+            principal = await require_principal(request, session)
+        return json_response(wrap(await operation(services, principal, body)))
+
+    handle.__name__ = name
+    return handle
 
 
-async def restyle(request: Request) -> Response:
-    services = services_of(request)
-    body = await read_body(request, RestyleIn)
-    async with services.database.session() as session:
-        principal = await require_principal(request, session)
-    entry = await restyle_lyrics(services, principal, body)
-    return json_response(LyricsOut.model_validate({"lyrics": entry}))
+def _as_lyrics(entry: dict[str, object]) -> BaseModel:
+    return LyricsOut.model_validate({"lyrics": entry})
 
 
-async def feedback(request: Request) -> Response:
-    services = services_of(request)
-    body = await read_body(request, FeedbackIn)
-    async with services.database.session() as session:
-        principal = await require_principal(request, session)
-    answer = await lyrics_feedback(services, principal, body)
-    return json_response(FeedbackOut.model_validate(answer))
+suggest = _endpoint("suggest", LyricsIn, generate_lyrics, _as_lyrics)
+restyle = _endpoint("restyle", RestyleIn, restyle_lyrics, _as_lyrics)
+feedback = _endpoint("feedback", FeedbackIn, lyrics_feedback, FeedbackOut.model_validate)
 
 
 routes = [

@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import anyio
@@ -120,7 +120,7 @@ class LyricsService:
         self.cache = cache
         self.cache_ttl_s = cache_ttl_s
 
-    def request_for(self, ask: LyricsAsk, examples: tuple[str, ...] = ()) -> LyricsRequest:
+    def request_for(self, ask: LyricsAsk) -> LyricsRequest:
         """The model request of ``ask``: scheme expanded, syllables fitted to the melody."""
         scheme = expand_scheme(ask.rhyme_scheme, ask.lines)
         syllables = ask.syllables
@@ -134,7 +134,6 @@ class LyricsService:
             syllables=syllables,
             style=ask.style,
             stress=ask.stress,
-            examples=examples,
             seed=ask.seed,
         )
 
@@ -144,9 +143,10 @@ class LyricsService:
         Returns :func:`suggestion_json` (lines, rhyme_scheme, source, syllables, notes).
         Raises :class:`LyricsError` for a request that cannot be met.
         """
-        plain = self.request_for(ask)  # checks the request before any lookup
+        request = self.request_for(ask)  # checks the request before any lookup
         examples = await self._examples(user_id, ask.theme)
-        request = self.request_for(ask, examples) if examples else plain
+        if examples:
+            request = replace(request, examples=examples)
         per_line = [request.syllables_of(line) for line in range(request.lines)]
         key = await self._cache_key(user_id, "suggest", _request_fields(request))
         cached = await self._cached(key)
