@@ -160,7 +160,7 @@ class ClipFlattener:
         return kept
 
     def _repeated(self, placed: list[ImportedClip], part: Pass) -> list[ImportedClip]:
-        if part.repeats == 1:
+        if part.repeats == 1 or not placed:  # nothing to repeat: no list of its shifts
             return placed
         only = placed[0] if len(placed) == 1 else None
         if (

@@ -582,6 +582,16 @@ def test_projects_past_the_import_limits_are_refused(xml: bytes, message: str) -
         read_project(xml)
 
 
+@pytest.mark.parametrize("content", ["<Clips/>", '<Clips><Clip time="5" duration="1"/></Clips>'])
+def test_a_loop_of_nothing_repeated_400_billion_times_reads_as_nothing(content: str) -> None:
+    """A region of 0.2 us looped over a day is 4.3e11 passes of nothing: read at once,
+    with no list of its passes (a CI run once died of this)."""
+    clip = f'<Clip time="0" duration="86000" loopStart="0" loopEnd="2e-7">{content}</Clip>'
+    xml = project_xml('<Track id="t"/>', f'<Clips track="t">{clip}</Clips>')
+    (track,) = read_project(xml).tracks
+    assert track.clips == ()
+
+
 def looped_notes(notes: int, loops: int) -> bytes:
     """One clip looping a beat of ``notes`` notes ``loops`` times."""
     lane = "".join(f'<Note time="{k / notes}" duration="0.01" key="60"/>' for k in range(notes))
