@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount
 
 from jacameno.api import collab_route, files, health, soundfont
+from jacameno.api.accounts.service import open_accounts
 from jacameno.api.auth.passwords import PasswordHasher
 from jacameno.api.auth.revocation import MemoryRevocationList, RedisRevocationList, RevocationList
 from jacameno.api.auth.tokens import TokenIssuer
@@ -53,6 +54,8 @@ from jacameno.api.routes import (
     plugins,
     project_import,
     projects,
+    sessions,
+    sign_in,
     tracks,
     versions,
 )
@@ -77,6 +80,8 @@ UPLOAD_PREFIXES = ("/api/v1/tracks/upload", "/api/v1/projects/import")
 def build_routes(settings: Settings) -> list[BaseRoute]:
     api_routes: list[BaseRoute] = [
         *auth.routes,
+        *sign_in.routes,
+        *sessions.routes,
         *account.routes,
         *memory.routes,
         *project_import.routes,
@@ -198,6 +203,7 @@ def create_app(settings: Settings, *, frames_factory: FramesFactory | None = Non
             )
             # Rights changes reach the sockets of every process (Redis pub/sub, api.live_bus).
             live = await stack.enter_async_context(open_live_access(rooms, redis))
+            accounts = await stack.enter_async_context(open_accounts(settings))
             services = AppServices(
                 settings=settings,
                 metrics=metrics,
@@ -214,6 +220,7 @@ def create_app(settings: Settings, *, frames_factory: FramesFactory | None = Non
                 live=live,
                 jobs=job_coordinator,
                 lyrics=lyrics,
+                accounts=accounts,
                 frames_factory=frames_factory or DirectFrames.for_scope,
             )
             log.info(

@@ -168,7 +168,12 @@ async def collab_session(websocket: WebSocket, send: Send) -> None:
         if not token:
             raise UnauthorizedError("pass ?token=<access token or API key>")
         async with services.database.session() as session:
-            principal = await services.principal_for(token, session)
+            principal = await services.principal_for(
+                token,
+                session,
+                ip=client_ip(websocket),
+                agent=websocket.headers.get("user-agent", ""),
+            )
             role = await require_project_role(session, principal, project_id, ProjectRole.VIEWER)
     except Exception as exc:
         # The error table answers the refusal; anything unforeseen goes on to the

@@ -60,6 +60,7 @@ class RateLimits:
             "lyrics_user": parse(settings.rate_limit_lyrics_user),
             "ws_connect_ip": parse(settings.rate_limit_ws_connect_ip),
             "upload_user": parse(settings.rate_limit_upload_user),
+            "account_mail": parse(settings.rate_limit_account_mail),
         }
         #: Failed log-ins (see :class:`LoginThrottle`), on the same storage.
         self.logins = LoginThrottle(settings, self._storage)

@@ -73,6 +73,10 @@ class UserOut(Out):
     email: str
     display_name: str
     created_at: datetime
+    #: The address was proven (an emailed link, or a provider that verified it).
+    email_verified: bool = False
+    #: False for an account made by a provider sign-in, until a password is set.
+    has_password: bool = True
 
 
 class AuthOut(Out):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from jacameno.api.accounts.service import Accounts
 from jacameno.api.auth.passwords import PasswordHasher
 from jacameno.api.auth.principal import Principal, authenticate, bearer_token
 from jacameno.api.auth.revocation import RevocationList
@@ -48,12 +49,19 @@ class AppServices:
     jobs: JobCoordinator
     #: Lyrics suggestions, rewrites, analysis and the AI memory (api/lyrics_runtime.py).
     lyrics: LyricsService
+    #: Sign-in providers, the account-email outbox, address places (api/accounts/).
+    accounts: Accounts
     #: Makes the direct frame writer of a collaboration socket (api/ws_direct.py).
     frames_factory: FramesFactory = DirectFrames.for_scope
 
-    async def principal_for(self, token: str, session: AsyncSession) -> Principal:
-        """Authenticate an access token or API key (401 when invalid)."""
-        return await authenticate(token, session=session, issuer=self.tokens, revoked=self.revoked)
+    async def principal_for(
+        self, token: str, session: AsyncSession, *, ip: str | None = None, agent: str = ""
+    ) -> Principal:
+        """Authenticate an access token or API key (401 when invalid); an API key's last
+        use is recorded with ``ip`` and ``agent``."""
+        return await authenticate(
+            token, session=session, issuer=self.tokens, revoked=self.revoked, ip=ip, agent=agent
+        )
 
 
 def services_of(connection: HTTPConnection) -> AppServices:
@@ -68,7 +76,9 @@ async def require_principal(connection: HTTPConnection, session: AsyncSession) -
     token = bearer_token(connection.headers.get("authorization"))
     if token is None:
         raise UnauthorizedError("sign in first: send 'Authorization: Bearer <token>'")
-    return await services_of(connection).principal_for(token, session)
+    return await services_of(connection).principal_for(
+        token, session, ip=client_ip(connection), agent=connection.headers.get("user-agent", "")
+    )
 
 
 def client_ip(connection: HTTPConnection) -> str:

@@ -17,7 +17,9 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from jacameno.api.sign_in_settings import SignInSettings
 
 ENV_PREFIX = "JACAMENO_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/jacameno.db"
@@ -52,7 +54,7 @@ class S3Encryption(StrEnum):
     KMS = "aws:kms"
 
 
-class Settings(BaseSettings):
+class Settings(SignInSettings):
     """Validated configuration. Field ``foo_bar`` is read from ``JACAMENO_FOO_BAR``."""
 
     model_config = SettingsConfigDict(

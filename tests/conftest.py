@@ -22,6 +22,7 @@ import structlog
 from jacameno.api.settings import Settings, load_settings
 from tests.support.app_server import free_port
 from tests.support.fake_openai import fake_openai  # noqa: F401 (a fixture for every test)
+from tests.support.smtp import inbox  # noqa: F401 (a fixture for every test)
 
 PG_HOST = os.environ.get("JACAMENO_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("JACAMENO_TEST_PG_PORT", "5432"))

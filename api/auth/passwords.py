@@ -22,7 +22,8 @@ class PasswordHasher:
         return await anyio.to_thread.run_sync(self._hash.hash, password)
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
-        """True when ``password`` matches; ``None`` burns the same time and returns False."""
+        """True when ``password`` matches; ``None`` or ``""`` (an account without a
+        password) burns the same time and returns False."""
         target = password_hash or self._dummy
         ok = await anyio.to_thread.run_sync(self._hash.verify, password, target)
-        return bool(ok) and password_hash is not None
+        return bool(ok) and bool(password_hash)

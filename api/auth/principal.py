@@ -70,11 +70,18 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 async def authenticate(
-    token: str, *, session: AsyncSession, issuer: TokenIssuer, revoked: RevocationList
+    token: str,
+    *,
+    session: AsyncSession,
+    issuer: TokenIssuer,
+    revoked: RevocationList,
+    ip: str | None = None,
+    agent: str = "",
 ) -> Principal:
-    """Resolve an access token or API key to a principal; raise 401 when it is not valid."""
+    """Resolve an access token or API key to a principal; raise 401 when it is not valid.
+    An API key's use is recorded: when, from ``ip``, with ``agent`` (its User-Agent)."""
     if token.startswith(API_KEY_PREFIX):
-        return await _authenticate_api_key(token, session)
+        return await _authenticate_api_key(token, session, ip, agent)
     claims = issuer.verify(token)
     if await revoked.any_revoked(claims.token_id, claims.family_id):
         raise UnauthorizedError("access token revoked")
@@ -90,14 +97,22 @@ async def authenticate(
     )
 
 
-async def _authenticate_api_key(token: str, session: AsyncSession) -> ApiKeyPrincipal:
+async def _authenticate_api_key(
+    token: str, session: AsyncSession, ip: str | None, agent: str
+) -> ApiKeyPrincipal:
     key = (
         await session.execute(select(ApiKey).where(ApiKey.key_hash == hash_secret(token)))
     ).scalar_one_or_none()
     if key is None or key.revoked_at is not None:
         raise UnauthorizedError("invalid or revoked API key")
     await session.execute(
-        update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=datetime.now(UTC))
+        update(ApiKey)
+        .where(ApiKey.id == key.id)
+        .values(
+            last_used_at=datetime.now(UTC),
+            last_used_ip=ip if ip and ip != "unknown" else None,
+            last_used_agent=agent[:400] or None,
+        )
     )
     return ApiKeyPrincipal(
         key_id=key.id, project_id=key.project_id, role=ProjectRole(key.role), name=key.name

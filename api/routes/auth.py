@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import anyio
+import structlog
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from jacameno.api.accounts.email_flows import send_verification
+from jacameno.api.accounts.mail import MailUnavailableError
+from jacameno.api.accounts.notices import Client
+from jacameno.api.accounts.sessions import issue_session, revoke_families
 from jacameno.api.analytics import EventKind, record_event
 from jacameno.api.auth.permissions import require_user
 from jacameno.api.auth.principal import ApiKeyPrincipal
-from jacameno.api.auth.tokens import hash_secret, new_secret
-from jacameno.api.db.models import ApiKey, RefreshToken, User, new_id
+from jacameno.api.auth.tokens import hash_secret
+from jacameno.api.db.models import ApiKey, RefreshToken, User
 from jacameno.api.errors import ConflictError, UnauthorizedError
 from jacameno.api.http import ApiRoute, json_response, read_body
 from jacameno.api.schemas import (
@@ -29,29 +34,24 @@ from jacameno.api.schemas import (
     UserOut,
     normalise_email,
 )
-from jacameno.api.services import AppServices, client_ip, require_principal, services_of
+from jacameno.api.services import client_ip, require_principal, services_of
+
+log = structlog.get_logger(__name__)
 
 
 async def _issue(
-    services: AppServices, session: AsyncSession, user: User, family_id: str | None = None
+    request: Request, session: AsyncSession, user: User, family_id: str | None = None
 ) -> AuthOut:
-    """A new access token and a new refresh token in ``family_id`` (a new family by default)."""
-    family = family_id or new_id()
-    refresh = new_secret()
-    session.add(
-        RefreshToken(
-            user_id=user.id,
-            family_id=family,
-            token_hash=hash_secret(refresh),
-            expires_at=datetime.now(UTC) + timedelta(seconds=services.settings.refresh_token_ttl_s),
-        )
-    )
-    access, _claims = services.tokens.issue(user.id, family)
-    return AuthOut(
-        user=UserOut.model_validate(user),
-        access_token=access,
-        refresh_token=refresh,
-        expires_in=services.tokens.ttl_s,
+    """Tokens for a password sign-in (or its rotation), recorded with the device."""
+    client = Client.of(request)
+    return await issue_session(
+        services_of(request),
+        session,
+        user,
+        method="password",
+        ip=client.ip,
+        agent=client.agent,
+        family_id=family_id,
     )
 
 
@@ -70,7 +70,11 @@ async def signup(request: Request) -> Response:
             session.add(user)
             await session.flush()
             record_event(session, EventKind.SIGNUP, user_id=user.id)
-            answer = await _issue(services, session, user)
+            answer = await _issue(request, session, user)
+            try:
+                await send_verification(services, session, user)
+            except MailUnavailableError as exc:  # the account stands; the link can be resent
+                log.warning("verification email not sent", reason=exc.message)
     except IntegrityError:
         raise ConflictError("an account with this email already exists") from None
     return json_response(answer, 201)
@@ -94,7 +98,7 @@ async def login(request: Request) -> Response:
         ok = await services.passwords.verify(body.password, user.password_hash if user else None)
         if user is not None and ok and user.is_active:
             record_event(session, EventKind.LOGIN, user_id=user.id)
-            answer = await _issue(services, session, user)
+            answer = await _issue(request, session, user)
     if answer is None:
         await throttle.failed(attempt)
         raise UnauthorizedError("invalid email or password")
@@ -132,12 +136,12 @@ async def refresh(request: Request) -> Response:
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             reused_family = token.family_id
-            await _revoke_family(session, token.family_id, now)
+            await revoke_families(session, [token.family_id])
         else:
             user = await session.get(User, token.user_id)
             if user is None or not user.is_active:
                 raise UnauthorizedError("account not found or disabled")
-            answer = await _issue(services, session, user, token.family_id)
+            answer = await _issue(request, session, user, token.family_id)
     if reused_family is not None:
         await services.revoked.revoke(reused_family, ttl_s=services.tokens.ttl_s)
         services.live.session_ended(token_ids=(), family_ids=(reused_family,))
@@ -145,14 +149,6 @@ async def refresh(request: Request) -> Response:
             "refresh token was already used; this session has been revoked, sign in again"
         )
     return json_response(answer)
-
-
-async def _revoke_family(session: AsyncSession, family_id: str, now: datetime) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
 
 
 async def logout(request: Request) -> Response:
@@ -174,8 +170,7 @@ async def logout(request: Request) -> Response:
             ).scalar_one_or_none()
             if token is not None:
                 families.add(token.family_id)
-        for family in families:
-            await _revoke_family(session, family, now)
+        await revoke_families(session, families)
     ttl = max(1, user.expires_at - int(now.timestamp()))
     for identifier in (user.token_id, *families):
         await services.revoked.revoke(identifier, ttl_s=max(ttl, services.tokens.ttl_s))

@@ -22,7 +22,10 @@ async def test_signup_login_me(api: ApiClient) -> None:
     assert body["user"]["email"] == "ada.lovelace@example.com"
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 900
-    assert "password" not in str(body["user"])
+    assert "password_hash" not in body["user"]
+    assert "$argon2" not in str(body["user"])
+    assert body["user"]["has_password"] is True
+    assert body["user"]["email_verified"] is False
 
     login = await api.call(
         "POST",

@@ -30,6 +30,10 @@ EXPECTED_TABLES = {
     "versions",
     "plugins",
     "analytics_events",
+    "auth_sessions",
+    "identities",
+    "one_time_tokens",
+    "oauth_flows",
 }
 
 

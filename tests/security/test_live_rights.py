@@ -21,7 +21,7 @@ from jacameno.api.db import Database
 from jacameno.collab.protocol import AuthMessage, decode_message, sync_update
 from jacameno.collab.sql_tables import doc_snapshots, doc_updates
 from tests.collab.conftest import CollabWorld
-from tests.support.api_client import Account
+from tests.support.api_client import DEFAULT_PASSWORD, Account
 
 TIMEOUT_S = 30
 #: The issue's promise: a change reaches open sockets within a second.
@@ -159,3 +159,69 @@ async def test_deleting_the_project_closes_sockets_and_removes_the_document(
         async with connect(f"{world.url()}?token={world.owner.access_token}"):
             pass
     assert refused.value.response.status_code == 404
+
+
+async def test_ending_a_stolen_session_from_the_list_closes_its_sockets(
+    world: CollabWorld,
+) -> None:
+    """The owner of an account, signed in elsewhere, ends the session a thief holds."""
+    thief = await world.api.call(
+        "POST",
+        "/api/v1/auth/login",
+        headers={"user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/133.0"},
+        json={"email": world.editor.email, "password": DEFAULT_PASSWORD},
+    )
+    stolen = thief.json()
+    async with _socket(world, stolen["access_token"]) as ws:
+        listed = await world.api.call("GET", "/api/v1/me/sessions", world.editor.access_token)
+        sessions = listed.json()["sessions"]
+        (theirs,) = [s for s in sessions if s["device"] == "Firefox on Windows"]
+        assert theirs["current"] is False
+        assert theirs["place"] == "this computer"
+        assert [s["current"] for s in sessions].count(True) == 1
+        ended = await world.api.call(
+            "DELETE", f"/api/v1/me/sessions/{theirs['id']}", world.editor.access_token
+        )
+        assert ended.status_code == 204
+        assert await _closed_within(ws, LIVE_S) == 4401
+    refreshed = await world.api.call(
+        "POST", "/api/v1/auth/refresh", json={"refresh_token": stolen["refresh_token"]}
+    )
+    assert refreshed.status_code == 401
+    me = await world.api.call("GET", "/api/v1/me", stolen["access_token"])
+    assert me.status_code == 401
+    listed = await world.api.call("GET", "/api/v1/me/sessions", world.editor.access_token)
+    assert theirs["id"] not in {s["id"] for s in listed.json()["sessions"]}
+    # Someone else's session is not theirs to end.
+    other = await world.api.call(
+        "DELETE", f"/api/v1/me/sessions/{theirs['id']}", world.viewer.access_token
+    )
+    assert other.status_code == 404
+
+
+async def test_a_key_revoked_from_the_account_page_loses_its_socket(world: CollabWorld) -> None:
+    key = await world.api.api_key(world.owner, world.project_id, "editor")
+    async with connect(
+        f"{world.url()}?token={key}", max_size=None, user_agent_header="mix-bot/1.0 curl/8.5"
+    ) as ws:
+        with anyio.fail_after(TIMEOUT_S):
+            await ws.recv()
+        listed = await world.api.call("GET", "/api/v1/me/sessions", world.owner.access_token)
+        (entry,) = listed.json()["api_keys"]
+        assert entry["ip"] == "127.0.0.1"
+        assert entry["last_used_at"] is not None
+        assert entry["project_name"]
+        assert entry["role"] == "editor"
+        assert entry["prefix"] in key
+        # Only the key's maker may revoke it here.
+        refused = await world.api.call(
+            "DELETE", f"/api/v1/me/api-keys/{entry['id']}", world.editor.access_token
+        )
+        assert refused.status_code == 404
+        revoked = await world.api.call(
+            "DELETE", f"/api/v1/me/api-keys/{entry['id']}", world.owner.access_token
+        )
+        assert revoked.status_code == 204
+        assert await _closed_within(ws, LIVE_S) == 4401
+    listed = await world.api.call("GET", "/api/v1/me/sessions", world.owner.access_token)
+    assert listed.json()["api_keys"] == []
