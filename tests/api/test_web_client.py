@@ -14,6 +14,23 @@ from jacameno.api.settings import load_settings
 from jacameno.api.web_client import IMMUTABLE, REVALIDATE
 
 INDEX = "<!doctype html><title>JACAMENO</title>"
+#: The client's pages (web/src/router.ts), with the query and fragment emailed links carry.
+PAGES = (
+    "/",
+    "/index.html",
+    "/projects/abc",
+    "/login?next=/projects/abc",
+    "/login?notice=check-email&provider=google",
+    "/signup",
+    "/account",
+    "/account?linked=github",
+    "/account/memory",
+    "/forgot-password",
+    "/reset-password#token=t",
+    "/verify-email#token=t",
+    "/confirm-link#token=t",
+    "/auth/done#handoff=h",
+)
 
 
 @pytest.fixture
@@ -28,7 +45,7 @@ def web_dist(tmp_path: Path) -> Path:
 
 async def test_pages_assets_and_server_paths(start_api: Callable[..., Any], web_dist: Path) -> None:
     async with start_api(web_dist=web_dist) as (_server, api):
-        for path in ("/", "/projects/abc", "/login?next=/projects/abc", "/index.html"):
+        for path in PAGES:
             page = await api.http.get(path)
             assert page.status_code == 200, path
             assert page.text == INDEX, path

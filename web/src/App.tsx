@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect, useRef } from "react";
-import { navigate, useRoute } from "./router";
+import { isSignedOutPage, navigate, useRoute } from "./router";
 import { useServices, useSession } from "./services";
 import { AuthPage } from "./pages/AuthPage";
 import { MemoryPage } from "./pages/MemoryPage";
@@ -10,6 +10,8 @@ import { ProjectsPage } from "./pages/ProjectsPage";
 const loadStudio = () => import("./studio/StudioPage");
 if (window.location.pathname.startsWith("/projects/")) void loadStudio();
 const StudioPage = lazy(loadStudio);
+// The account page and the pages emailed links open are their own chunk too.
+const AccountPages = lazy(() => import("./pages/account/AccountPages"));
 
 export function App() {
   const route = useRoute();
@@ -33,7 +35,7 @@ export function App() {
   else if (session) studioOpened.current = true;
   const keepStudio = !session && route.page === "studio" && studioOpened.current;
 
-  const signedOutPage = route.page === "login" || route.page === "signup";
+  const signedOutPage = isSignedOutPage(route);
   useEffect(() => {
     if (!session && !signedOutPage && !keepStudio) {
       const here = window.location.pathname + window.location.search;
@@ -42,7 +44,14 @@ export function App() {
   }, [session, signedOutPage, keepStudio]);
 
   if (route.page === "login" || route.page === "signup") {
-    return <AuthPage mode={route.page} next={route.next} />;
+    return <AuthPage mode={route.page} next={route.next} arrival={route} />;
+  }
+  if (signedOutPage || (route.page === "account" && session)) {
+    return (
+      <Suspense fallback={<p className="loading" role="status">Loading…</p>}>
+        <AccountPages route={route} />
+      </Suspense>
+    );
   }
   if (!session && !keepStudio) return null;
   if (route.page === "studio") {

@@ -1,31 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiClient, ApiError } from "./client";
+import { MemoryStorage } from "./fakeStorage";
 import { SessionStore } from "./session";
 import type { AuthOut } from "./types";
 
-class MemoryStorage implements Storage {
-  private items = new Map<string, string>();
-  get length() {
-    return this.items.size;
-  }
-  clear() {
-    this.items.clear();
-  }
-  getItem(key: string) {
-    return this.items.get(key) ?? null;
-  }
-  key(index: number) {
-    return [...this.items.keys()][index] ?? null;
-  }
-  removeItem(key: string) {
-    this.items.delete(key);
-  }
-  setItem(key: string, value: string) {
-    this.items.set(key, value);
-  }
-}
-
-const user = { id: "u1", email: "a@example.com", display_name: "Ann" };
+const user = { id: "u1", email: "a@example.com", display_name: "Ann", email_verified: true, has_password: true };
 const auth = (n: number, expiresIn = 900): AuthOut => ({
   user,
   access_token: `access-${n}`,

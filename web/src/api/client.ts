@@ -1,7 +1,7 @@
 // The REST client: bearer token, silent refresh (one at a time, shared by every
 // caller and every tab), and the API's error envelope as ApiError.
 import type { SessionStore, Session } from "./session";
-import type { AuthOut } from "./types";
+import type { AuthOut, AuthProvider, Identity, OAuthMode, SessionsOut, User } from "./types";
 
 /** An error the user can act on: `status` 0 means the network is unreachable. */
 export class ApiError extends Error {
@@ -29,6 +29,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Skip the bearer token (sign-in, sign-up). */
   anonymous?: boolean;
+  /** Send and keep cookies (the OAuth start binds the flow to this browser with one). */
+  credentials?: RequestCredentials;
 }
 
 export class ApiClient {
@@ -66,20 +68,105 @@ export class ApiClient {
     return this.request<T>("DELETE", path);
   }
 
-  async signIn(email: string, password: string): Promise<Session> {
-    const auth = await this.request<AuthOut>("POST", "/api/v1/auth/login", {
-      body: { email, password },
-      anonymous: true,
-    });
+  signIn(email: string, password: string): Promise<Session> {
+    return this.authenticate("/api/v1/auth/login", { email, password });
+  }
+
+  signUp(email: string, password: string, displayName: string): Promise<Session> {
+    return this.authenticate("/api/v1/auth/signup", { email, password, display_name: displayName || null });
+  }
+
+  /** POST anonymously for an AuthOut and keep it as the session. */
+  private async authenticate(path: string, body: unknown): Promise<Session> {
+    const auth = await this.request<AuthOut>("POST", path, { body, anonymous: true });
     return this.sessions.setFromAuth(auth);
   }
 
-  async signUp(email: string, password: string, displayName: string): Promise<Session> {
-    const auth = await this.request<AuthOut>("POST", "/api/v1/auth/signup", {
-      body: { email, password, display_name: displayName || null },
-      anonymous: true,
+  /** The providers offered for "Continue with …"; none when none is configured. */
+  async providers(signal?: AbortSignal): Promise<AuthProvider[]> {
+    const out = await this.request<{ providers: AuthProvider[] }>("GET", "/api/v1/auth/providers", { signal, anonymous: true });
+    return Array.isArray(out?.providers) ? out.providers : [];
+  }
+
+  /**
+   * Start a provider's sign-in (or linking, which needs the session) and answer the
+   * URL to send the browser to. The answer sets a cookie tying the flow to this
+   * browser, so it is asked with same-origin credentials.
+   */
+  async startOAuth(provider: string, mode: OAuthMode, next: string | null): Promise<string> {
+    const out = await this.request<{ authorize_url: string }>("POST", `/api/v1/auth/oauth/${encodeURIComponent(provider)}/start`, {
+      body: { mode, next },
+      anonymous: mode === "signin",
+      credentials: "same-origin",
     });
+    return out.authorize_url;
+  }
+
+  /** Trade the one-time code from /auth/done#handoff=… for a session. */
+  exchangeHandoff(handoff: string): Promise<Session> {
+    return this.authenticate("/api/v1/auth/oauth/handoff", { handoff });
+  }
+
+  /** Confirm the address with the emailed token; the stored user follows when it is the same. */
+  async verifyEmail(token: string): Promise<User> {
+    const out = await this.request<{ user: User }>("POST", "/api/v1/auth/email/verify", { body: { token }, anonymous: true });
+    this.sessions.updateUser(out.user);
+    return out.user;
+  }
+
+  /** Link the provider named in the emailed token and sign in. */
+  confirmLink(token: string): Promise<Session> {
+    return this.authenticate("/api/v1/auth/email/link", { token });
+  }
+
+  /** Email the confirmation link again (202). */
+  resendVerification(): Promise<{ sent: boolean }> {
+    return this.request("POST", "/api/v1/me/email/verification");
+  }
+
+  /** Always answers the same, whether or not the address has an account. */
+  forgotPassword(email: string): Promise<{ sent: boolean }> {
+    return this.request("POST", "/api/v1/auth/password/forgot", { body: { email }, anonymous: true });
+  }
+
+  /** Set a new password with the emailed token; every other session ends. */
+  resetPassword(token: string, password: string): Promise<Session> {
+    return this.authenticate("/api/v1/auth/password/reset", { token, password });
+  }
+
+  /** Change (or first set) the password; other sessions end and this one gets new tokens. */
+  async changePassword(currentPassword: string | null, newPassword: string): Promise<Session> {
+    const auth = await this.post<AuthOut>("/api/v1/me/password", { current_password: currentPassword, new_password: newPassword });
     return this.sessions.setFromAuth(auth);
+  }
+
+  /** The signed-in user as the server has it now (kept in the session). */
+  async me(signal?: AbortSignal): Promise<User | null> {
+    const out = await this.get<{ user: User | null }>("/api/v1/me", signal);
+    if (out.user) this.sessions.updateUser(out.user);
+    return out.user;
+  }
+
+  async identities(): Promise<Identity[]> {
+    return (await this.get<{ identities: Identity[] }>("/api/v1/me/identities")).identities;
+  }
+
+  /** Refused with 409 when it is the last way to sign in. */
+  unlinkIdentity(id: string): Promise<void> {
+    return this.delete(`/api/v1/me/identities/${encodeURIComponent(id)}`);
+  }
+
+  /** The user's signed-in devices and the use of the API keys they created. */
+  signedInSessions(): Promise<SessionsOut> {
+    return this.get<SessionsOut>("/api/v1/me/sessions");
+  }
+
+  endSession(id: string): Promise<void> {
+    return this.delete(`/api/v1/me/sessions/${encodeURIComponent(id)}`);
+  }
+
+  revokeApiKey(id: string): Promise<void> {
+    return this.delete(`/api/v1/me/api-keys/${encodeURIComponent(id)}`);
   }
 
   async signOut(): Promise<void> {
@@ -147,7 +234,9 @@ export class ApiClient {
     }
     if (token) headers.Authorization = `Bearer ${token}`;
     try {
-      return await fetch(this.base + path, { method, headers, body, signal: options.signal });
+      const init: RequestInit = { method, headers, body, signal: options.signal };
+      if (options.credentials) init.credentials = options.credentials;
+      return await fetch(this.base + path, init);
     } catch (error) {
       if ((error as Error)?.name === "AbortError") throw error;
       throw new ApiError(0, "offline", "The server cannot be reached. Check your connection.");

@@ -48,6 +48,14 @@ export class SessionStore {
     return session;
   }
 
+  /** Keep the tokens, with the user as the server now has them (same user only). */
+  updateUser(user: User): void {
+    if (!this.current || this.current.user.id !== user.id) return;
+    this.current = { ...this.current, user };
+    this.storage.setItem(KEY, JSON.stringify(this.current));
+    this.emit();
+  }
+
   clear(): void {
     this.current = null;
     this.storage.removeItem(KEY);

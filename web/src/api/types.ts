@@ -6,6 +6,10 @@ export interface User {
   id: string;
   email: string;
   display_name: string;
+  /** The address was proven (an emailed link, or a provider that verified it). */
+  email_verified: boolean;
+  /** False for accounts made by a provider sign-in: they may set one. */
+  has_password: boolean;
 }
 
 export interface AuthOut {
@@ -15,6 +19,61 @@ export interface AuthOut {
   token_type: string;
   /** Seconds until the access token expires. */
   expires_in: number;
+}
+
+/** A sign-in provider the server offers (GET /api/v1/auth/providers). */
+export interface AuthProvider {
+  /** [a-z0-9-]+, used in the URLs. */
+  name: string;
+  label: string;
+  kind: "oidc" | "github";
+}
+
+export type OAuthMode = "signin" | "link";
+
+/** A provider account linked to the user (GET /api/v1/me/identities). */
+export interface Identity {
+  id: string;
+  provider: string;
+  label: string;
+  email: string | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** A signed-in device (a refresh-token family) of the user. */
+export interface SessionOut {
+  id: string;
+  current: boolean;
+  /** "password", "reset", "email-link" or a provider's name. */
+  method: string;
+  /** "Chrome on Linux", from the User-Agent. */
+  device: string | null;
+  ip: string | null;
+  /** "United Kingdom", "this computer", "local network" or unknown. */
+  place: string | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** An active API key the user created, and where it was last used from. */
+export interface KeyUseOut {
+  id: string;
+  name: string;
+  prefix: string;
+  project_id: string;
+  project_name: string;
+  role: ProjectRole;
+  device: string | null;
+  ip: string | null;
+  place: string | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface SessionsOut {
+  sessions: SessionOut[];
+  api_keys: KeyUseOut[];
 }
 
 export interface Project {

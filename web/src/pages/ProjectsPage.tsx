@@ -148,6 +148,15 @@ export function ProjectsPage() {
         <span className="grow" />
         <span className="muted">{session?.user.display_name || session?.user.email}</span>
         <a
+          href="/account"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate("/account");
+          }}
+        >
+          Your account
+        </a>
+        <a
           href="/account/memory"
           onClick={(e) => {
             e.preventDefault();
