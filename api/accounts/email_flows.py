@@ -15,7 +15,7 @@ from jacameno.api.accounts.one_time import LinkInvalidError, Purpose, claim, iss
 from jacameno.api.accounts.sessions import announce_ended, end_all_sessions, issue_session
 from jacameno.api.auth.principal import UserPrincipal
 from jacameno.api.db.models import User
-from jacameno.api.errors import ConflictError, UnauthorizedError
+from jacameno.api.errors import ConflictError, ForbiddenError, UnauthorizedError
 from jacameno.api.schemas import AuthOut, UserOut, normalise_email
 from jacameno.api.services import AppServices
 
@@ -109,7 +109,8 @@ async def change_password(
             raise UnauthorizedError("account not found")
         had_password = user.has_password
         if had_password and not await services.passwords.verify(current or "", user.password_hash):
-            raise UnauthorizedError("the current password is not right")
+            # 403, not 401: the caller is signed in; only this change is refused.
+            raise ForbiddenError("the current password is not right")
     password_hash = await services.passwords.hash(new)
     async with services.database.session() as session:
         user = await session.get(User, principal.user_id)

@@ -21,6 +21,8 @@ from authlib.common.security import generate_token
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
 
 from jacameno.api.accounts import messages
 from jacameno.api.accounts.notices import Client, notice
@@ -33,6 +35,7 @@ from jacameno.api.db.models import Identity, OAuthFlow, User
 from jacameno.api.errors import ApiError, ConflictError, NotFoundError, UnauthorizedError
 from jacameno.api.schemas import AuthOut, normalise_email
 from jacameno.api.services import AppServices
+from jacameno.api.settings import Environment, Settings
 
 #: The cookie binding a flow to the browser that began it.
 COOKIE = "jacameno_oauth"
@@ -62,10 +65,14 @@ def callback_url(services: AppServices, provider: str) -> str:
     return f"{services.settings.base_url}{COOKIE_PATH}/{provider}/callback"
 
 
-async def start(
-    services: AppServices, provider: SignInProvider, *, browser: str, user_id: str | None
-) -> str:
-    """Record a flow for ``browser`` (the cookie's secret) and answer where to go."""
+async def begin(
+    services: AppServices, connection: HTTPConnection, provider_name: str, user_id: str | None
+) -> tuple[str, str]:
+    """Record a flow for the browser of ``connection`` (linking to ``user_id`` when set):
+    the provider's authorization URL and the secret for :func:`set_flow_cookie`."""
+    provider = services.accounts.provider(provider_name)
+    await services.rate_limits.hit("auth_ip", "oauth", Client.of(connection).ip or "unknown")
+    browser = connection.cookies.get(COOKIE) or new_secret()
     state, nonce, verifier = generate_token(43), generate_token(43), generate_token(64)
     now = datetime.now(UTC)
     async with services.database.session() as session:
@@ -82,12 +89,26 @@ async def start(
                 expires_at=now + timedelta(seconds=FLOW_TTL_S),
             )
         )
-        return await provider.authorize_url(
+        url = await provider.authorize_url(
             redirect_uri=callback_url(services, provider.name),
             state=state,
             nonce=nonce,
             code_verifier=verifier,
         )
+    return url, browser
+
+
+def set_flow_cookie(response: Response, browser: str, settings: Settings) -> None:
+    """Bind the flow to this browser: only it can finish the sign-in (no login CSRF)."""
+    response.set_cookie(
+        COOKIE,
+        browser,
+        max_age=FLOW_TTL_S,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=settings.env is Environment.PRODUCTION,
+    )
 
 
 async def _take_flow(services: AppServices, state: str) -> OAuthFlow:
@@ -339,8 +360,3 @@ async def unlink(services: AppServices, user_id: str, identity_id: str, client: 
         await session.delete(row)
         label = services.accounts.providers.get(row.provider)
         notice(services, user, f"{label.label if label else row.provider} was unlinked", client)
-
-
-def browser_secret() -> str:
-    """A new value for the flow cookie."""
-    return new_secret()

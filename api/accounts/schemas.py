@@ -26,6 +26,9 @@ class ProvidersOut(Out):
 class OAuthStartIn(Body):
     #: ``signin`` (signed out) or ``link`` (add the provider to the signed-in account).
     mode: Literal["signin", "link"] = "signin"
+    #: The page to open afterwards; the web client keeps it (the server sends the browser
+    #: to ``/auth/done``), so it is only checked here.
+    next: Annotated[str, StringConstraints(max_length=2000, pattern=r"^/([^/].*)?$")] | None = None
 
 
 class OAuthStartOut(Out):

@@ -39,7 +39,8 @@ class _GraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         assert isinstance(request, Request), "GraphQL subscriptions are not served"
-        return Context(request=request, services=services_of(request))
+        assert isinstance(response, Response)
+        return Context(request=request, services=services_of(request), response=response)
 
 
 def graphql_route() -> Route:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from jacameno.api.auth.principal import Principal
 from jacameno.api.services import AppServices, client_ip, require_principal
@@ -14,6 +15,8 @@ from jacameno.api.services import AppServices, client_ip, require_principal
 class Context:
     request: Request
     services: AppServices
+    #: The response being built (a provider sign-in sets its flow cookie on it).
+    response: Response | None = None
     _principal: Principal | None = field(default=None, init=False)
 
     async def principal(self) -> Principal:

@@ -17,6 +17,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.scalars import JSON
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from jacameno.api.audio_schemas import ExportRequest, MasteringRequest
@@ -27,6 +28,7 @@ from jacameno.api.db.models import ProjectRole
 from jacameno.api.db.models import User as UserRow
 from jacameno.api.error_table import api_error_for
 from jacameno.api.errors import ValidationFailedError
+from jacameno.api.graphql.account import AccountMutation, AccountQuery
 from jacameno.api.graphql.context import Context
 from jacameno.api.graphql.types import (
     Job,
@@ -310,8 +312,8 @@ class Schema(strawberry.Schema):
 
 def build_schema() -> Schema:
     return Schema(
-        query=Query,
-        mutation=Mutation,
+        query=merge_types("Query", (Query, AccountQuery)),
+        mutation=merge_types("Mutation", (Mutation, AccountMutation)),
         extensions=[
             # Factories: each execution gets fresh extension state.
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

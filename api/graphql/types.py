@@ -29,11 +29,20 @@ class User:
     email: str
     display_name: str
     created_at: datetime
+    #: The address was proven (an emailed link, or a provider that verified it).
+    email_verified: bool = False
+    #: False for an account made by a provider sign-in, until a password is set.
+    has_password: bool = True
 
     @classmethod
     def of(cls, row: UserRow) -> User:
         return cls(
-            id=row.id, email=row.email, display_name=row.display_name, created_at=row.created_at
+            id=row.id,
+            email=row.email,
+            display_name=row.display_name,
+            created_at=row.created_at,
+            email_verified=row.email_verified,
+            has_password=row.has_password,
         )
 
 

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jacameno.api.accounts import email_flows, provider_flow
 from jacameno.api.accounts.notices import Client
-from jacameno.api.accounts.provider_flow import COOKIE, COOKIE_PATH, FLOW_TTL_S, FlowError
+from jacameno.api.accounts.provider_flow import COOKIE, FlowError
 from jacameno.api.accounts.schemas import (
     ForgotIn,
     HandoffIn,
@@ -26,7 +26,6 @@ from jacameno.api.auth.permissions import require_user
 from jacameno.api.http import ApiRoute, json_response, read_body
 from jacameno.api.schemas import AuthOut
 from jacameno.api.services import require_principal, services_of
-from jacameno.api.settings import Environment
 
 log = structlog.get_logger(__name__)
 
@@ -45,24 +44,15 @@ async def start(request: Request) -> Response:
     flow to this browser and says where to send it."""
     services = services_of(request)
     body = await read_body(request, OAuthStartIn)
-    provider = services.accounts.provider(request.path_params["provider"])
-    await services.rate_limits.hit("auth_ip", "oauth", Client.of(request).ip or "unknown")
     user_id = None
     if body.mode == "link":
         async with services.database.session() as session:
             user_id = require_user(await require_principal(request, session)).user_id
-    browser = request.cookies.get(COOKIE) or provider_flow.browser_secret()
-    url = await provider_flow.start(services, provider, browser=browser, user_id=user_id)
-    response = json_response(OAuthStartOut(authorize_url=url))
-    response.set_cookie(
-        COOKIE,
-        browser,
-        max_age=FLOW_TTL_S,
-        path=COOKIE_PATH,
-        httponly=True,
-        samesite="lax",
-        secure=services.settings.env is Environment.PRODUCTION,
+    url, browser = await provider_flow.begin(
+        services, request, request.path_params["provider"], user_id
     )
+    response = json_response(OAuthStartOut(authorize_url=url))
+    provider_flow.set_flow_cookie(response, browser, services.settings)
     return response
 
 

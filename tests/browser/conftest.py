@@ -18,7 +18,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,11 +106,24 @@ def _jacameno_command() -> list[str]:
 @pytest.fixture(scope="package")
 def server(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """``jacameno serve`` on a free loopback port, on SQLite and local disk under a tmp dir."""
-    workdir = tmp_path_factory.mktemp("browser-server")
+    with serve_jacameno(web_dist, tmp_path_factory.mktemp("browser-server")) as running:
+        yield running
+
+
+@contextmanager
+def serve_jacameno(
+    web_dist: Path,
+    workdir: Path,
+    *,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[ServerProcess]:
+    """``jacameno serve`` on ``port`` (a free one when None) until the block exits, its
+    data under ``workdir``; ``env`` adds ``JACAMENO_`` settings (or overrides ours)."""
     data = workdir / "var"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JACAMENO_")}
-    env.update(
+    port = port or free_port()
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("JACAMENO_")}
+    child_env.update(
         {
             "JACAMENO_ENV": "development",
             "JACAMENO_DATA_DIR": str(data),
@@ -125,6 +139,7 @@ def server(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "JACAMENO_LOG_FORMAT": "console",
             "JACAMENO_LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(REPO_ROOT),
+            **(env or {}),
         }
     )
     log_path = workdir / "server.log"
@@ -132,7 +147,7 @@ def server(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         process = subprocess.Popen(
             [*_jacameno_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=workdir,
-            env=env,
+            env=child_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -214,7 +229,8 @@ ContextFactory = Callable[..., BrowserContext]
 def new_context(
     browser: Browser, server: ServerProcess, request: pytest.FixtureRequest
 ) -> Iterator[ContextFactory]:
-    """Factory: a fresh browser context, signed in as ``user`` when given.
+    """Factory: a fresh browser context, signed in as ``user`` when given (``user_agent``:
+    another browser's, as the server sees it).
 
     Console errors and page errors of every page go to the test's report when it fails.
     """
@@ -228,6 +244,7 @@ def new_context(
         label: str | None = None,
         width: int = 1280,
         height: int = 800,
+        user_agent: str | None = None,
     ) -> BrowserContext:
         state: Any = None
         if user is not None:
@@ -245,6 +262,7 @@ def new_context(
             viewport={"width": width, "height": height},
             storage_state=state,
             service_workers="allow",
+            user_agent=user_agent,
         )
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         name = label or (user.name if user else "anonymous")

@@ -204,15 +204,16 @@ def sine_wav(seconds: float = 2.0, freq_hz: float = 220.0, rate: int = 44_100) -
     return buffer.getvalue()
 
 
-def screenshots(page: Page, name: str) -> list[Path]:
-    """PNGs of the page at every viewport in ``var/screenshots/``; the size is restored."""
+def screenshots(page: Page, name: str, *, full_page: bool = False) -> list[Path]:
+    """PNGs of the page at every viewport in ``var/screenshots/`` (with ``full_page``, all
+    of its height); the size is restored."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     before = page.viewport_size
     paths = []
     for width, height in VIEWPORTS:
         page.set_viewport_size({"width": width, "height": height})
         path = SCREENSHOT_DIR / f"{name}-{width}x{height}.png"
-        page.screenshot(path=str(path))
+        page.screenshot(path=str(path), full_page=full_page)
         paths.append(path)
     if before:
         page.set_viewport_size(before)

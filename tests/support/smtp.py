@@ -9,6 +9,7 @@ from __future__ import annotations
 import queue
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -45,7 +46,12 @@ class Inbox:
 
     async def next(self, timeout_s: float = WAIT_S) -> EmailMessage:
         """The next message (waits for it to arrive)."""
-        return await anyio.to_thread.run_sync(self._queue.get, True, timeout_s)
+        return await anyio.to_thread.run_sync(self.next_blocking, timeout_s)
+
+    def next_blocking(self, timeout_s: float = WAIT_S) -> EmailMessage:
+        """The next message, blocking this thread until it arrives (for sync tests);
+        `queue.Empty` after `timeout_s`."""
+        return self._queue.get(timeout=timeout_s)
 
     def empty(self) -> bool:
         return self._queue.empty()
@@ -74,9 +80,9 @@ def token_in(message: EmailMessage) -> str:
     return link_in(message).rpartition("#token=")[2]
 
 
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    """An SMTP server on 127.0.0.1 for one test."""
+@contextmanager
+def smtp_server() -> Iterator[Inbox]:
+    """An SMTP server on a free 127.0.0.1 port until the block exits."""
     port = free_port()
     handler = Inbox("127.0.0.1", port)
     controller = Controller(handler, hostname="127.0.0.1", port=port)
@@ -85,3 +91,10 @@ def inbox() -> Iterator[Inbox]:
         yield handler
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """An SMTP server on 127.0.0.1 for one test."""
+    with smtp_server() as handler:
+        yield handler
