@@ -1,6 +1,7 @@
 """``DELETE /api/v1/me``: delete the caller's account and what is kept about them.
 
-Asked with the account's password. Projects the user alone owns are deleted with
+Asked with the account's password (an account made by a provider sign-in, which has
+none, types its email address instead). Projects the user alone owns are deleted with
 everything of them (as ``DELETE /api/v1/projects/{id}``); in projects shared with
 another owner only the membership goes. The API keys the user created are revoked,
 every open collaboration socket of theirs closes, their sessions end, and their AI
@@ -10,14 +11,16 @@ memory (the vectors of what they accepted, wrote and chose) is deleted.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
+from pydantic import StringConstraints
 from sqlalchemy import func, select, update
 from starlette.requests import Request
 from starlette.responses import Response
 
 from jacameno.api.auth.permissions import require_user
 from jacameno.api.db.models import ApiKey, Membership, ProjectRole, User
-from jacameno.api.errors import UnauthorizedError
+from jacameno.api.errors import ForbiddenError, UnauthorizedError
 from jacameno.api.http import ApiRoute, read_body
 from jacameno.api.routes.projects import delete_project_data
 from jacameno.api.schemas import Body, Password
@@ -25,7 +28,10 @@ from jacameno.api.services import require_principal, services_of
 
 
 class DeleteAccountIn(Body):
-    password: Password
+    #: Required when the account has a password.
+    password: Password | None = None
+    #: The account's address, typed again: the confirmation of an account without password.
+    confirm_email: Annotated[str, StringConstraints(max_length=320)] | None = None
 
 
 async def delete_account(request: Request) -> Response:
@@ -34,9 +40,16 @@ async def delete_account(request: Request) -> Response:
     async with services.database.session() as session:
         principal = require_user(await require_principal(request, session))
         user = await session.get(User, principal.user_id)
-        ok = await services.passwords.verify(body.password, user.password_hash if user else None)
-        if user is None or not ok:
-            raise UnauthorizedError("the password is not right")
+        if user is not None and not user.has_password:
+            typed = (body.confirm_email or "").strip().lower()
+            if typed != user.email:
+                raise ForbiddenError("type the account's email address to confirm")
+        else:
+            ok = await services.passwords.verify(
+                body.password or "", user.password_hash if user else None
+            )
+            if user is None or not ok:
+                raise UnauthorizedError("the password is not right")
         owned = list(
             (
                 await session.execute(

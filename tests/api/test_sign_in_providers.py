@@ -161,6 +161,16 @@ async def test_a_first_sign_in_makes_the_account_and_the_next_finds_it(
             "POST", "/api/v1/auth/login", json={"email": "ada@example.com", "password": "x" * 12}
         )
         assert login.status_code == 401
+        # Deleting an account without a password is confirmed by typing its address.
+        token = second["access_token"]
+        refused = await world.api.call("DELETE", "/api/v1/me", token, json={"password": "x" * 12})
+        assert refused.status_code == 403
+        deleted = await world.api.call(
+            "DELETE", "/api/v1/me", token, json={"confirm_email": "ADA@example.com"}
+        )
+        assert deleted.status_code == 204
+        anew = await handoff(world, await sign_in_with_idp(world, "ada"))
+        assert anew["user"]["id"] != user["id"]
 
 
 async def test_forged_state_another_browser_and_a_replayed_redirect_are_refused(
