@@ -3,11 +3,12 @@ Connect issuer), SMTP, and the lifetimes of emailed links. Part of :class:`Setti
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, NoDecode
 
 #: Names of providers: in URLs (``/api/v1/auth/oauth/<name>/...``) and stored identities.
 PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
@@ -24,6 +25,15 @@ class OidcProviderSetting(BaseModel):
     client_id: str
     client_secret: SecretStr
     scopes: str = "openid email profile"
+
+    @field_validator("issuer")
+    @classmethod
+    def _check_issuer(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(
+                f"{value!r}: an issuer is its https:// URL (without the discovery path)"
+            )
+        return value  # exactly as the provider writes it (Auth0's ends in "/")
 
     @field_validator("name")
     @classmethod
@@ -51,7 +61,7 @@ class SignInSettings(BaseSettings):
     #: More OpenID Connect providers, as JSON: ``[{"name": "keycloak", "label": "Keycloak",
     #: "issuer": "https://id.example.com/realms/music", "client_id": "...",
     #: "client_secret": "..."}]``.
-    oidc_providers: tuple[OidcProviderSetting, ...] = ()
+    oidc_providers: Annotated[tuple[OidcProviderSetting, ...], NoDecode] = ()
 
     #: The SMTP server account email goes through; unset: messages are logged in
     #: development and refused in production.
@@ -70,3 +80,26 @@ class SignInSettings(BaseSettings):
     rate_limit_account_mail: str = "6/hour"
     #: Seconds a password-reset link works, once.
     password_reset_ttl_s: int = Field(default=1800, ge=60, le=86_400)
+
+    @field_validator("oidc_providers", mode="before")
+    @classmethod
+    def _read_providers(cls, value: object) -> object:
+        """JSON from the environment; empty (as compose passes an unset one) is none."""
+        if isinstance(value, str):
+            if not value.strip():
+                return ()
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not JSON: {exc}") from None
+        return value
+
+    @field_validator("oidc_providers")
+    @classmethod
+    def _unique_names(
+        cls, value: tuple[OidcProviderSetting, ...]
+    ) -> tuple[OidcProviderSetting, ...]:
+        names = [item.name for item in value]
+        if len(set(names)) != len(names):
+            raise ValueError("two providers have the same name")
+        return value

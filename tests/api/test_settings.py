@@ -123,3 +123,47 @@ def test_logs_are_console_lines_on_a_terminal_in_development_and_json_otherwise(
 ) -> None:
     settings = load_settings(data_dir=tmp_path, log_format=log_format, env=env, secret_key=STRONG)
     assert resolved_log_format(settings, stream) is expected
+
+
+PROVIDER = '{"name": "%s", "issuer": "%s", "client_id": "c", "client_secret": "s"}'
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "["
+            + PROVIDER % ("kc", "https://id.example.com")
+            + ","
+            + PROVIDER % ("kc", "https://x")
+            + "]",
+            "same name",
+        ),
+        ("[" + PROVIDER % ("github", "https://id.example.com") + "]", "own settings"),
+        ("[" + PROVIDER % ("Bad Name", "https://id.example.com") + "]", "a provider name"),
+        ("[" + PROVIDER % ("kc", "id.example.com") + "]", "https:// URL"),
+        ("{not json", "not JSON"),
+    ],
+)
+def test_sign_in_providers_are_checked_at_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str, message: str
+) -> None:
+    monkeypatch.setenv("JACAMENO_OIDC_PROVIDERS", value)
+    with pytest.raises(SettingsError, match=message):
+        load_settings(data_dir=tmp_path)
+
+
+def test_empty_provider_and_mail_variables_are_unset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """As docker-compose passes variables nobody set."""
+    for name in ("OIDC_PROVIDERS", "SMTP_HOST", "GOOGLE_CLIENT_ID", "GITHUB_CLIENT_ID"):
+        monkeypatch.setenv(f"JACAMENO_{name}", "")
+    settings = load_settings(data_dir=tmp_path)
+    assert settings.oidc_providers == ()
+    assert not settings.smtp_host
+    kc = PROVIDER % ("kc", "https://id.example.com/realms/music/")
+    monkeypatch.setenv("JACAMENO_OIDC_PROVIDERS", f"[{kc}]")
+    (provider,) = load_settings(data_dir=tmp_path).oidc_providers
+    assert provider.issuer == "https://id.example.com/realms/music/"  # kept exactly
+    assert provider.label == ""
