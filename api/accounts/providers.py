@@ -105,6 +105,13 @@ class OidcProvider:
             document = await self._get_json(url)
             if document.get("issuer") != self.issuer:
                 raise ProviderError(f"{self.label}'s discovery document names another issuer")
+            missing = [
+                key
+                for key in ("authorization_endpoint", "token_endpoint", "jwks_uri")
+                if not isinstance(document.get(key), str)
+            ]
+            if missing:
+                raise ProviderError(f"{self.label}'s discovery document has no {missing[0]}")
             self._metadata = (time.monotonic(), document)
         return self._metadata[1]
 

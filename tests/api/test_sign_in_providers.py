@@ -359,3 +359,21 @@ async def test_id_tokens_that_cannot_be_trusted_are_refused(
                 assert page.startswith("/auth/done#handoff="), page
             else:
                 assert expected in error_of(page)
+
+
+async def test_a_provider_that_is_down_gets_a_clear_error(start_api: Callable[..., Any]) -> None:
+    provider = {
+        "name": "down",
+        "label": "Down ID",
+        "issuer": f"http://127.0.0.1:{free_port()}",
+        "client_id": "c",
+        "client_secret": "s",
+    }
+    async with start_api(oidc_providers=[provider]) as (server, api):
+        async with httpx.AsyncClient(base_url=server.base_url) as browser:
+            answer = await browser.post("/api/v1/auth/oauth/down/start", json={})
+        assert answer.status_code == 502
+        assert answer.json()["error"]["message"].startswith("Down ID cannot be reached")
+        unknown = await api.call("POST", "/api/v1/auth/oauth/nope/start", json={})
+        assert unknown.status_code == 404
+        assert (await api.call("GET", "/healthz")).status_code == 200
