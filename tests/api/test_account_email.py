@@ -204,3 +204,13 @@ async def test_without_smtp_production_refuses_and_development_logs(
         r.getMessage() for r in caplog.records if "JACAMENO_SMTP_HOST is unset" in r.getMessage()
     ]
     assert any("logged@example.com" in line and "/verify-email#token=" in line for line in logged)
+
+
+async def test_a_busy_mail_server_gets_the_message_on_a_later_attempt(
+    mailed: ApiClient, inbox: Inbox
+) -> None:
+    inbox.refuse = 1
+    account = await mailed.signup()  # answers at once: the outbox sends in the background
+    message = await inbox.next()
+    assert message["To"] == account.email
+    assert inbox.refused == 1

@@ -31,6 +31,9 @@ class Inbox:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self._queue: queue.Queue[EmailMessage] = queue.Queue()
+        #: Messages still to turn away with a temporary failure (451), as a busy server.
+        self.refuse = 0
+        self.refused = 0
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -38,6 +41,10 @@ class Inbox:
         return {"smtp_host": self.host, "smtp_port": self.port, "smtp_security": "none"}
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.refuse > 0:
+            self.refuse -= 1
+            self.refused += 1
+            return "451 4.3.0 busy, try again later"
         content = envelope.original_content or b""
         message = message_from_bytes(content, policy=policy.default)
         assert isinstance(message, EmailMessage)
