@@ -100,7 +100,7 @@ def test_sign_up_with_a_provider_then_link_github(
     page.locator("input[name=login]").fill("mia")
     page.locator("input[name=password]").fill("anything")
     page.get_by_role("button", name="Sign-in").click()
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Continue", exact=True).click()
     # Back through /auth/done#handoff=…: signed up and in, on the projects page.
     _expect_projects_page(page, server)
 
