@@ -11,7 +11,7 @@ import anyio
 import geoip2fast
 from geoip2fast import GeoIP2Fast
 
-#: The table covering IPv4 and IPv6 (about 11 MB in the wheel, 0.3 s to load).
+#: The table covering IPv4 and IPv6 (1.9 MB in the wheel; 0.11 s to load, 80,000 lookups/s).
 TABLE = Path(geoip2fast.__file__).parent / "geoip2fast-ipv6.dat.gz"
 
 
