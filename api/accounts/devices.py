@@ -52,7 +52,7 @@ async def list_sessions(services: AppServices, principal: UserPrincipal) -> Sess
                 method=row.method,
                 device=describe_device(row.user_agent),
                 ip=row.ip,
-                place=places.place(row.ip),
+                place=await places.place(row.ip),
                 created_at=row.created_at,
                 last_used_at=row.last_used_at,
             )
@@ -76,7 +76,7 @@ async def list_sessions(services: AppServices, principal: UserPrincipal) -> Sess
                 role=key.role,
                 device=describe_device(key.last_used_agent) if key.last_used_agent else None,
                 ip=key.last_used_ip,
-                place=places.place(key.last_used_ip),
+                place=await places.place(key.last_used_ip),
                 created_at=key.created_at,
                 last_used_at=key.last_used_at,
             )

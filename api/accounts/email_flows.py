@@ -85,7 +85,7 @@ async def reset_password(
         user.password_hash = password_hash
         user.email_verified_at = user.email_verified_at or datetime.now(UTC)
         ended = await end_all_sessions(services, session, user.id)
-        notice(services, user, "Your password was reset from an emailed link", client)
+        await notice(services, user, "Your password was reset from an emailed link", client)
         answer = await issue_session(
             services, session, user, method="reset", ip=client.ip, agent=client.agent
         )
@@ -118,7 +118,7 @@ async def change_password(
         user.password_hash = password_hash
         ended = await end_all_sessions(services, session, user.id)
         event = "Your password was changed" if had_password else "A password was set"
-        notice(services, user, event, client)
+        await notice(services, user, event, client)
         answer = await issue_session(
             services, session, user, method="password", ip=client.ip, agent=client.agent
         )

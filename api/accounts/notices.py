@@ -25,9 +25,9 @@ class Client:
         return cls(None if ip == "unknown" else ip, connection.headers.get("user-agent", ""))
 
 
-def notice(services: AppServices, user: User, event: str, client: Client) -> None:
+async def notice(services: AppServices, user: User, event: str, client: Client) -> None:
     """Tell ``user`` by email that ``event`` happened, and from which device and place."""
-    place = services.accounts.places.place(client.ip)
+    place = await services.accounts.places.place(client.ip)
     where = ", ".join(p for p in (describe_device(client.agent), place, client.ip) if p)
     services.accounts.notify(
         messages.security_notice(

@@ -16,19 +16,24 @@ TABLE = Path(geoip2fast.__file__).parent / "geoip2fast-ipv6.dat.gz"
 
 
 class Places:
-    """Looks addresses up in a table loaded once (call :meth:`load` off the event loop)."""
+    """Looks addresses up in a table loaded, off the event loop, on first use (most
+    processes never list a session: a server start does not pay for it)."""
 
     def __init__(self) -> None:
         self._table: GeoIP2Fast | None = None
+        self._lock = anyio.Lock()
 
-    async def load(self) -> None:
-        self._table = await anyio.to_thread.run_sync(
-            lambda: GeoIP2Fast(geoip2fast_data_file=str(TABLE), verbose=False)
-        )
+    async def _loaded(self) -> GeoIP2Fast:
+        async with self._lock:
+            if self._table is None:
+                self._table = await anyio.to_thread.run_sync(
+                    lambda: GeoIP2Fast(geoip2fast_data_file=str(TABLE), verbose=False)
+                )
+        return self._table
 
-    def place(self, address: str | None) -> str | None:
+    async def place(self, address: str | None) -> str | None:
         """The place of ``address``, or None when unknown."""
-        return _place(self._table, address) if address else None
+        return _place(await self._loaded(), address) if address else None
 
 
 @lru_cache(maxsize=4096)
@@ -39,7 +44,7 @@ def _country(table: GeoIP2Fast, address: str) -> str | None:
     return name if code and code != "--" and name else None
 
 
-def _place(table: GeoIP2Fast | None, address: str) -> str | None:
+def _place(table: GeoIP2Fast, address: str) -> str | None:
     try:
         ip = ip_address(address)
     except ValueError:
@@ -48,6 +53,4 @@ def _place(table: GeoIP2Fast | None, address: str) -> str | None:
         return "this computer"
     if ip.is_private or ip.is_link_local:
         return "local network"
-    if table is None:
-        return None
     return _country(table, str(ip))

@@ -201,7 +201,7 @@ async def _link(
                 email=identity.email,
             )
         )
-        notice(services, user, f"{provider.label} was linked as a way to sign in", client)
+        await notice(services, user, f"{provider.label} was linked as a way to sign in", client)
 
 
 async def _sign_in(
@@ -317,7 +317,7 @@ async def confirm_link(services: AppServices, secret: str, client: Client) -> Au
             user.password_hash = ""
             ended = await end_all_sessions(services, session, user.id)
             user.email_verified_at = datetime.now(UTC)
-        notice(services, user, f"{provider.label} was linked as a way to sign in", client)
+        await notice(services, user, f"{provider.label} was linked as a way to sign in", client)
         record_event(session, EventKind.LOGIN, user_id=user.id, data={"via": name})
         answer = await issue_session(
             services, session, user, method=name, ip=client.ip, agent=client.agent
@@ -359,4 +359,6 @@ async def unlink(services: AppServices, user_id: str, identity_id: str, client: 
             )
         await session.delete(row)
         label = services.accounts.providers.get(row.provider)
-        notice(services, user, f"{label.label if label else row.provider} was unlinked", client)
+        await notice(
+            services, user, f"{label.label if label else row.provider} was unlinked", client
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
@@ -92,13 +92,24 @@ def build_providers(
 async def open_accounts(
     settings: Settings, transport: MailTransport | None = None
 ) -> AsyncIterator[Accounts]:
-    """The providers (one HTTP client for discovery and keys), the outbox and places."""
-    places = Places()
-    await places.load()
-    # Off the event loop: loading the system's CA certificates takes ~0.1 s.
-    tls = await anyio.to_thread.run_sync(ssl.create_default_context)
-    async with (
-        httpx.AsyncClient(verify=tls, follow_redirects=False) as http,
-        open_outbox(settings, transport) as outbox,
-    ):
-        yield Accounts(build_providers(settings, http, tls), outbox, places)
+    """The providers (one HTTP client for discovery and keys, made only when a provider
+    is set), the outbox and places."""
+    async with AsyncExitStack() as stack:
+        outbox = await stack.enter_async_context(open_outbox(settings, transport))
+        providers: dict[str, SignInProvider] = {}
+        if has_providers(settings):
+            # Off the event loop: loading the system's CA certificates takes ~0.1 s.
+            tls = await anyio.to_thread.run_sync(ssl.create_default_context)
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(verify=tls, follow_redirects=False)
+            )
+            providers = build_providers(settings, http, tls)
+        yield Accounts(providers, outbox, Places())
+
+
+def has_providers(settings: Settings) -> bool:
+    return bool(
+        (settings.google_client_id and settings.google_client_secret)
+        or (settings.github_client_id and settings.github_client_secret)
+        or settings.oidc_providers
+    )
