@@ -100,6 +100,8 @@ async def test_stems_export_as_a_job_and_land_as_an_asset(start_api: Callable[..
         assert asset.json()["content_type"] == "application/zip"
 
 
+# The command reads the project as every route does; one database is enough here.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_the_command_line_exports_a_project(
     start_api: Callable[..., Any], db_url: str, tmp_path: Path
 ) -> None:

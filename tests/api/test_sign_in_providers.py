@@ -325,6 +325,10 @@ async def test_github_without_a_verified_email_or_cancelled_is_refused(
         assert "did not share a verified email" in error_of(page)
 
 
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+@SQLITE_ONLY  # the verifier is the same on either database
 @pytest.mark.parametrize(
     ("flaw", "reason"),
     [
@@ -361,6 +365,7 @@ async def test_id_tokens_that_cannot_be_trusted_are_refused(
                 assert expected in error_of(page)
 
 
+@SQLITE_ONLY
 async def test_a_provider_that_is_down_gets_a_clear_error(start_api: Callable[..., Any]) -> None:
     provider = {
         "name": "down",
