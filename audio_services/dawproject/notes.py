@@ -70,7 +70,10 @@ def velocity_from_normalized(vel: float | None) -> int:
     """DAWproject's normalized velocity (0..1) as MIDI velocity, 1 to 127."""
     if vel is None:
         return DEFAULT_VELOCITY
-    return min(127, max(1, round(vel * 127.0)))
+    if not math.isfinite(vel):
+        return DEFAULT_VELOCITY
+    # Clamped first: -1e308 * 127 is -inf, which no integer holds.
+    return max(1, round(min(1.0, max(0.0, vel)) * 127.0))
 
 
 class NoteReader:

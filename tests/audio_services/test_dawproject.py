@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from jacameno.audio_services.dawproject import (
     import_dawproject,
     read_project,
 )
+from jacameno.audio_services.dawproject.notes import velocity_from_normalized
 from jacameno.docs_model import AutomationCurve, ProjectDocument, create_document, to_json
 
 REFERENCE = Path(__file__).parents[2].parent / "shared" / "reference" / "dawproject"
@@ -715,3 +717,12 @@ def test_any_clip_or_point_imports_as_values_the_document_takes(
         return
     # Only loops past the clip or note limits may refuse the file.
     assert "clips" in refused or "notes" in refused
+
+
+@pytest.mark.parametrize(
+    ("vel", "velocity"),
+    [(None, 100), (0.5, 64), (1.0, 127), (0.0, 1), (-1e308, 1), (1e308, 127), (math.inf, 100)],
+)
+def test_any_normalized_velocity_is_a_midi_velocity(vel: float | None, velocity: int) -> None:
+    """Found by the fuzz test: -1e308 * 127 overflowed to -inf, which round() refuses."""
+    assert velocity_from_normalized(vel) == velocity
