@@ -125,11 +125,28 @@ async def open_memory_table(
             table = await connection.create_table(TABLE_NAME, schema=schema, exist_ok=True)
         stack.callback(table.close)
         _check_model(uri, await table.schema(), schema)
-        indexed = [i.name for i in await table.list_indices() if list(i.columns) == ["user_id"]]
-        if not indexed:
-            await table.create_index("user_id", config=BTree(), name=_USER_INDEX)
-        stats = await table.index_stats(indexed[0] if indexed else _USER_INDEX)
+        index = await _user_index(table)
+        stats = await table.index_stats(index)
     return table, 0 if stats is None else stats.num_unindexed_rows
+
+
+async def _user_index(table: AsyncTable) -> str:
+    """The name of the table's index on user_id, made if missing. Processes starting
+    together over one store race to make it: the loser's commit conflicts, and it takes
+    the winner's index."""
+    for attempt in range(3):
+        found = [i.name for i in await table.list_indices() if list(i.columns) == ["user_id"]]
+        if found:
+            return str(found[0])
+        try:
+            await table.create_index("user_id", config=BTree(), name=_USER_INDEX)
+        except RuntimeError as exc:
+            if "conflict" not in str(exc).lower() or attempt == 2:
+                raise
+            await table.checkout_latest()  # type: ignore[no-untyped-call]
+        else:
+            return _USER_INDEX
+    return _USER_INDEX
 
 
 def _check_model(uri: str, found: pa.Schema, wanted: pa.Schema) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import lancedb
 import numpy as np
 import numpy.typing as npt
@@ -358,3 +359,32 @@ async def test_writes_are_folded_into_the_user_index(
     assert await _unindexed_rows(folder) == 0
     async with make_memory() as reopened:
         assert len(await reopened.items("bob")) == len(MONEY + RAIN)
+
+
+async def test_stores_opened_together_on_one_folder_share_one_index(
+    make_memory: MakeMemory, tmp_path: Path
+) -> None:
+    """Server processes starting together over one store race to index it: each opens
+    (a CI run once lost a process to lance's commit conflict here)."""
+    memories = [make_memory(read_consistency_s=0.0) for _ in range(6)]
+    opened: list[StyleMemory] = []
+    all_open, finished = anyio.Event(), anyio.Event()
+
+    async def hold(memory: StyleMemory) -> None:
+        async with memory:  # entered and left in this task, as a process would
+            opened.append(memory)
+            if len(opened) == len(memories):
+                all_open.set()
+            await finished.wait()
+
+    async with anyio.create_task_group() as group:
+        for memory in memories:
+            group.start_soon(hold, memory)
+        with anyio.fail_after(60):
+            await all_open.wait()
+        await memories[0].remember("u1", MemoryKind.LYRICS, RAIN[0], Verdict.ACCEPTED)
+        found = await memories[-1].items("u1")
+        finished.set()
+    assert [item.text for item in found] == [RAIN[0]]
+    table = lancedb.connect(str(tmp_path / "memory")).open_table("memory")
+    assert [list(i.columns) for i in table.list_indices()] == [["user_id"]]
