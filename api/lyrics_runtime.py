@@ -106,7 +106,10 @@ async def open_lyrics_service(
         # Another instance's writes show within half a second, its own at once.
         memory = await stack.enter_async_context(
             StyleMemory(
-                settings.memory_uri, embedder, storage_options=memory_storage_options(settings)
+                settings.memory_uri,
+                embedder,
+                storage_options=memory_storage_options(settings),
+                warm_up=settings.lyrics_warm_up,
             )
         )
         cache = RedisSuggestionCache(redis) if redis is not None else None

@@ -99,6 +99,9 @@ class Settings(SignInSettings):
     #: the browser (``GET /api/v1/soundfont``); unset: Debian's TimGM6mb (make synth-deps).
     #: Read from the environment by the render processes too.
     soundfont: str | None = None
+    #: Load the lyrics embedding model at start (a broken install stops start-up); off:
+    #: on first use (tests, which start a server per test).
+    lyrics_warm_up: bool = True
     #: Seconds after the last keystroke before the lyrics are analysed again.
     lyrics_analysis_delay_s: float = Field(default=1.0, ge=0.0, le=60.0)
 

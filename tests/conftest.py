@@ -112,6 +112,8 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "log_format": "console",
             # The API alone: a built web/dist would answer unknown paths with its page.
             "web_dist": tmp_path / "no-web-client",
+            # The embedding model loads on first use, not at each of the suite's starts.
+            "lyrics_warm_up": False,
         }
         values.update(overrides)
         return load_settings(**values)

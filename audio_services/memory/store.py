@@ -123,6 +123,7 @@ class StyleMemory:
         optimize_every: int = DEFAULT_OPTIMIZE_EVERY,
         read_consistency_s: float | None = READ_CONSISTENCY_S,
         storage_options: Mapping[str, str] | None = None,
+        warm_up: bool = True,
     ) -> None:
         if optimize_every < 1:
             raise MemoryInputError(f"optimize_every must be at least 1 (got {optimize_every})")
@@ -136,6 +137,7 @@ class StyleMemory:
         self._optimize_every = optimize_every
         self._read_consistency_s = read_consistency_s
         self._storage_options = dict(storage_options or {})
+        self._warm_up = warm_up
         self._arrow_schema = memory_schema(embedder.name, embedder.dimensions)
         self._stack: AsyncExitStack | None = None
         self._opened: tuple[AsyncTable, TableOptimizer] | None = None
@@ -149,13 +151,15 @@ class StyleMemory:
     async def __aenter__(self) -> Self:
         if self._stack is not None:
             raise MemoryStoreError("this StyleMemory is already open: enter it once")
-        # Load the model now, so that a broken install stops start-up, not a request.
-        probe = await anyio.to_thread.run_sync(self._embedder.embed, ["warm up"])
-        if probe.shape != (1, self._embedder.dimensions):
-            raise MemoryStoreError(
-                f"the embedder {self._embedder.name} returned vectors of shape {probe.shape}"
-                f" where (1, {self._embedder.dimensions}) was announced"
-            )
+        if self._warm_up:
+            # Load the model now (0.14 s), so that a broken install stops start-up, not a
+            # request; without, the first embedding loads it.
+            probe = await anyio.to_thread.run_sync(self._embedder.embed, ["warm up"])
+            if probe.shape != (1, self._embedder.dimensions):
+                raise MemoryStoreError(
+                    f"the embedder {self._embedder.name} returned vectors of shape {probe.shape}"
+                    f" where (1, {self._embedder.dimensions}) was announced"
+                )
         async with AsyncExitStack() as stack:
             table, unindexed_rows = await open_memory_table(
                 stack,
