@@ -28,6 +28,7 @@ from tests.support.smtp import Inbox, text_of, token_in
 __all__ = ["github_standin_fixture", "require_oidc_provider_fixture", "rogue_oidc_fixture"]
 
 pytestmark = pytest.mark.node
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 OpenWorld = Callable[[], AbstractAsyncContextManager["World"]]
 ACCOUNTS = {
     "ada": OidcAccount(email="ada@example.com", name="Ada"),
@@ -173,6 +174,7 @@ async def test_a_first_sign_in_makes_the_account_and_the_next_finds_it(
         assert anew["user"]["id"] != user["id"]
 
 
+@SQLITE_ONLY  # checks of the flow, the same on either database
 async def test_forged_state_another_browser_and_a_replayed_redirect_are_refused(
     open_world: OpenWorld,
 ) -> None:
@@ -193,6 +195,7 @@ async def test_forged_state_another_browser_and_a_replayed_redirect_are_refused(
         assert "already finished" in error_of(replayed)
 
 
+@SQLITE_ONLY  # checks of the flow, the same on either database
 async def test_a_replayed_code_and_a_wrong_nonce_are_refused(open_world: OpenWorld) -> None:
     async with open_world() as world, world.browser() as browser:
         used = await sign_in_at_provider(None, await start(browser, "idp"), "ada")
@@ -212,6 +215,7 @@ async def test_a_replayed_code_and_a_wrong_nonce_are_refused(open_world: OpenWor
         assert "nonce" in error_of(page)
 
 
+@SQLITE_ONLY  # checks of the flow, the same on either database
 async def test_an_unverified_provider_email_makes_no_account(open_world: OpenWorld) -> None:
     async with open_world() as world:
         page = await sign_in_with_idp(world, "eve")
@@ -307,6 +311,7 @@ async def test_github_is_linked_to_a_signed_in_account_once(open_world: OpenWorl
         assert refused.status_code == 401
 
 
+@SQLITE_ONLY  # checks of the flow, the same on either database
 async def test_github_without_a_verified_email_or_cancelled_is_refused(
     open_world: OpenWorld,
 ) -> None:
@@ -323,9 +328,6 @@ async def test_github_without_a_verified_email_or_cancelled_is_refused(
             callback = (await at_github.get(await start(browser, "github"))).headers["location"]
             page = await come_back(browser, callback)
         assert "did not share a verified email" in error_of(page)
-
-
-SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @SQLITE_ONLY  # the verifier is the same on either database
