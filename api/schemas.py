@@ -27,6 +27,16 @@ def normalise_email(value: str) -> str:
     return checked.normalized.lower()
 
 
+def lookup_email(value: str) -> str:
+    """The spelling an account with ``value`` is stored under: :func:`normalise_email`, or
+    trimmed and lower-cased when the address does not pass its checks (an account made
+    before them, or a provider's address), so a lookup never fails on syntax alone."""
+    try:
+        return normalise_email(value)
+    except ValueError:
+        return value.strip().lower()
+
+
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(normalise_email)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]

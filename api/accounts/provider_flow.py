@@ -33,7 +33,7 @@ from jacameno.api.analytics import EventKind, record_event
 from jacameno.api.auth.tokens import hash_secret, new_secret
 from jacameno.api.db.models import Identity, OAuthFlow, User
 from jacameno.api.errors import ApiError, ConflictError, NotFoundError, UnauthorizedError
-from jacameno.api.schemas import AuthOut, normalise_email
+from jacameno.api.schemas import AuthOut, lookup_email
 from jacameno.api.services import AppServices
 from jacameno.api.settings import Environment, Settings
 
@@ -222,7 +222,7 @@ async def _sign_in(
                         f"{provider.label} did not share a verified email address: verify it"
                         f" with {provider.label}, or sign up with your email"
                     )
-                email = _normalised(identity.email)
+                email = lookup_email(identity.email)
                 existing = (
                     await session.execute(select(User).where(User.email == email))
                 ).scalar_one_or_none()
@@ -255,13 +255,6 @@ async def _sign_in(
     except IntegrityError:  # the same first sign-in twice at once
         raise FlowError("this sign-in raced another one; sign in again") from None
     return f"/auth/done#handoff={code}"
-
-
-def _normalised(email: str) -> str:
-    try:
-        return normalise_email(email)
-    except ValueError:
-        return email.strip().lower()
 
 
 async def _email_link(

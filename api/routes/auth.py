@@ -32,7 +32,7 @@ from jacameno.api.schemas import (
     RefreshIn,
     SignupIn,
     UserOut,
-    normalise_email,
+    lookup_email,
 )
 from jacameno.api.services import client_ip, require_principal, services_of
 
@@ -85,10 +85,7 @@ async def login(request: Request) -> Response:
     (a delay, never a refusal): see :class:`api.ratelimit.LoginThrottle`."""
     services = services_of(request)
     body = await read_body(request, LoginIn)
-    try:
-        email = normalise_email(body.email)
-    except ValueError:
-        email = body.email.strip().lower()
+    email = lookup_email(body.email)
     throttle = services.rate_limits.logins
     attempt = await throttle.start(email, client_ip(request))
     await anyio.sleep(attempt.delay_s)
